@@ -1,0 +1,41 @@
+//! Bodies of the `/api/v1/auth/*` calls.
+
+use crate::users::User;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// `POST /api/v1/auth/register`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct RegisterRequest {
+    /// 3 to 32 of `a-z 0-9 _ . -`; unique case-insensitively.
+    pub username: String,
+    /// At least 8 characters.
+    pub password: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+}
+
+/// `POST /api/v1/auth/login`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+/// `POST /api/v1/auth/refresh` and `POST /api/v1/auth/logout`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// Answer of register, login and refresh.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuthResponse {
+    pub user: User,
+    /// A short-lived JWT for `Authorization: Bearer`.
+    pub access_token: String,
+    /// An opaque, single-use token for `/auth/refresh`.
+    pub refresh_token: String,
+    /// Lifetime of the access token in seconds.
+    pub expires_in: u64,
+}

@@ -1,0 +1,181 @@
+//! Events: what changed, as published on the bus by the server's `core`
+//! and sent to WebSocket clients as JSON text frames with a `type`; and the
+//! frames a client sends.
+
+use crate::chats::ChatSummary;
+use crate::messages::{Message, MessageType, Metadata};
+use crate::users::PresenceStatus;
+use crate::{ErrorCode, Timestamp};
+use serde::{Deserialize, Serialize};
+
+/// Kind of a receipt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiptKind {
+    Delivered,
+    Read,
+}
+
+/// One chat's cursor in the `ready` frame.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChatCursor {
+    pub chat_id: String,
+    pub last_seq: i64,
+    pub read_seq: i64,
+}
+
+/// Server -> client frames.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum ServerEvent {
+    #[serde(rename = "ready")]
+    Ready {
+        user_id: String,
+        session_id: String,
+        chats: Vec<ChatCursor>,
+    },
+    #[serde(rename = "message.new")]
+    MessageNew { message: Message },
+    #[serde(rename = "message.updated")]
+    MessageUpdated { message: Message },
+    #[serde(rename = "message.deleted")]
+    MessageDeleted {
+        chat_id: String,
+        message_id: String,
+        seq: i64,
+    },
+    #[serde(rename = "reaction.added")]
+    ReactionAdded {
+        chat_id: String,
+        message_id: String,
+        emoji: String,
+        user_id: String,
+    },
+    #[serde(rename = "reaction.removed")]
+    ReactionRemoved {
+        chat_id: String,
+        message_id: String,
+        emoji: String,
+        user_id: String,
+    },
+    #[serde(rename = "receipt")]
+    Receipt {
+        chat_id: String,
+        user_id: String,
+        kind: ReceiptKind,
+        seq: i64,
+    },
+    #[serde(rename = "typing")]
+    Typing {
+        chat_id: String,
+        user_id: String,
+        active: bool,
+    },
+    #[serde(rename = "presence")]
+    Presence {
+        user_id: String,
+        status: PresenceStatus,
+        last_seen: Option<Timestamp>,
+    },
+    #[serde(rename = "chat.created")]
+    ChatCreated { chat: ChatSummary },
+    #[serde(rename = "chat.updated")]
+    ChatUpdated { chat: ChatSummary },
+    #[serde(rename = "chat.member_added")]
+    ChatMemberAdded { chat_id: String, user_id: String },
+    #[serde(rename = "chat.member_removed")]
+    ChatMemberRemoved { chat_id: String, user_id: String },
+    #[serde(rename = "send.ok")]
+    SendOk {
+        client_msg_id: String,
+        message_id: String,
+        seq: i64,
+        created_at: Timestamp,
+    },
+    #[serde(rename = "error")]
+    Error {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_msg_id: Option<String>,
+        code: ErrorCode,
+        detail: String,
+    },
+    #[serde(rename = "pong")]
+    Pong,
+}
+
+impl ServerEvent {
+    /// The chat an event belongs to, if it belongs to one.
+    pub fn chat_id(&self) -> Option<&str> {
+        match self {
+            ServerEvent::MessageNew { message } | ServerEvent::MessageUpdated { message } => {
+                Some(&message.chat_id)
+            }
+            ServerEvent::MessageDeleted { chat_id, .. }
+            | ServerEvent::ReactionAdded { chat_id, .. }
+            | ServerEvent::ReactionRemoved { chat_id, .. }
+            | ServerEvent::Receipt { chat_id, .. }
+            | ServerEvent::Typing { chat_id, .. }
+            | ServerEvent::ChatMemberAdded { chat_id, .. }
+            | ServerEvent::ChatMemberRemoved { chat_id, .. } => Some(chat_id),
+            ServerEvent::ChatCreated { chat } | ServerEvent::ChatUpdated { chat } => {
+                Some(&chat.chat_id)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Client -> server frames.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum ClientFrame {
+    #[serde(rename = "auth")]
+    Auth { token: String },
+    #[serde(rename = "send")]
+    Send {
+        client_msg_id: String,
+        chat_id: String,
+        #[serde(default)]
+        content: String,
+        /// The message type; named `message_type` because `type` tags the frame.
+        #[serde(default)]
+        message_type: Option<MessageType>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        file_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        metadata: Option<Metadata>,
+    },
+    #[serde(rename = "ack")]
+    Ack { chat_id: String, seq: i64 },
+    #[serde(rename = "read")]
+    Read { chat_id: String, seq: i64 },
+    #[serde(rename = "typing")]
+    Typing { chat_id: String, active: bool },
+    #[serde(rename = "presence")]
+    Presence { status: PresenceStatus },
+    #[serde(rename = "ping")]
+    Ping,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_carry_their_dotted_type() {
+        let event = ServerEvent::MessageDeleted {
+            chat_id: "c".into(),
+            message_id: "m".into(),
+            seq: 3,
+        };
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["type"], "message.deleted");
+        assert_eq!(json["seq"], 3);
+    }
+
+    #[test]
+    fn client_ping_parses() {
+        let frame: ClientFrame = serde_json::from_str(r#"{"type":"ping"}"#).unwrap();
+        assert_eq!(frame, ClientFrame::Ping);
+    }
+}

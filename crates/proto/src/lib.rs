@@ -1,0 +1,16 @@
+//! Wire types of the natter API (`../shared/API.md`): REST request and
+//! response bodies, WebSocket frames and events, and the problem-details
+//! error shape. Shared by the server, the Rust client and the load
+//! generator so that all three speak exactly one contract. No I/O here.
+
+pub mod auth;
+pub mod chats;
+pub mod error;
+pub mod events;
+pub mod messages;
+pub mod search;
+pub mod time;
+pub mod users;
+
+pub use error::{ErrorCode, Problem};
+pub use time::Timestamp;

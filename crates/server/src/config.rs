@@ -1,0 +1,279 @@
+//! One typed settings tree for the server: defaults, then a TOML file
+//! (`--config`), then `NATTER_*` environment variables, then command-line
+//! flags. Secrets sit in [`Secret`], whose `Debug` redacts them. Nothing
+//! else in the server reads the environment.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A value that must never appear in logs.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "\"\""
+        } else {
+            "\"[redacted]\""
+        })
+    }
+}
+
+/// Everything the server can be told.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Address to listen on; port 0 picks a free port (reported at start).
+    pub listen: String,
+    /// Where the SQLite database, secrets and local files live.
+    pub data_dir: PathBuf,
+    /// `sqlite://...` or empty for `<data_dir>/natter.db`.
+    pub database_url: String,
+    /// Empty for the in-process bus.
+    pub bus_url: String,
+    /// Empty for `<data_dir>/files`.
+    pub blob_url: String,
+    /// Largest JSON request body, in bytes.
+    pub max_json_body: usize,
+    pub auth: AuthSettings,
+    pub rate_limit: RateLimitSettings,
+    pub store: StoreSettings,
+    pub gateway: GatewaySettings,
+    pub files: FileSettings,
+    /// Extra object_store options for an `s3://` `blob_url` (e.g.
+    /// `aws_endpoint`, `aws_allow_http`, `aws_access_key_id`); the usual
+    /// `AWS_*` variables are read as well.
+    pub blob_options: std::collections::BTreeMap<String, Secret>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./natter-data"),
+            database_url: String::new(),
+            bus_url: String::new(),
+            blob_url: String::new(),
+            max_json_body: 256 * 1024,
+            auth: AuthSettings::default(),
+            rate_limit: RateLimitSettings::default(),
+            store: StoreSettings::default(),
+            gateway: GatewaySettings::default(),
+            files: FileSettings::default(),
+            blob_options: Default::default(),
+        }
+    }
+}
+
+/// Tokens and password hashing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuthSettings {
+    /// Access token lifetime in seconds.
+    pub access_ttl_secs: u64,
+    /// Refresh token (session) lifetime in seconds.
+    pub refresh_ttl_secs: u64,
+    /// `iss` and `aud` of access tokens.
+    pub issuer: String,
+    /// HMAC key for tokens and file links; empty: generated on first start
+    /// and kept in `<data_dir>/secret.key`. Set it to share one across nodes.
+    pub secret: Secret,
+    /// argon2id memory cost in KiB (OWASP: 19456).
+    pub argon2_memory_kib: u32,
+    /// argon2id iterations.
+    pub argon2_iterations: u32,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            access_ttl_secs: 15 * 60,
+            refresh_ttl_secs: 30 * 24 * 3600,
+            issuer: "natter".into(),
+            secret: Secret::default(),
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+        }
+    }
+}
+
+/// Token buckets. A rate is "this many per minute", with a burst as large.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RateLimitSettings {
+    /// False turns every limit off (`--rate-limit off`), for benchmarks.
+    pub enabled: bool,
+    /// Login and register attempts per client IP per minute.
+    pub auth_per_ip_per_minute: u32,
+    /// Login attempts per account per minute.
+    pub login_per_account_per_minute: u32,
+    /// Messages sent per user per minute.
+    pub sends_per_user_per_minute: u32,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        RateLimitSettings {
+            enabled: true,
+            auth_per_ip_per_minute: 60,
+            login_per_account_per_minute: 20,
+            sends_per_user_per_minute: 1200,
+        }
+    }
+}
+
+/// Embedded database tuning.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StoreSettings {
+    /// Most write requests committed together in one transaction.
+    pub max_batch: usize,
+    /// Read connections to the SQLite file.
+    pub read_connections: u32,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        StoreSettings {
+            max_batch: 1024,
+            read_connections: 4,
+        }
+    }
+}
+
+/// Uploads, images and file links.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FileSettings {
+    /// Largest upload in bytes (413 beyond).
+    pub max_upload_bytes: u64,
+    /// Bytes of files one user may own; 0 for no quota.
+    pub quota_bytes_per_user: u64,
+    /// Lifetime of signed `url` / `thumbnail_url` links, in seconds.
+    pub link_ttl_secs: u64,
+    /// An upload no message refers to is deleted after this many seconds.
+    pub orphan_ttl_secs: u64,
+    /// How often orphaned uploads are looked for, in seconds.
+    pub orphan_sweep_secs: u64,
+    /// Largest image accepted, in pixels (width x height).
+    pub max_image_pixels: u64,
+}
+
+impl Default for FileSettings {
+    fn default() -> Self {
+        FileSettings {
+            max_upload_bytes: 25 * 1024 * 1024,
+            quota_bytes_per_user: 1024 * 1024 * 1024,
+            link_ttl_secs: 3600,
+            orphan_ttl_secs: 24 * 3600,
+            orphan_sweep_secs: 600,
+            max_image_pixels: 50_000_000,
+        }
+    }
+}
+
+/// WebSocket sessions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GatewaySettings {
+    /// Browser origins allowed to open a WebSocket (`scheme://host:port`,
+    /// or `*`). Empty: only the server's own origin. Clients that send no
+    /// `Origin` (not browsers) are not affected.
+    pub allowed_origins: Vec<String>,
+    /// Time allowed for the `auth` frame when the upgrade had no token.
+    pub auth_timeout_secs: u64,
+    /// How often the server pings an idle connection.
+    pub ping_interval_secs: u64,
+    /// A connection silent for this long (no frame, no pong) is closed.
+    pub idle_timeout_secs: u64,
+    /// Largest incoming frame or message; beyond it the connection closes
+    /// with 1009.
+    pub max_frame_bytes: usize,
+    /// Open connections one user may hold at once.
+    pub max_connections_per_user: usize,
+    /// Frames one connection may have waiting; beyond it the connection
+    /// is too slow and closes with 1013 (its client resumes).
+    pub outbox_frames: usize,
+    /// A write to a socket that does not finish in this time closes it.
+    pub write_timeout_secs: u64,
+    /// Seconds a `typing` indication lasts unless renewed.
+    pub typing_ttl_secs: u64,
+}
+
+impl Default for GatewaySettings {
+    fn default() -> Self {
+        GatewaySettings {
+            allowed_origins: Vec::new(),
+            auth_timeout_secs: 10,
+            ping_interval_secs: 25,
+            idle_timeout_secs: 60,
+            max_frame_bytes: 64 * 1024,
+            max_connections_per_user: 32,
+            outbox_frames: 1024,
+            write_timeout_secs: 10,
+            typing_ttl_secs: 6,
+        }
+    }
+}
+
+impl Settings {
+    /// Layers defaults, the optional TOML file, `NATTER_*` variables (nested
+    /// keys with `__`, e.g. `NATTER_AUTH__ACCESS_TTL_SECS`) and `overrides`
+    /// (the command-line flags that were given).
+    pub fn load(
+        config_file: Option<&Path>,
+        overrides: Figment,
+    ) -> Result<Self, Box<figment::Error>> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = config_file {
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment
+            .merge(Env::prefixed("NATTER_").split("__"))
+            .merge(overrides)
+            .extract()
+            .map_err(Box::new)
+    }
+
+    /// The SQLite file used when `database_url` is empty.
+    pub fn sqlite_path(&self) -> PathBuf {
+        match self.database_url.strip_prefix("sqlite://") {
+            Some(path) if !path.is_empty() => PathBuf::from(path),
+            _ => self.data_dir.join("natter.db"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let mut settings = Settings::default();
+        settings.auth.secret = Secret("hunter2".into());
+        assert!(!format!("{settings:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn overrides_win_over_defaults() {
+        let flags = Figment::new().merge(Serialized::default("listen", "127.0.0.1:0"));
+        let settings = Settings::load(None, flags).unwrap();
+        assert_eq!(settings.listen, "127.0.0.1:0");
+        assert_eq!(settings.data_dir, PathBuf::from("./natter-data"));
+    }
+
+    #[test]
+    fn sqlite_path_defaults_into_the_data_dir() {
+        let settings = Settings {
+            data_dir: PathBuf::from("/tmp/x"),
+            ..Settings::default()
+        };
+        assert_eq!(settings.sqlite_path(), PathBuf::from("/tmp/x/natter.db"));
+    }
+}

@@ -1,0 +1,81 @@
+//! Delivered and read markers coming from sockets: a client acks every
+//! burst it receives, so markers are coalesced per (chat, user, kind) to
+//! the highest `seq` and written in batches; each marker that moved is
+//! announced as a `receipt`. REST read markers go straight through
+//! `Core::mark` instead.
+
+use super::{Caller, Core, CoreError, CoreResult};
+use crate::store::MarkerKind;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+type MarkerKey = (String, String, MarkerKind);
+
+/// Markers waiting to be written.
+#[derive(Default)]
+pub struct MarkerQueue {
+    pending: Mutex<HashMap<MarkerKey, i64>>,
+}
+
+impl MarkerQueue {
+    fn push(&self, key: MarkerKey, seq: i64) {
+        let mut pending = self
+            .pending
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let entry = pending.entry(key).or_insert(seq);
+        *entry = (*entry).max(seq);
+    }
+
+    fn take(&self) -> HashMap<MarkerKey, i64> {
+        std::mem::take(
+            &mut *self
+                .pending
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner()),
+        )
+    }
+}
+
+impl Core {
+    /// Queues a marker from a socket; written by the next
+    /// [`Core::flush_markers`]. Non-members' markers are dropped there.
+    pub fn queue_marker(
+        &self,
+        caller: &Caller,
+        chat_id: &str,
+        kind: MarkerKind,
+        seq: i64,
+    ) -> CoreResult<()> {
+        if seq < 0 {
+            return Err(CoreError::invalid("seq must not be negative"));
+        }
+        self.markers
+            .push((chat_id.to_owned(), caller.user_id.clone(), kind), seq);
+        Ok(())
+    }
+
+    /// Writes every queued marker (the store commits them together) and
+    /// announces those that moved.
+    pub async fn flush_markers(&self) {
+        let batch = self.markers.take();
+        if batch.is_empty() {
+            return;
+        }
+        let writes = batch
+            .into_iter()
+            .map(|((chat_id, user_id, kind), seq)| async move {
+                let caller = Caller {
+                    user_id,
+                    session_id: String::new(),
+                };
+                if let Err(error) = self
+                    .advance_and_announce(&caller, &chat_id, kind, seq)
+                    .await
+                {
+                    tracing::warn!(%chat_id, ?error, "writing a marker failed");
+                }
+            });
+        futures_util::future::join_all(writes).await;
+    }
+}

@@ -1,0 +1,411 @@
+//! One WebSocket session after the upgrade: authentication (if the
+//! upgrade carried no token), `ready`, then a loop over the socket, the
+//! outbox, the heartbeat and server shutdown until either side closes.
+//!
+//! The task owns the socket alone: routed events arrive through the
+//! [`Outbox`] and are written in batches (all waiting frames, one flush);
+//! direct answers (`send.ok`, `error`, `pong`) are written in place.
+
+use super::Gateway;
+use super::outbox::{Drained, Outbox};
+use super::router::{Command, Route, encode};
+use crate::core::{Caller, CoreError};
+use crate::store::MarkerKind;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::SinkExt;
+use natter_proto::ErrorCode;
+use natter_proto::events::{ClientFrame, ServerEvent};
+use natter_proto::messages::SendMessage;
+use natter_proto::users::PresenceStatus;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::{Instant, MissedTickBehavior, timeout};
+
+/// Close codes (RFC 6455 and the IANA registry).
+mod close {
+    pub const GOING_AWAY: u16 = 1001;
+    pub const UNSUPPORTED_DATA: u16 = 1003;
+    pub const POLICY: u16 = 1008;
+    pub const TOO_BIG: u16 = 1009;
+    pub const TRY_AGAIN_LATER: u16 = 1013;
+}
+
+/// How a session ended, and what to tell the peer.
+struct Ending {
+    code: u16,
+    reason: &'static str,
+}
+
+/// Runs one session to its end.
+pub async fn run(gateway: Arc<Gateway>, mut socket: WebSocket, caller: Option<Caller>) {
+    let caller = match caller {
+        Some(caller) => caller,
+        None => match authenticate(&gateway, &mut socket).await {
+            Ok(caller) => caller,
+            Err(ending) => return close_with(&mut socket, ending).await,
+        },
+    };
+    let settings = &gateway.settings;
+    if let Err(error) = gateway
+        .core
+        .connection_opened(&caller.user_id, settings.max_connections_per_user)
+        .await
+    {
+        tracing::debug!(?error, "connection refused");
+        return close_with(
+            &mut socket,
+            Ending {
+                code: close::POLICY,
+                reason: "too many connections",
+            },
+        )
+        .await;
+    }
+    let mut session = Session {
+        id: gateway.next_id(),
+        outbox: Arc::new(Outbox::new(settings.outbox_frames)),
+        caller,
+        away: false,
+        gateway: gateway.clone(),
+    };
+    let ending = session.serve(&mut socket).await;
+    session.finish().await;
+    close_with(&mut socket, ending).await;
+}
+
+/// Waits for `{"type":"auth","token"}` as the first frame.
+async fn authenticate(gateway: &Gateway, socket: &mut WebSocket) -> Result<Caller, Ending> {
+    let refused = Ending {
+        code: close::POLICY,
+        reason: "authentication failed",
+    };
+    let wait = Duration::from_secs(gateway.settings.auth_timeout_secs);
+    let first = match timeout(wait, socket.recv()).await {
+        Ok(Some(Ok(Message::Text(text)))) => text,
+        Ok(_) => return Err(refused),
+        Err(_) => {
+            return Err(Ending {
+                code: close::POLICY,
+                reason: "authentication timed out",
+            });
+        }
+    };
+    match serde_json::from_str::<ClientFrame>(&first) {
+        Ok(ClientFrame::Auth { token }) => {
+            gateway.core.authenticate(&token).await.map_err(|_| refused)
+        }
+        _ => Err(refused),
+    }
+}
+
+async fn close_with(socket: &mut WebSocket, ending: Ending) {
+    let frame = CloseFrame {
+        code: ending.code,
+        reason: Utf8Bytes::from_static(ending.reason),
+    };
+    // The peer may be gone or not reading: do not wait long for it.
+    let _ = timeout(
+        Duration::from_secs(2),
+        socket.send(Message::Close(Some(frame))),
+    )
+    .await;
+}
+
+struct Session {
+    id: u64,
+    outbox: Arc<Outbox>,
+    caller: Caller,
+    away: bool,
+    gateway: Arc<Gateway>,
+}
+
+impl Session {
+    async fn serve(&mut self, socket: &mut WebSocket) -> Ending {
+        let chats = match self.gateway.core.chat_cursors(&self.caller).await {
+            Ok(chats) => chats,
+            Err(error) => {
+                tracing::warn!(?error, "could not build ready");
+                return Ending {
+                    code: close::TRY_AGAIN_LATER,
+                    reason: "try again later",
+                };
+            }
+        };
+        let route = Route {
+            id: self.id,
+            outbox: self.outbox.clone(),
+        };
+        let cursors = chats
+            .iter()
+            .map(|chat| (chat.chat_id.clone(), chat.last_seq))
+            .collect();
+        self.gateway.command(Command::Register {
+            route,
+            user_id: self.caller.user_id.clone(),
+            chats: cursors,
+        });
+        let ready = ServerEvent::Ready {
+            user_id: self.caller.user_id.clone(),
+            session_id: self.caller.session_id.clone(),
+            chats,
+        };
+        if self.write_now(socket, &ready).await.is_err() {
+            return Ending {
+                code: close::GOING_AWAY,
+                reason: "",
+            };
+        }
+        self.pump(socket).await
+    }
+
+    /// The main loop.
+    async fn pump(&mut self, socket: &mut WebSocket) -> Ending {
+        let settings = self.gateway.settings.clone();
+        let idle_limit = Duration::from_secs(settings.idle_timeout_secs);
+        let mut heartbeat = tokio::time::interval(Duration::from_secs(settings.ping_interval_secs));
+        heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut shutdown = self.gateway.shutdown.clone();
+        let mut last_heard = Instant::now();
+        let outbox = self.outbox.clone();
+        loop {
+            tokio::select! {
+                () = outbox.ready() => {
+                    if let Some(ending) = self.flush_outbox(socket, settings.write_timeout_secs).await {
+                        return ending;
+                    }
+                }
+                incoming = socket.recv() => {
+                    last_heard = Instant::now();
+                    match incoming {
+                        Some(Ok(Message::Text(text))) => {
+                            if self.frame(socket, &text).await.is_err() {
+                                return Ending { code: close::GOING_AWAY, reason: "" };
+                            }
+                        }
+                        Some(Ok(Message::Binary(_))) => {
+                            return Ending { code: close::UNSUPPORTED_DATA, reason: "binary frames are not supported" };
+                        }
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                        Some(Ok(Message::Close(_))) | None => return Ending { code: close::GOING_AWAY, reason: "" },
+                        Some(Err(error)) => return read_error(error),
+                    }
+                }
+                _ = heartbeat.tick() => {
+                    if last_heard.elapsed() > idle_limit {
+                        return Ending { code: close::POLICY, reason: "heartbeat timeout" };
+                    }
+                    if socket.send(Message::Ping(Default::default())).await.is_err() {
+                        return Ending { code: close::GOING_AWAY, reason: "" };
+                    }
+                }
+                _ = shutdown.changed() => return Ending { code: close::GOING_AWAY, reason: "server shutting down" },
+            }
+        }
+    }
+
+    /// Writes every waiting routed frame with one flush.
+    async fn flush_outbox(
+        &self,
+        socket: &mut WebSocket,
+        write_timeout_secs: u64,
+    ) -> Option<Ending> {
+        let frames = match self.outbox.drain() {
+            Drained::Frames(frames) => frames,
+            Drained::Overflowed => {
+                metrics::counter!("natter_gateway_slow_consumers_total").increment(1);
+                return Some(Ending {
+                    code: close::TRY_AGAIN_LATER,
+                    reason: "too slow: resume from your cursors",
+                });
+            }
+        };
+        if frames.is_empty() {
+            return None;
+        }
+        let count = frames.len() as u64;
+        let write = async {
+            for frame in frames {
+                socket.feed(Message::Text(frame)).await?;
+            }
+            socket.flush().await
+        };
+        match timeout(Duration::from_secs(write_timeout_secs), write).await {
+            Ok(Ok(())) => {
+                metrics::counter!("natter_gateway_frames_sent_total").increment(count);
+                None
+            }
+            Ok(Err(_)) => Some(Ending {
+                code: close::GOING_AWAY,
+                reason: "",
+            }),
+            Err(_) => Some(Ending {
+                code: close::TRY_AGAIN_LATER,
+                reason: "too slow: resume from your cursors",
+            }),
+        }
+    }
+
+    /// Handles one client frame. Errors only when the socket failed.
+    async fn frame(&mut self, socket: &mut WebSocket, text: &str) -> Result<(), axum::Error> {
+        let frame = match serde_json::from_str::<ClientFrame>(text) {
+            Ok(frame) => frame,
+            Err(error) => return self.write_now(socket, &frame_error(text, &error)).await,
+        };
+        let core = self.gateway.core.clone();
+        let caller = &self.caller;
+        let answer = match frame {
+            ClientFrame::Ping => Some(ServerEvent::Pong),
+            ClientFrame::Auth { .. } => Some(error_event(
+                None,
+                CoreError::invalid("already authenticated"),
+            )),
+            ClientFrame::Send {
+                client_msg_id,
+                chat_id,
+                content,
+                message_type,
+                file_id,
+                metadata,
+            } => {
+                let request = SendMessage {
+                    chat_id,
+                    content,
+                    message_type: message_type.unwrap_or_default(),
+                    client_msg_id: Some(client_msg_id.clone()),
+                    file_id,
+                    metadata,
+                    sender_id: None,
+                };
+                Some(match core.send(caller, request).await {
+                    Ok((ack, _)) => ServerEvent::SendOk {
+                        client_msg_id,
+                        message_id: ack.message_id,
+                        seq: ack.seq,
+                        created_at: ack.created_at,
+                    },
+                    Err(error) => error_event(Some(client_msg_id), error),
+                })
+            }
+            ClientFrame::Ack { chat_id, seq } => core
+                .queue_marker(caller, &chat_id, MarkerKind::Delivered, seq)
+                .err()
+                .map(|error| error_event(None, error)),
+            ClientFrame::Read { chat_id, seq } => core
+                .queue_marker(caller, &chat_id, MarkerKind::Read, seq)
+                .err()
+                .map(|error| error_event(None, error)),
+            ClientFrame::Typing { chat_id, active } => core
+                .typing(caller, &chat_id, active)
+                .await
+                .err()
+                .map(|error| error_event(None, error)),
+            ClientFrame::Presence { status } => {
+                let away = match status {
+                    PresenceStatus::Away => true,
+                    PresenceStatus::Online => false,
+                    PresenceStatus::Offline => {
+                        return self
+                            .write_now(
+                                socket,
+                                &error_event(
+                                    None,
+                                    CoreError::invalid("status must be online or away"),
+                                ),
+                            )
+                            .await;
+                    }
+                };
+                let result = core.connection_away(&caller.user_id, self.away, away).await;
+                self.away = away;
+                result.err().map(|error| error_event(None, error))
+            }
+        };
+        match answer {
+            Some(event) => self.write_now(socket, &event).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn write_now(
+        &self,
+        socket: &mut WebSocket,
+        event: &ServerEvent,
+    ) -> Result<(), axum::Error> {
+        socket.send(Message::Text(encode(event))).await
+    }
+
+    /// Leaves the router and presence.
+    async fn finish(&self) {
+        self.gateway.command(Command::Unregister {
+            id: self.id,
+            user_id: self.caller.user_id.clone(),
+        });
+        if let Err(error) = self
+            .gateway
+            .core
+            .connection_closed(&self.caller.user_id, self.away)
+            .await
+        {
+            tracing::warn!(?error, "recording the disconnect failed");
+        }
+    }
+}
+
+/// Closes with 1009 when a frame was too large, quietly otherwise.
+fn read_error(error: axum::Error) -> Ending {
+    use tokio_tungstenite::tungstenite::error::{CapacityError, Error};
+    let too_big = error
+        .into_inner()
+        .downcast_ref::<Error>()
+        .is_some_and(|inner| {
+            matches!(inner, Error::Capacity(CapacityError::MessageTooLong { .. }))
+        });
+    if too_big {
+        Ending {
+            code: close::TOO_BIG,
+            reason: "frame too large",
+        }
+    } else {
+        Ending {
+            code: close::GOING_AWAY,
+            reason: "",
+        }
+    }
+}
+
+fn error_event(client_msg_id: Option<String>, error: CoreError) -> ServerEvent {
+    if let CoreError::Internal(cause) = &error {
+        tracing::error!(error = ?cause, "internal error on a socket");
+    }
+    ServerEvent::Error {
+        client_msg_id,
+        code: error.code(),
+        detail: error.public_detail(),
+    }
+}
+
+/// A frame that is not JSON, has an unknown `type` or bad fields.
+fn frame_error(text: &str, error: &serde_json::Error) -> ServerEvent {
+    let value = serde_json::from_str::<serde_json::Value>(text).ok();
+    let client_msg_id = value
+        .as_ref()
+        .and_then(|value| value.get("client_msg_id"))
+        .and_then(|id| id.as_str())
+        .map(str::to_owned);
+    let detail = match value
+        .as_ref()
+        .map(|value| value.get("type").and_then(|kind| kind.as_str()))
+    {
+        None => "the frame is not valid JSON".to_owned(),
+        Some(None) => "the frame has no string `type`".to_owned(),
+        Some(Some(kind)) if !KNOWN_FRAMES.contains(&kind) => format!("unknown frame type `{kind}`"),
+        Some(Some(kind)) => format!("invalid `{kind}` frame: {error}"),
+    };
+    ServerEvent::Error {
+        client_msg_id,
+        code: ErrorCode::InvalidRequest,
+        detail,
+    }
+}
+
+const KNOWN_FRAMES: [&str; 7] = ["auth", "send", "ack", "read", "typing", "presence", "ping"];

@@ -1,0 +1,90 @@
+//! WebSocket real time: sessions ([`connection`]), their bounded outboxes
+//! ([`outbox`]) and the node's event router ([`router`]) that takes events
+//! from the bus to the local connections of current members, in `seq`
+//! order per chat. Calls `core` for everything that reads or writes data;
+//! knows nothing of SQL.
+
+pub mod connection;
+pub mod outbox;
+pub mod router;
+
+use crate::config::GatewaySettings;
+use crate::core::Core;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+/// How often expired typing indications are ended and socket markers
+/// written: short enough that receipts feel live, long enough that one
+/// write carries many markers.
+const TICK: Duration = Duration::from_millis(100);
+
+/// The gateway of one node.
+pub struct Gateway {
+    pub(crate) core: Arc<Core>,
+    pub(crate) settings: Arc<GatewaySettings>,
+    commands: mpsc::UnboundedSender<router::Command>,
+    pub(crate) shutdown: watch::Receiver<bool>,
+    next_id: AtomicU64,
+}
+
+/// Stops the gateway's background work and closes every session.
+pub struct GatewayHandle {
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    core: Arc<Core>,
+}
+
+impl GatewayHandle {
+    /// Closes sessions with 1001 and writes the markers still queued.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        for task in &self.tasks {
+            task.abort();
+        }
+        self.core.flush_markers().await;
+    }
+}
+
+impl Gateway {
+    /// Starts the router and the periodic work.
+    pub fn start(core: Arc<Core>, settings: GatewaySettings) -> (Arc<Gateway>, GatewayHandle) {
+        let (commands, command_rx) = mpsc::unbounded_channel();
+        let (stop, shutdown) = watch::channel(false);
+        let router = router::Router::new(core.clone(), commands.clone());
+        let router_task = tokio::spawn(router.run(core.bus().subscribe(), command_rx));
+        let ticker_core = core.clone();
+        let ticker = tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(TICK);
+            loop {
+                ticks.tick().await;
+                ticker_core.expire_typing();
+                ticker_core.flush_markers().await;
+            }
+        });
+        let gateway = Arc::new(Gateway {
+            core: core.clone(),
+            settings: Arc::new(settings),
+            commands,
+            shutdown,
+            next_id: AtomicU64::new(1),
+        });
+        let handle = GatewayHandle {
+            shutdown: stop,
+            tasks: vec![router_task, ticker],
+            core,
+        };
+        (gateway, handle)
+    }
+
+    fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn command(&self, command: router::Command) {
+        // Fails only after the router stopped, at shutdown.
+        let _ = self.commands.send(command);
+    }
+}

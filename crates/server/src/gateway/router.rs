@@ -1,0 +1,331 @@
+//! The node's event router: one task that takes every event from the bus
+//! and hands it to the local connections it concerns, encoded once and
+//! shared by all of them (a refcounted buffer, not a copy per recipient).
+//!
+//! It alone owns the routing tables (who is connected, which local users
+//! belong to which chat), so no lock is taken per delivery. Membership
+//! follows the events themselves: `chat.created` to a user adds a chat,
+//! `chat.member_removed` of that user removes it, so a removed member gets
+//! nothing of the chat from that event on.
+//!
+//! Per chat it keeps `message.new` in `seq` order: a message that arrives
+//! early waits while the gap before it is fetched from the store; a
+//! message seen already is dropped. Nothing is skipped.
+
+use super::outbox::Outbox;
+use crate::bus::{Envelope, Subscription, Target};
+use crate::core::Core;
+use axum::extract::ws::Utf8Bytes;
+use natter_proto::events::ServerEvent;
+use natter_proto::messages::Message;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
+
+/// Pause before retrying a failed gap repair, so a broken store is not
+/// hammered in a loop.
+const REPAIR_RETRY: Duration = Duration::from_millis(200);
+
+/// A registered connection, as the router sees it.
+#[derive(Clone, Debug)]
+pub struct Route {
+    pub id: u64,
+    pub outbox: Arc<Outbox>,
+}
+
+/// What connections and repair tasks tell the router.
+pub enum Command {
+    /// A connection of `user_id` is ready to receive; `chats` are the
+    /// user's chats with the `last_seq` the connection announced.
+    Register {
+        route: Route,
+        user_id: String,
+        chats: Vec<(String, i64)>,
+    },
+    Unregister {
+        id: u64,
+        user_id: String,
+    },
+    /// Messages of `chat_id` fetched from the store to fill a gap.
+    Repaired {
+        chat_id: String,
+        messages: Option<Vec<Message>>,
+    },
+}
+
+#[derive(Default)]
+struct LocalUser {
+    routes: Vec<Route>,
+    chats: HashSet<String>,
+}
+
+struct ChatRoute {
+    /// The `seq` the next `message.new` delivered must have.
+    next_seq: i64,
+    /// Messages that arrived ahead of `next_seq`.
+    early: BTreeMap<i64, Utf8Bytes>,
+    repairing: bool,
+    /// Local users who are members.
+    users: HashSet<String>,
+}
+
+pub struct Router {
+    core: Arc<Core>,
+    commands: mpsc::UnboundedSender<Command>,
+    users: HashMap<String, LocalUser>,
+    chats: HashMap<String, ChatRoute>,
+}
+
+/// Encodes an event once for every recipient.
+pub fn encode(event: &ServerEvent) -> Utf8Bytes {
+    Utf8Bytes::from(serde_json::to_string(event).unwrap_or_default())
+}
+
+impl Router {
+    pub fn new(core: Arc<Core>, commands: mpsc::UnboundedSender<Command>) -> Self {
+        Router {
+            core,
+            commands,
+            users: HashMap::new(),
+            chats: HashMap::new(),
+        }
+    }
+
+    /// Runs until the bus and every command sender are gone.
+    pub async fn run(
+        mut self,
+        mut bus: Subscription,
+        mut commands: mpsc::UnboundedReceiver<Command>,
+    ) {
+        loop {
+            tokio::select! {
+                command = commands.recv() => match command {
+                    Some(command) => self.command(command),
+                    None => break,
+                },
+                envelope = bus.recv() => match envelope {
+                    Ok(envelope) => self.route(envelope),
+                    Err(RecvError::Lagged(missed)) => {
+                        // Lost message events show up as gaps and are
+                        // repaired; lost ephemeral events are just lost.
+                        tracing::warn!(missed, "gateway router lagged behind the bus");
+                        metrics::counter!("natter_gateway_bus_lagged_total").increment(missed);
+                    }
+                    Err(RecvError::Closed) => break,
+                },
+            }
+        }
+    }
+
+    fn command(&mut self, command: Command) {
+        match command {
+            Command::Register {
+                route,
+                user_id,
+                chats,
+            } => {
+                for (chat_id, last_seq) in chats {
+                    self.join(&user_id, &chat_id, last_seq);
+                }
+                self.users.entry(user_id).or_default().routes.push(route);
+            }
+            Command::Unregister { id, user_id } => {
+                let Some(user) = self.users.get_mut(&user_id) else {
+                    return;
+                };
+                user.routes.retain(|route| route.id != id);
+                if user.routes.is_empty()
+                    && let Some(user) = self.users.remove(&user_id)
+                {
+                    for chat_id in user.chats {
+                        self.forget_member(&chat_id, &user_id);
+                    }
+                }
+            }
+            Command::Repaired { chat_id, messages } => self.repaired(&chat_id, messages),
+        }
+    }
+
+    /// Records that local `user_id` belongs to `chat_id`.
+    fn join(&mut self, user_id: &str, chat_id: &str, last_seq: i64) {
+        let chat = self
+            .chats
+            .entry(chat_id.to_owned())
+            .or_insert_with(|| ChatRoute {
+                next_seq: last_seq + 1,
+                early: BTreeMap::new(),
+                repairing: false,
+                users: HashSet::new(),
+            });
+        chat.users.insert(user_id.to_owned());
+        if let Some(user) = self.users.get_mut(user_id) {
+            user.chats.insert(chat_id.to_owned());
+        }
+    }
+
+    fn forget_member(&mut self, chat_id: &str, user_id: &str) {
+        if let Some(chat) = self.chats.get_mut(chat_id) {
+            chat.users.remove(user_id);
+            if chat.users.is_empty() {
+                self.chats.remove(chat_id);
+            }
+        }
+    }
+
+    fn route(&mut self, envelope: Envelope) {
+        match &envelope.target {
+            Target::User(user_id) => {
+                if !self.users.contains_key(user_id) {
+                    return;
+                }
+                self.deliver_to_user(user_id, &encode(&envelope.event));
+                self.follow_membership(user_id, &envelope.event);
+            }
+            Target::Users(user_ids) => {
+                let local: Vec<&String> = user_ids
+                    .iter()
+                    .filter(|id| self.users.contains_key(*id))
+                    .collect();
+                if local.is_empty() {
+                    return;
+                }
+                let frame = encode(&envelope.event);
+                for user_id in local {
+                    self.deliver_to_user(user_id, &frame);
+                }
+            }
+            Target::Chat(chat_id) => {
+                if !self.chats.contains_key(chat_id) {
+                    return;
+                }
+                match envelope.event.as_ref() {
+                    ServerEvent::MessageNew { message } => {
+                        self.sequence(chat_id, message.seq, encode(&envelope.event));
+                    }
+                    event => self.deliver_to_chat(chat_id, &encode(event)),
+                }
+            }
+        }
+    }
+
+    /// Keeps the routing tables in step with membership events addressed
+    /// to one user.
+    fn follow_membership(&mut self, user_id: &str, event: &ServerEvent) {
+        match event {
+            ServerEvent::ChatCreated { chat } => self.join(user_id, &chat.chat_id, chat.last_seq),
+            ServerEvent::ChatMemberRemoved {
+                chat_id,
+                user_id: removed,
+            } if removed == user_id => {
+                if let Some(user) = self.users.get_mut(user_id) {
+                    user.chats.remove(chat_id);
+                }
+                self.forget_member(chat_id, user_id);
+            }
+            _ => {}
+        }
+    }
+
+    /// Delivers `message.new` frames of a chat strictly in `seq` order.
+    fn sequence(&mut self, chat_id: &str, seq: i64, frame: Utf8Bytes) {
+        let Some(chat) = self.chats.get_mut(chat_id) else {
+            return;
+        };
+        if seq < chat.next_seq {
+            return;
+        }
+        if seq > chat.next_seq {
+            chat.early.insert(seq, frame);
+            self.start_repair(chat_id);
+            return;
+        }
+        chat.next_seq += 1;
+        self.deliver_to_chat(chat_id, &frame);
+        self.release_early(chat_id);
+    }
+
+    /// Delivers the waiting messages that are now next in line.
+    fn release_early(&mut self, chat_id: &str) {
+        loop {
+            let Some(chat) = self.chats.get_mut(chat_id) else {
+                return;
+            };
+            let next = chat.next_seq;
+            let Some(frame) = chat.early.remove(&next) else {
+                break;
+            };
+            chat.next_seq += 1;
+            self.deliver_to_chat(chat_id, &frame);
+        }
+        let waiting = self
+            .chats
+            .get(chat_id)
+            .is_some_and(|chat| !chat.early.is_empty());
+        if waiting {
+            self.start_repair(chat_id);
+        }
+    }
+
+    /// Fetches the messages between `next_seq` and the first early one.
+    fn start_repair(&mut self, chat_id: &str) {
+        let Some(chat) = self.chats.get_mut(chat_id) else {
+            return;
+        };
+        let Some(&first_early) = chat.early.keys().next() else {
+            return;
+        };
+        if chat.repairing {
+            return;
+        }
+        chat.repairing = true;
+        metrics::counter!("natter_gateway_gap_repairs_total").increment(1);
+        let (core, commands, chat_id) =
+            (self.core.clone(), self.commands.clone(), chat_id.to_owned());
+        let (after, before) = (chat.next_seq - 1, first_early);
+        tokio::spawn(async move {
+            let messages = match core.messages_between(&chat_id, after, before).await {
+                Ok(messages) => Some(messages),
+                Err(error) => {
+                    tracing::warn!(%chat_id, ?error, "gap repair failed; retrying");
+                    tokio::time::sleep(REPAIR_RETRY).await;
+                    None
+                }
+            };
+            let _ = commands.send(Command::Repaired { chat_id, messages });
+        });
+    }
+
+    fn repaired(&mut self, chat_id: &str, messages: Option<Vec<Message>>) {
+        let Some(chat) = self.chats.get_mut(chat_id) else {
+            return;
+        };
+        chat.repairing = false;
+        for message in messages.unwrap_or_default() {
+            let seq = message.seq;
+            let frame = encode(&ServerEvent::MessageNew { message });
+            self.sequence(chat_id, seq, frame);
+        }
+        self.release_early(chat_id);
+    }
+
+    fn deliver_to_chat(&self, chat_id: &str, frame: &Utf8Bytes) {
+        let Some(chat) = self.chats.get(chat_id) else {
+            return;
+        };
+        for user_id in &chat.users {
+            self.deliver_to_user(user_id, frame);
+        }
+        metrics::counter!("natter_gateway_chat_events_total").increment(1);
+    }
+
+    fn deliver_to_user(&self, user_id: &str, frame: &Utf8Bytes) {
+        if let Some(user) = self.users.get(user_id) {
+            for route in &user.routes {
+                // A full outbox closes its own connection; nothing to do here.
+                route.outbox.push(frame.clone());
+            }
+        }
+    }
+}

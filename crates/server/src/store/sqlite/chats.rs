@@ -1,0 +1,211 @@
+//! Chats and their members: creation (with at most one direct chat per
+//! pair), lookups, renaming, joining and leaving. The chat list with
+//! unread counts is in `chat_list`; who may do what is the caller's.
+
+use super::SqliteStore;
+use super::error::corrupt;
+use super::rows::{self, chat_columns, member_columns};
+use crate::store::{ChatRow, MemberRow, NewChat, StoreError, StoreResult};
+use natter_proto::chats::Role;
+use sqlx::Row;
+
+/// The lookup of an existing direct chat runs inside the write job, so two
+/// concurrent creations of the same pair cannot both insert: the second
+/// one to run finds the first one's chat.
+pub(super) async fn create_chat(db: &SqliteStore, chat: NewChat) -> StoreResult<(ChatRow, bool)> {
+    let members: Vec<(&str, &str)> = chat
+        .members
+        .iter()
+        .map(|(id, role)| (id.as_str(), role.as_str()))
+        .collect();
+    let members =
+        serde_json::to_string(&members).map_err(|err| corrupt(format!("members: {err}")))?;
+    db.writer
+        .write(move |conn| {
+            Box::pin(async move {
+                if let Some(key) = &chat.direct_key {
+                    let existing = sqlx::query(concat!("SELECT ", chat_columns!(), " FROM chats c WHERE c.direct_key = ?1"))
+                        .bind(key)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                    if let Some(existing) = existing {
+                        return Ok((rows::chat(&existing)?, false));
+                    }
+                }
+                sqlx::query(
+                    "INSERT INTO chats (id, type, name, created_by, created_at, last_activity_at, direct_key) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+                )
+                .bind(&chat.id)
+                .bind(chat.chat_type.as_str())
+                .bind(&chat.name)
+                .bind(&chat.created_by)
+                .bind(chat.created_at)
+                .bind(&chat.direct_key)
+                .execute(&mut *conn)
+                .await?;
+                // All members in one statement: `members` is a JSON array of
+                // [user_id, role] pairs, inserted in the order given.
+                sqlx::query(
+                    "INSERT INTO members (chat_id, user_id, role, joined_at) \
+                     SELECT ?1, value ->> 0, value ->> 1, ?2 FROM json_each(?3) ORDER BY key",
+                )
+                .bind(&chat.id)
+                .bind(chat.created_at)
+                .bind(&members)
+                .execute(&mut *conn)
+                .await?;
+                let row = ChatRow {
+                    id: chat.id,
+                    chat_type: chat.chat_type,
+                    name: chat.name,
+                    created_by: chat.created_by,
+                    created_at: chat.created_at,
+                    last_seq: 0,
+                    last_activity_at: chat.created_at,
+                };
+                Ok((row, true))
+            })
+        })
+        .await
+}
+
+pub(super) async fn chat(db: &SqliteStore, chat_id: &str) -> StoreResult<Option<ChatRow>> {
+    let found = sqlx::query(concat!(
+        "SELECT ",
+        chat_columns!(),
+        " FROM chats c WHERE c.id = ?1"
+    ))
+    .bind(chat_id)
+    .fetch_optional(&db.readers)
+    .await?;
+    found.as_ref().map(rows::chat).transpose()
+}
+
+pub(super) async fn member(
+    db: &SqliteStore,
+    chat_id: &str,
+    user_id: &str,
+) -> StoreResult<Option<MemberRow>> {
+    let found = sqlx::query(concat!(
+        "SELECT ",
+        member_columns!(),
+        " FROM members mb WHERE mb.chat_id = ?1 AND mb.user_id = ?2"
+    ))
+    .bind(chat_id)
+    .bind(user_id)
+    .fetch_optional(&db.readers)
+    .await?;
+    found.as_ref().map(rows::member).transpose()
+}
+
+/// Oldest first; members who joined at the same time in the order they
+/// were added.
+pub(super) async fn members(db: &SqliteStore, chat_id: &str) -> StoreResult<Vec<MemberRow>> {
+    let found = sqlx::query(concat!(
+        "SELECT ",
+        member_columns!(),
+        " FROM members mb WHERE mb.chat_id = ?1 ORDER BY mb.joined_at, mb.rowid"
+    ))
+    .bind(chat_id)
+    .fetch_all(&db.readers)
+    .await?;
+    found.iter().map(rows::member).collect()
+}
+
+/// `NotFound` if there is no such chat.
+pub(super) async fn rename_chat(db: &SqliteStore, chat_id: &str, name: &str) -> StoreResult<()> {
+    let (chat_id, name) = (chat_id.to_owned(), name.to_owned());
+    db.writer
+        .write_statement(move |conn| {
+            Box::pin(async move {
+                let done = sqlx::query("UPDATE chats SET name = ?2 WHERE id = ?1")
+                    .bind(&chat_id)
+                    .bind(&name)
+                    .execute(conn)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
+            })
+        })
+        .await
+}
+
+/// The new member's markers start at the chat's `last_seq`, and that is
+/// logged as a read at `now`, so receipts of older messages show when the
+/// member got to see them. `NotFound` if the chat (or user) does not exist.
+pub(super) async fn add_member(
+    db: &SqliteStore,
+    chat_id: &str,
+    user_id: &str,
+    role: Role,
+    now: i64,
+) -> StoreResult<MemberRow> {
+    let (chat_id, user_id) = (chat_id.to_owned(), user_id.to_owned());
+    db.writer
+        .write(move |conn| {
+            Box::pin(async move {
+                let last_seq: i64 = sqlx::query("SELECT last_seq FROM chats WHERE id = ?1")
+                    .bind(&chat_id)
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    .ok_or(StoreError::NotFound)?
+                    .try_get("last_seq")?;
+                sqlx::query(
+                    "INSERT INTO members (chat_id, user_id, role, joined_at, read_seq, delivered_seq) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                )
+                .bind(&chat_id)
+                .bind(&user_id)
+                .bind(role.as_str())
+                .bind(now)
+                .bind(last_seq)
+                .execute(&mut *conn)
+                .await?;
+                if last_seq > 0 {
+                    sqlx::query(
+                        "INSERT INTO marker_log (chat_id, user_id, kind, seq, at) VALUES (?1, ?2, 'read', ?3, ?4)",
+                    )
+                    .bind(&chat_id)
+                    .bind(&user_id)
+                    .bind(last_seq)
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Ok(MemberRow {
+                    chat_id,
+                    user_id,
+                    role,
+                    joined_at: now,
+                    read_seq: last_seq,
+                    delivered_seq: last_seq,
+                })
+            })
+        })
+        .await
+}
+
+/// The member's marker history stays: should they come back, it still
+/// tells when they saw the messages of their first stay.
+pub(super) async fn remove_member(
+    db: &SqliteStore,
+    chat_id: &str,
+    user_id: &str,
+) -> StoreResult<bool> {
+    let (chat_id, user_id) = (chat_id.to_owned(), user_id.to_owned());
+    db.writer
+        .write_statement(move |conn| {
+            Box::pin(async move {
+                let done = sqlx::query("DELETE FROM members WHERE chat_id = ?1 AND user_id = ?2")
+                    .bind(&chat_id)
+                    .bind(&user_id)
+                    .execute(conn)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            })
+        })
+        .await
+}

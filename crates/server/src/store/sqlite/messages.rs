@@ -1,0 +1,204 @@
+//! Messages: appending with per-chat `seq` and idempotent retries, single
+//! lookups, history pages, edits and tombstones. Reactions are in
+//! `reactions`, markers in `markers`; the full-text index follows edits
+//! and deletes through the schema's triggers.
+//!
+//! `seq` comes from `chats.last_seq`, advanced by the very statement that
+//! inserts the message (see [`APPEND`]): it is assigned only when the
+//! message is stored, has no gaps (a failed insert advances nothing), and
+//! survives restarts because it lives in the chat row.
+
+use super::SqliteStore;
+use super::rows::{self, message_columns, message_returning};
+use crate::store::{Cursor, MessageRow, NewMessage, StoreError, StoreResult};
+use natter_proto::messages::MessageType;
+use sqlx::Row;
+
+/// A single-statement job (see `writer`): one round trip in the common
+/// case, a second (read) one only for a retry or a missing chat.
+pub(super) async fn append_message(
+    db: &SqliteStore,
+    new: NewMessage,
+) -> StoreResult<(MessageRow, bool)> {
+    let metadata = rows::metadata_to_json(&new.metadata)?;
+    db.writer
+        .write_statement(move |conn| {
+            Box::pin(async move {
+                let inserted = sqlx::query(APPEND)
+                    .bind(&new.id)
+                    .bind(&new.chat_id)
+                    .bind(&new.sender_id)
+                    .bind(new.message_type.as_str())
+                    .bind(&new.content)
+                    .bind(&new.file_id)
+                    .bind(&metadata)
+                    .bind(&new.client_msg_id)
+                    .bind(new.created_at)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                let Some(inserted) = inserted else {
+                    // Nothing inserted: a retry (return the original), or
+                    // there is no such chat.
+                    let client_msg_id = new.client_msg_id.as_deref().ok_or(StoreError::NotFound)?;
+                    let original = sqlx::query(concat!(
+                        "SELECT ",
+                        message_columns!(),
+                        " FROM messages m WHERE m.sender_id = ?1 AND m.client_msg_id = ?2"
+                    ))
+                    .bind(&new.sender_id)
+                    .bind(client_msg_id)
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                    return Ok((rows::message(&original)?, false));
+                };
+                let row = MessageRow {
+                    seq: inserted.try_get("seq")?,
+                    id: new.id,
+                    chat_id: new.chat_id,
+                    sender_id: new.sender_id,
+                    message_type: new.message_type,
+                    content: new.content,
+                    file_id: new.file_id,
+                    metadata: new.metadata,
+                    client_msg_id: new.client_msg_id,
+                    created_at: new.created_at,
+                    edited_at: None,
+                    deleted: false,
+                };
+                Ok((row, true))
+            })
+        })
+        .await
+}
+
+/// Appending is one INSERT: the message takes the chat's `last_seq + 1`
+/// (no row if the chat does not exist), unless this sender already sent
+/// this `client_msg_id` (then nothing happens; a NULL id never conflicts).
+/// The schema's `messages_append` trigger then makes the message the
+/// chat's last (its `last_seq`, `last_activity_at`) and moves the sender's
+/// markers to it, logged. One statement is all-or-nothing, so a failed
+/// append leaves no trace, not even a used seq.
+const APPEND: &str = "
+    INSERT INTO messages
+        (id, chat_id, seq, sender_id, type, content, file_id, metadata, client_msg_id, created_at)
+    SELECT ?1, id, last_seq + 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9 FROM chats WHERE id = ?2
+    ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING
+    RETURNING seq";
+
+pub(super) async fn message(db: &SqliteStore, message_id: &str) -> StoreResult<Option<MessageRow>> {
+    let found = sqlx::query(concat!(
+        "SELECT ",
+        message_columns!(),
+        " FROM messages m WHERE m.id = ?1"
+    ))
+    .bind(message_id)
+    .fetch_optional(&db.readers)
+    .await?;
+    found.as_ref().map(rows::message).transpose()
+}
+
+/// Pages walk the `(chat_id, seq)` index from the cursor; one row beyond
+/// `limit` is fetched to learn whether more lie in the paging direction.
+pub(super) async fn list_messages(
+    db: &SqliteStore,
+    chat_id: &str,
+    cursor: Cursor,
+    limit: u32,
+    message_type: Option<MessageType>,
+) -> StoreResult<(Vec<MessageRow>, bool)> {
+    let (sql, bound, descending) = match cursor {
+        Cursor::Latest => (OLDER_THAN, i64::MAX, true),
+        Cursor::Before(seq) => (OLDER_THAN, seq, true),
+        Cursor::After(seq) => (NEWER_THAN, seq, false),
+    };
+    let found = sqlx::query(sql)
+        .bind(chat_id)
+        .bind(bound)
+        .bind(message_type.map(MessageType::as_str))
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&db.readers)
+        .await?;
+    let mut page = found
+        .iter()
+        .map(rows::message)
+        .collect::<StoreResult<Vec<_>>>()?;
+    let has_more = page.len() > limit as usize;
+    page.truncate(limit as usize);
+    if descending {
+        page.reverse();
+    }
+    Ok((page, has_more))
+}
+
+const OLDER_THAN: &str = concat!(
+    "SELECT ",
+    message_columns!(),
+    " FROM messages m WHERE m.chat_id = ?1 AND m.seq < ?2 AND (?3 IS NULL OR m.type = ?3) \
+     ORDER BY m.seq DESC LIMIT ?4"
+);
+
+const NEWER_THAN: &str = concat!(
+    "SELECT ",
+    message_columns!(),
+    " FROM messages m WHERE m.chat_id = ?1 AND m.seq > ?2 AND (?3 IS NULL OR m.type = ?3) \
+     ORDER BY m.seq ASC LIMIT ?4"
+);
+
+/// `NotFound` if the message is missing or deleted.
+pub(super) async fn edit_message(
+    db: &SqliteStore,
+    message_id: &str,
+    content: &str,
+    now: i64,
+) -> StoreResult<MessageRow> {
+    let (message_id, content) = (message_id.to_owned(), content.to_owned());
+    db.writer
+        .write_statement(move |conn| {
+            Box::pin(async move {
+                let edited = sqlx::query(concat!(
+                    "UPDATE messages SET content = ?2, edited_at = ?3 \
+                     WHERE id = ?1 AND deleted = 0 RETURNING ",
+                    message_returning!()
+                ))
+                .bind(&message_id)
+                .bind(&content)
+                .bind(now)
+                .fetch_optional(conn)
+                .await?;
+                rows::message(&edited.ok_or(StoreError::NotFound)?)
+            })
+        })
+        .await
+}
+
+/// Tombstones the message (its `seq` stays taken) and drops its reactions.
+/// `now` is kept as `deleted_at`. `NotFound` if missing or already deleted.
+pub(super) async fn delete_message(
+    db: &SqliteStore,
+    message_id: &str,
+    now: i64,
+) -> StoreResult<MessageRow> {
+    let message_id = message_id.to_owned();
+    db.writer
+        .write(move |conn| {
+            Box::pin(async move {
+                let deleted = sqlx::query(concat!(
+                    "UPDATE messages SET content = '', file_id = NULL, deleted = 1, deleted_at = ?2 \
+                     WHERE id = ?1 AND deleted = 0 RETURNING ",
+                    message_returning!()
+                ))
+                .bind(&message_id)
+                .bind(now)
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+                sqlx::query("DELETE FROM reactions WHERE message_id = ?1")
+                    .bind(&message_id)
+                    .execute(&mut *conn)
+                    .await?;
+                rows::message(&deleted)
+            })
+        })
+        .await
+}

@@ -1,0 +1,135 @@
+//! SQLite implementation of [`Store`](crate::store::Store): the embedded
+//! default, one database file in WAL mode.
+//!
+//! This module owns opening the file (connection settings, migrations) and
+//! the two kinds of connection: one writer, driven by the group-commit
+//! task in `writer`, through which every write goes; and a pool of
+//! read-only connections that, thanks to WAL, read the last committed
+//! state without waiting for the writer. The SQL of each concern lives in
+//! its own module (users, sessions, chats, chat list, messages, reactions,
+//! markers, search, files, real-time reads); `dispatch` maps the trait's
+//! methods onto them.
+//!
+//! Not here: authorization (callers check membership and roles) and event
+//! publication (the bus).
+
+mod chat_list;
+mod chats;
+mod dispatch;
+mod error;
+mod files;
+mod markers;
+mod messages;
+mod migrate;
+mod reactions;
+mod realtime;
+mod rows;
+mod search;
+mod sessions;
+mod users;
+mod writer;
+
+#[cfg(test)]
+mod tests;
+
+use crate::config::StoreSettings;
+use crate::store::StoreError;
+use sqlx::ConnectOptions;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::path::Path;
+use std::time::Duration;
+use writer::Writer;
+
+/// How long a connection waits for a lock before failing with
+/// `SQLITE_BUSY` (only another process, or a checkpoint, can hold one).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Prepared statements kept per connection; the store has fewer distinct
+/// statements than this, so every one is prepared once per connection.
+const STATEMENT_CACHE: usize = 256;
+
+/// The SQLite store. Cheap to share behind an `Arc`; [`Store::close`]
+/// flushes it.
+///
+/// [`Store::close`]: crate::store::Store::close
+pub struct SqliteStore {
+    writer: Writer,
+    readers: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating the directory and file if missing) and migrates
+    /// the database at `path`, then starts the writer task. Needs a tokio
+    /// runtime. Fails if the file cannot be opened or its schema is newer
+    /// than this binary.
+    pub async fn open(path: &Path, settings: &StoreSettings) -> Result<SqliteStore, StoreError> {
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(sqlx::Error::Io)?;
+        }
+        let common = SqliteConnectOptions::new()
+            .filename(path)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT)
+            .statement_cache_capacity(STATEMENT_CACHE);
+
+        // WAL: readers see the last commit without blocking the writer, and
+        // a commit appends to the log instead of rewriting pages in place.
+        // FULL: the log is fsynced at every commit, so a commit (and with
+        // it every acknowledged write) survives power loss, not just a crash.
+        let mut conn = common
+            .clone()
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            // 32 MiB of page cache: the writer touches the same hot index
+            // pages (chats, members, FTS segments) batch after batch.
+            .pragma("cache_size", "-32768")
+            // Keep the savepoint journals (one per write job, see `writer`)
+            // in memory: by default SQLite spills them to a temporary file
+            // past 64 KiB, which turns every job into file writes.
+            .pragma("temp_store", "MEMORY")
+            .connect()
+            .await?;
+        migrate::run(&mut conn).await?;
+
+        // Readers never write: `query_only` turns a bug into an error
+        // instead of a second writer contending for the lock.
+        let readers = SqlitePoolOptions::new()
+            .max_connections(settings.read_connections.max(1))
+            .connect_with(common.pragma("query_only", "ON"))
+            .await?;
+
+        Ok(SqliteStore {
+            writer: Writer::spawn(conn, settings.max_batch, search::INDEX_NEW_MESSAGES),
+            readers,
+        })
+    }
+
+    /// Finishes queued writes, checkpoints, then closes the readers.
+    async fn shut_down(&self) {
+        self.writer.close().await;
+        self.readers.close().await;
+    }
+}
+
+/// Runs `PRAGMA integrity_check` on the database file at `path` (opened
+/// read-only, so it can be used on the file of a stopped server) and
+/// returns SQLite's report: `"ok"` when the file is sound.
+pub async fn integrity_check(path: &Path) -> anyhow::Result<String> {
+    use sqlx::{Connection, Row};
+    let mut conn = SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(true)
+        .connect()
+        .await?;
+    let rows = sqlx::query("PRAGMA integrity_check")
+        .fetch_all(&mut conn)
+        .await?;
+    let report: Vec<String> = rows.iter().map(|row| row.get::<String, _>(0)).collect();
+    conn.close().await?;
+    Ok(report.join("\n"))
+}

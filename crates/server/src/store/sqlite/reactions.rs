@@ -1,0 +1,100 @@
+//! Reactions: one row per (message, user, emoji). Adding twice or removing
+//! what is not there is answered with `false`, not an error, so retries
+//! are harmless. Tombstones lose their reactions (see `messages`).
+
+use super::SqliteStore;
+use super::error::corrupt;
+use crate::store::{ReactionRow, StoreError, StoreResult};
+use sqlx::Row;
+
+/// `NotFound` if the message does not exist or is deleted.
+pub(super) async fn add_reaction(
+    db: &SqliteStore,
+    message_id: &str,
+    user_id: &str,
+    emoji: &str,
+    now: i64,
+) -> StoreResult<bool> {
+    let (message_id, user_id, emoji) =
+        (message_id.to_owned(), user_id.to_owned(), emoji.to_owned());
+    db.writer
+        .write_statement(move |conn| {
+            Box::pin(async move {
+                let live = sqlx::query("SELECT 1 FROM messages WHERE id = ?1 AND deleted = 0")
+                    .bind(&message_id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                if live.is_none() {
+                    return Err(StoreError::NotFound);
+                }
+                let done = sqlx::query(
+                    "INSERT INTO reactions (message_id, user_id, emoji, created_at) \
+                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                )
+                .bind(&message_id)
+                .bind(&user_id)
+                .bind(&emoji)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+                Ok(done.rows_affected() > 0)
+            })
+        })
+        .await
+}
+
+pub(super) async fn remove_reaction(
+    db: &SqliteStore,
+    message_id: &str,
+    user_id: &str,
+    emoji: &str,
+) -> StoreResult<bool> {
+    let (message_id, user_id, emoji) =
+        (message_id.to_owned(), user_id.to_owned(), emoji.to_owned());
+    db.writer
+        .write_statement(move |conn| {
+            Box::pin(async move {
+                let done = sqlx::query(
+                    "DELETE FROM reactions WHERE message_id = ?1 AND user_id = ?2 AND emoji = ?3",
+                )
+                .bind(&message_id)
+                .bind(&user_id)
+                .bind(&emoji)
+                .execute(conn)
+                .await?;
+                Ok(done.rows_affected() > 0)
+            })
+        })
+        .await
+}
+
+/// Oldest first (ties in insertion order). The ids travel as one JSON
+/// array, so a page of messages costs one query and one statement text.
+pub(super) async fn reactions(
+    db: &SqliteStore,
+    message_ids: &[String],
+) -> StoreResult<Vec<ReactionRow>> {
+    if message_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids =
+        serde_json::to_string(message_ids).map_err(|err| corrupt(format!("message ids: {err}")))?;
+    let found = sqlx::query(
+        "SELECT message_id, emoji, user_id, created_at FROM reactions \
+         WHERE message_id IN (SELECT value FROM json_each(?1)) ORDER BY created_at, rowid",
+    )
+    .bind(ids)
+    .fetch_all(&db.readers)
+    .await?;
+    found
+        .iter()
+        .map(|row| {
+            Ok(ReactionRow {
+                message_id: row.try_get("message_id")?,
+                emoji: row.try_get("emoji")?,
+                user_id: row.try_get("user_id")?,
+                created_at: row.try_get("created_at")?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,140 @@
+//! Users: accounts, profile updates, lookups and prefix search. Password
+//! hashing and username validation are the caller's; this module stores
+//! usernames lower-cased and lets the UNIQUE index report taken names.
+
+use super::SqliteStore;
+use super::rows::{self, user_columns};
+use crate::store::{NewUser, StoreError, StoreResult, UserRow};
+
+pub(super) async fn create_user(db: &SqliteStore, user: NewUser) -> StoreResult<UserRow> {
+    let row = UserRow {
+        id: user.id,
+        username: user.username.to_lowercase(),
+        display_name: user.display_name,
+        password_hash: user.password_hash,
+        avatar_file_id: None,
+        created_at: user.created_at,
+        last_seen: None,
+    };
+    db.writer
+        .write_statement(move |conn| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO users (id, username, display_name, password_hash, created_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .bind(&row.id)
+                .bind(&row.username)
+                .bind(&row.display_name)
+                .bind(&row.password_hash)
+                .bind(row.created_at)
+                .execute(conn)
+                .await?;
+                Ok(row)
+            })
+        })
+        .await
+}
+
+pub(super) async fn user_by_id(db: &SqliteStore, id: &str) -> StoreResult<Option<UserRow>> {
+    let found = sqlx::query(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE id = ?1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.readers)
+    .await?;
+    found.as_ref().map(rows::user).transpose()
+}
+
+pub(super) async fn user_by_username(
+    db: &SqliteStore,
+    username: &str,
+) -> StoreResult<Option<UserRow>> {
+    let found = sqlx::query(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE username = ?1"
+    ))
+    .bind(username.to_lowercase())
+    .fetch_optional(&db.readers)
+    .await?;
+    found.as_ref().map(rows::user).transpose()
+}
+
+/// Case-insensitive for ASCII letters (SQLite's `LIKE`); other letters
+/// match as typed.
+pub(super) async fn search_users(
+    db: &SqliteStore,
+    prefix: &str,
+    limit: u32,
+) -> StoreResult<Vec<UserRow>> {
+    let pattern = format!("{}%", escape_like(prefix));
+    let found = sqlx::query(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE username LIKE ?1 ESCAPE '\\' OR display_name LIKE ?1 ESCAPE '\\' \
+         ORDER BY username LIMIT ?2"
+    ))
+    .bind(pattern)
+    .bind(i64::from(limit))
+    .fetch_all(&db.readers)
+    .await?;
+    found.iter().map(rows::user).collect()
+}
+
+pub(super) async fn update_user(
+    db: &SqliteStore,
+    id: &str,
+    display_name: Option<String>,
+    avatar_file_id: Option<String>,
+) -> StoreResult<UserRow> {
+    let id = id.to_owned();
+    db.writer
+        .write_statement(move |conn| {
+            Box::pin(async move {
+                let updated = sqlx::query(concat!(
+                    "UPDATE users SET display_name = coalesce(?2, display_name), \
+                     avatar_file_id = coalesce(?3, avatar_file_id) WHERE id = ?1 RETURNING ",
+                    user_columns!()
+                ))
+                .bind(&id)
+                .bind(display_name)
+                .bind(avatar_file_id)
+                .fetch_optional(conn)
+                .await?;
+                rows::user(&updated.ok_or(StoreError::NotFound)?)
+            })
+        })
+        .await
+}
+
+/// Unknown users are ignored (there is nothing to mark).
+pub(super) async fn set_last_seen(db: &SqliteStore, id: &str, at: i64) -> StoreResult<()> {
+    let id = id.to_owned();
+    db.writer
+        .write_statement(move |conn| {
+            Box::pin(async move {
+                sqlx::query("UPDATE users SET last_seen = ?2 WHERE id = ?1")
+                    .bind(&id)
+                    .bind(at)
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
+}
+
+/// Makes `%`, `_` and the escape character itself match literally.
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for ch in text.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(ch);
+    }
+    escaped
+}
