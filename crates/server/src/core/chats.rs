@@ -20,15 +20,10 @@ impl Core {
         chat_id: &str,
         user_id: &str,
     ) -> CoreResult<(ChatRow, MemberRow)> {
-        let member = self.store.member(chat_id, user_id).await?;
-        let chat = match member {
-            Some(_) => self.store.chat(chat_id).await?,
-            None => None,
-        };
-        match (chat, member) {
-            (Some(chat), Some(member)) => Ok((chat, member)),
-            _ => Err(CoreError::not_found("chat")),
-        }
+        self.store
+            .membership(chat_id, user_id)
+            .await?
+            .ok_or_else(|| CoreError::not_found("chat"))
     }
 
     pub async fn create_chat(

@@ -139,11 +139,32 @@ impl Session {
             .iter()
             .map(|chat| (chat.chat_id.clone(), chat.last_seq))
             .collect();
+        let (registered, routed) = tokio::sync::oneshot::channel();
         self.gateway.command(Command::Register {
             route,
             user_id: self.caller.user_id.clone(),
             chats: cursors,
+            registered,
         });
+        // A message stored after the cursors were read but routed before
+        // the registration reached nobody here: read again now that
+        // routing is in place, and have the router fetch what moved.
+        if routed.await.is_ok()
+            && let Ok(now) = self.gateway.core.chat_cursors(&self.caller).await
+        {
+            let moved: Vec<(String, i64)> = now
+                .into_iter()
+                .filter(|cursor| {
+                    chats.iter().any(|before| {
+                        before.chat_id == cursor.chat_id && before.last_seq < cursor.last_seq
+                    })
+                })
+                .map(|cursor| (cursor.chat_id, cursor.last_seq))
+                .collect();
+            if !moved.is_empty() {
+                self.gateway.command(Command::CatchUp { chats: moved });
+            }
+        }
         let ready = ServerEvent::Ready {
             user_id: self.caller.user_id.clone(),
             session_id: self.caller.session_id.clone(),
@@ -194,7 +215,7 @@ impl Session {
                     if last_heard.elapsed() > idle_limit {
                         return Ending { code: close::POLICY, reason: "heartbeat timeout" };
                     }
-                    if socket.send(Message::Ping(Default::default())).await.is_err() {
+                    if self.send_timed(socket, Message::Ping(Default::default())).await.is_err() {
                         return Ending { code: close::GOING_AWAY, reason: "" };
                     }
                 }
@@ -331,7 +352,25 @@ impl Session {
         socket: &mut WebSocket,
         event: &ServerEvent,
     ) -> Result<(), axum::Error> {
-        socket.send(Message::Text(encode(event))).await
+        self.send_timed(socket, Message::Text(encode(event))).await
+    }
+
+    /// Sends one frame, giving up after the write timeout: a peer that
+    /// does not read must not wedge the session (and with it the outbox
+    /// overflow check, the heartbeat and shutdown).
+    async fn send_timed(
+        &self,
+        socket: &mut WebSocket,
+        message: Message,
+    ) -> Result<(), axum::Error> {
+        let limit = Duration::from_secs(self.gateway.settings.write_timeout_secs);
+        match timeout(limit, socket.send(message)).await {
+            Ok(sent) => sent,
+            Err(_) => Err(axum::Error::new(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "socket write timed out",
+            ))),
+        }
     }
 
     /// Leaves the router and presence.

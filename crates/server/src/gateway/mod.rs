@@ -35,12 +35,24 @@ pub struct GatewayHandle {
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     core: Arc<Core>,
+    /// Sessions hold the gateway; once HTTP serving stopped, nothing else
+    /// does, so this reaches zero when the last session has finished.
+    gateway: std::sync::Weak<Gateway>,
 }
 
+/// How long shutdown waits for sessions to say goodbye.
+const SESSION_DRAIN: Duration = Duration::from_secs(5);
+
 impl GatewayHandle {
-    /// Closes sessions with 1001 and writes the markers still queued.
+    /// Closes sessions with 1001, waits (a few seconds at most) for them
+    /// to record their disconnect, and writes the markers still queued.
+    /// Call after HTTP serving has stopped.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
+        let deadline = tokio::time::Instant::now() + SESSION_DRAIN;
+        while self.gateway.strong_count() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         for task in &self.tasks {
             task.abort();
         }
@@ -75,6 +87,7 @@ impl Gateway {
             shutdown: stop,
             tasks: vec![router_task, ticker],
             core,
+            gateway: Arc::downgrade(&gateway),
         };
         (gateway, handle)
     }

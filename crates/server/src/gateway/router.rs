@@ -22,11 +22,16 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 /// Pause before retrying a failed gap repair, so a broken store is not
 /// hammered in a loop.
 const REPAIR_RETRY: Duration = Duration::from_millis(200);
+/// Wait before fetching a gap from the store. Concurrent sends to one
+/// chat commit in one batch and are published by their own tasks, so a
+/// later `seq` often overtakes an earlier one by microseconds; the missing
+/// one nearly always arrives within this time and no read is needed.
+const REPAIR_DELAY: Duration = Duration::from_millis(20);
 
 /// A registered connection, as the router sees it.
 #[derive(Clone, Debug)]
@@ -43,10 +48,18 @@ pub enum Command {
         route: Route,
         user_id: String,
         chats: Vec<(String, i64)>,
+        /// Answered once the routes are in place.
+        registered: oneshot::Sender<()>,
     },
     Unregister {
         id: u64,
         user_id: String,
+    },
+    /// The chats' `last_seq` read again just after a `Register` was
+    /// answered: a message stored between the first read and the
+    /// registration was routed while no local member listened, so fetch it.
+    CatchUp {
+        chats: Vec<(String, i64)>,
     },
     /// Messages of `chat_id` fetched from the store to fill a gap.
     Repaired {
@@ -67,6 +80,8 @@ struct ChatRoute {
     /// Messages that arrived ahead of `next_seq`.
     early: BTreeMap<i64, Utf8Bytes>,
     repairing: bool,
+    /// A catch-up asked for every `seq` below this to be fetched.
+    fetch_until: i64,
     /// Local users who are members.
     users: HashSet<String>,
 }
@@ -125,11 +140,22 @@ impl Router {
                 route,
                 user_id,
                 chats,
+                registered,
             } => {
+                self.users
+                    .entry(user_id.clone())
+                    .or_default()
+                    .routes
+                    .push(route);
                 for (chat_id, last_seq) in chats {
                     self.join(&user_id, &chat_id, last_seq);
                 }
-                self.users.entry(user_id).or_default().routes.push(route);
+                let _ = registered.send(());
+            }
+            Command::CatchUp { chats } => {
+                for (chat_id, last_seq) in chats {
+                    self.catch_up(&chat_id, last_seq);
+                }
             }
             Command::Unregister { id, user_id } => {
                 let Some(user) = self.users.get_mut(&user_id) else {
@@ -157,6 +183,7 @@ impl Router {
                 next_seq: last_seq + 1,
                 early: BTreeMap::new(),
                 repairing: false,
+                fetch_until: 0,
                 users: HashSet::new(),
             });
         chat.users.insert(user_id.to_owned());
@@ -203,6 +230,14 @@ impl Router {
                 match envelope.event.as_ref() {
                     ServerEvent::MessageNew { message } => {
                         self.sequence(chat_id, message.seq, encode(&envelope.event));
+                    }
+                    // Typists do not need their own indication back.
+                    ServerEvent::Typing { user_id, .. } => {
+                        self.deliver_to_chat_except(
+                            chat_id,
+                            &encode(&envelope.event),
+                            Some(user_id),
+                        );
                     }
                     event => self.deliver_to_chat(chat_id, &encode(event)),
                 }
@@ -253,6 +288,8 @@ impl Router {
                 return;
             };
             let next = chat.next_seq;
+            // Early frames that a repair already delivered are stale.
+            chat.early = chat.early.split_off(&next);
             let Some(frame) = chat.early.remove(&next) else {
                 break;
             };
@@ -262,20 +299,35 @@ impl Router {
         let waiting = self
             .chats
             .get(chat_id)
-            .is_some_and(|chat| !chat.early.is_empty());
+            .is_some_and(|chat| !chat.early.is_empty() || chat.fetch_until > chat.next_seq);
         if waiting {
             self.start_repair(chat_id);
         }
     }
 
-    /// Fetches the messages between `next_seq` and the first early one.
+    /// Makes sure everything up to `last_seq` gets delivered.
+    fn catch_up(&mut self, chat_id: &str, last_seq: i64) {
+        let Some(chat) = self.chats.get_mut(chat_id) else {
+            return;
+        };
+        if chat.next_seq <= last_seq {
+            chat.fetch_until = chat.fetch_until.max(last_seq + 1);
+            self.start_repair(chat_id);
+        }
+    }
+
+    /// Fetches the messages between `next_seq` and the first early one
+    /// (or the catch-up target).
     fn start_repair(&mut self, chat_id: &str) {
         let Some(chat) = self.chats.get_mut(chat_id) else {
             return;
         };
-        let Some(&first_early) = chat.early.keys().next() else {
+        let first_early = chat.early.keys().next().copied().unwrap_or(0);
+        let first_early = first_early.max(chat.fetch_until);
+        if first_early <= chat.next_seq {
+            chat.fetch_until = 0;
             return;
-        };
+        }
         if chat.repairing {
             return;
         }
@@ -285,6 +337,7 @@ impl Router {
             (self.core.clone(), self.commands.clone(), chat_id.to_owned());
         let (after, before) = (chat.next_seq - 1, first_early);
         tokio::spawn(async move {
+            tokio::time::sleep(REPAIR_DELAY).await;
             let messages = match core.messages_between(&chat_id, after, before).await {
                 Ok(messages) => Some(messages),
                 Err(error) => {
@@ -311,10 +364,14 @@ impl Router {
     }
 
     fn deliver_to_chat(&self, chat_id: &str, frame: &Utf8Bytes) {
+        self.deliver_to_chat_except(chat_id, frame, None);
+    }
+
+    fn deliver_to_chat_except(&self, chat_id: &str, frame: &Utf8Bytes, except: Option<&String>) {
         let Some(chat) = self.chats.get(chat_id) else {
             return;
         };
-        for user_id in &chat.users {
+        for user_id in chat.users.iter().filter(|user_id| Some(*user_id) != except) {
             self.deliver_to_user(user_id, frame);
         }
         metrics::counter!("natter_gateway_chat_events_total").increment(1);

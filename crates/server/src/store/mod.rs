@@ -270,6 +270,13 @@ pub trait Store: Send + Sync + 'static {
     async fn create_chat(&self, chat: NewChat) -> StoreResult<(ChatRow, bool)>;
     async fn chat(&self, chat_id: &str) -> StoreResult<Option<ChatRow>>;
     async fn member(&self, chat_id: &str, user_id: &str) -> StoreResult<Option<MemberRow>>;
+    /// The chat and `user_id`'s membership in one read; `None` if not a
+    /// member.
+    async fn membership(
+        &self,
+        chat_id: &str,
+        user_id: &str,
+    ) -> StoreResult<Option<(ChatRow, MemberRow)>>;
     /// All members, oldest first.
     async fn members(&self, chat_id: &str) -> StoreResult<Vec<MemberRow>>;
     /// The chats `user_id` belongs to, most recently active first.

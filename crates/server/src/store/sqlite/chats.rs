@@ -82,6 +82,28 @@ pub(super) async fn chat(db: &SqliteStore, chat_id: &str) -> StoreResult<Option<
     found.as_ref().map(rows::chat).transpose()
 }
 
+pub(super) async fn membership(
+    db: &SqliteStore,
+    chat_id: &str,
+    user_id: &str,
+) -> StoreResult<Option<(ChatRow, MemberRow)>> {
+    let found = sqlx::query(concat!(
+        "SELECT ",
+        chat_columns!(),
+        ", ",
+        member_columns!(),
+        " FROM members mb JOIN chats c ON c.id = mb.chat_id WHERE mb.chat_id = ?1 AND mb.user_id = ?2"
+    ))
+    .bind(chat_id)
+    .bind(user_id)
+    .fetch_optional(&db.readers)
+    .await?;
+    found
+        .as_ref()
+        .map(|row| Ok((rows::chat(row)?, rows::member(row)?)))
+        .transpose()
+}
+
 pub(super) async fn member(
     db: &SqliteStore,
     chat_id: &str,

@@ -248,4 +248,12 @@ impl Store for SqliteStore {
     async fn delete_file(&self, file_id: &str) -> StoreResult<()> {
         files::delete_file(self, file_id).await
     }
+
+    async fn membership(
+        &self,
+        chat_id: &str,
+        user_id: &str,
+    ) -> StoreResult<Option<(ChatRow, MemberRow)>> {
+        chats::membership(self, chat_id, user_id).await
+    }
 }
