@@ -115,6 +115,11 @@ impl Client {
         &self.base_url
     }
 
+    /// The underlying HTTP client (for requests to absolute URLs).
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// The access token this client sends, if any.
     pub fn token(&self) -> Option<&str> {
         self.token.as_deref()
@@ -190,7 +195,8 @@ impl Client {
     }
 }
 
-async fn send_raw(builder: RequestBuilder) -> Result<RawResponse> {
+/// Sends a request and takes the answer as it comes, whatever its status.
+pub(crate) async fn send_raw(builder: RequestBuilder) -> Result<RawResponse> {
     let response = builder.send().await?;
     let status = response.status().as_u16();
     let headers = response.headers().clone();

@@ -3,7 +3,9 @@
 //! [`Client`] speaks the REST part of the API contract (`shared/API.md`)
 //! with the wire types of `natter-proto`: one async method per call, each
 //! returning `Result<T, ClientError>`. A failed call carries the server's
-//! RFC 9457 problem details ([`ClientError::Api`]). [`Session`] keeps a
+//! RFC 9457 problem details ([`ClientError::Api`]). Files go up with
+//! [`Client::upload_file`] and come back with [`Client::download`]
+//! (signed link or Bearer token). [`Session`] keeps a
 //! user's tokens and rotates them; [`Client::raw`] sends arbitrary bytes for
 //! tests of malformed input.
 //!
@@ -35,6 +37,7 @@ mod auth;
 mod chats;
 mod client;
 mod error;
+mod files;
 mod messages;
 mod search;
 mod users;
@@ -43,6 +46,7 @@ pub mod ws;
 pub use auth::Session;
 pub use client::{Client, RawResponse, path_segment};
 pub use error::ClientError;
+pub use files::MultipartBody;
 pub use messages::{HistoryQuery, text_message};
 pub use search::SearchQuery;
 

@@ -178,20 +178,18 @@ impl BlobStore {
         Ok(self.inner.rename(from.path(), to.path()).await?)
     }
 
-    /// Readiness: the store answers. A missing probe object is fine; an
-    /// unreachable endpoint or refused credentials are not. (On S3 the
-    /// credentials need `s3:ListBucket`, or a missing object reads as 403.)
+    /// Readiness: the store answers and its bucket (or directory) exists.
+    /// Lists the top level, which holds only the `files/` and `uploads/`
+    /// prefixes, so it stays cheap. (On S3 the credentials need
+    /// `s3:ListBucket`.)
     pub async fn ping(&self) -> Result<(), BlobError> {
         if let Some(root) = &self.local_root
             && !tokio::fs::metadata(root).await.is_ok_and(|m| m.is_dir())
         {
             return Err(BlobError::NotFound(root.display().to_string()));
         }
-        let probe = object_store::path::Path::from("natter-ping");
-        match self.inner.head(&probe).await {
-            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        self.inner.list_with_delimiter(None).await?;
+        Ok(())
     }
 }
 

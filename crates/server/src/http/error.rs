@@ -31,6 +31,14 @@ impl IntoResponse for ApiError {
             tracing::error!(error = ?cause, "internal error");
         }
         let mut response = problem_response(Problem::new(self.0.code(), self.0.public_detail()));
+        if self.0.code() == ErrorCode::PayloadTooLarge {
+            // The rest of the body was not read: the connection cannot
+            // carry another request, so say so instead of letting the
+            // client reuse it and fail.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         if let CoreError::RateLimited { retry_after_secs } = self.0 {
             response
                 .headers_mut()

@@ -54,8 +54,20 @@ pub async fn upload(
             continue;
         }
         let name = field.file_name().map(str::to_owned);
-        let info = state.core.upload(&caller, name.as_deref(), field).await?;
-        return Ok((StatusCode::CREATED, Json(info)));
+        // The request-size limit can trip inside the field; the store only
+        // sees "the body failed", so remember which failure it was.
+        let mut too_large = false;
+        let body = field.inspect_err(|error| {
+            too_large |= error.status() == StatusCode::PAYLOAD_TOO_LARGE;
+        });
+        return match state.core.upload(&caller, name.as_deref(), body).await {
+            Ok(info) => Ok((StatusCode::CREATED, Json(info))),
+            Err(_) if too_large => Err(ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                "file: the request is larger than the upload limit",
+            )),
+            Err(error) => Err(error.into()),
+        };
     }
 }
 
@@ -161,11 +173,6 @@ async fn serve(
         Some(range) if !thumb => match parse_range(range, row.size as u64) {
             Some(range) => Some(range),
             None => {
-                set(
-                    &mut headers,
-                    header::CONTENT_RANGE,
-                    &format!("bytes */{}", row.size),
-                );
                 let problem = Problem {
                     status: 416,
                     title: "Range not satisfiable".into(),
@@ -175,7 +182,11 @@ async fn serve(
                     )
                 };
                 let mut response = super::error::problem_response(problem);
-                response.headers_mut().extend(headers);
+                set(
+                    response.headers_mut(),
+                    header::CONTENT_RANGE,
+                    &format!("bytes */{}", row.size),
+                );
                 return Ok(response);
             }
         },

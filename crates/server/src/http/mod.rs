@@ -12,6 +12,7 @@ pub mod messages;
 pub mod ops;
 pub mod search;
 pub mod users;
+pub mod web;
 pub mod ws;
 
 use crate::core::Core;
@@ -115,6 +116,7 @@ pub fn router(state: AppState, settings: &crate::config::Settings) -> Router {
     doc.merge(uploads_doc);
     let doc = Arc::new(doc);
     api.merge(uploads)
+        .merge(web::routes())
         .route(
             "/api/v1/openapi.json",
             get(move || async move { axum::Json(doc.as_ref().clone()) }),

@@ -467,3 +467,12 @@ pub async fn send_ok(socket: &mut Connection, client_msg_id: &str) -> (String, i
     })
     .await
 }
+
+impl TestServer {
+    /// Like [`TestServer::restart`], with the settings changed by
+    /// `configure` first (which must keep `listen` and `data_dir`).
+    pub async fn restart_with(&mut self, configure: impl FnOnce(&mut Settings)) {
+        configure(&mut self.settings);
+        self.restart().await;
+    }
+}

@@ -2,7 +2,9 @@
 //! server in-process on `127.0.0.1:0` with a fresh data directory (see
 //! [`helpers`]) and talks to it through `natter-client`, the project's own
 //! Rust client. The durability tests run the `natter` binary itself. The
-//! real-time tests open real WebSockets (`natter_client::ws`).
+//! real-time tests open real WebSockets (`natter_client::ws`). The
+//! files tests generate their corpus in memory ([`fixtures`]); the S3
+//! test starts `moto_server`, a real S3-compatible server.
 //!
 //! One test binary; one module per area of the API contract.
 
@@ -10,6 +12,15 @@ mod auth;
 mod chats;
 mod durability;
 mod errors;
+mod files;
+mod files_access;
+mod files_avatars;
+mod files_hostile;
+mod files_limits;
+mod files_messages;
+mod files_names;
+mod files_s3;
+mod fixtures;
 mod helpers;
 mod history;
 mod jwt;
@@ -22,6 +33,7 @@ mod proxy;
 mod reactions_receipts;
 mod realtime;
 mod realtime_auth;
+mod realtime_backpressure;
 mod realtime_connect;
 mod realtime_limits;
 mod realtime_membership;

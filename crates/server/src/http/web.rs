@@ -1,0 +1,339 @@
+//! The browser client (`crates/server/web/`): plain HTML, CSS and ES
+//! modules embedded in the binary with `include_bytes!`, so a fresh clone
+//! serves it with no build step. `/` is `index.html`; everything else is
+//! under `/assets/` by its path in `web/`.
+//!
+//! Caching: every response carries an `ETag` (SHA-256 of the bytes served,
+//! computed once on first use) and answers `If-None-Match` with `304`.
+//! `index.html` is `no-cache` (always revalidated), and it links every
+//! asset as `/assets/v-VERSION/...`, VERSION being a digest of all embedded
+//! files: those URLs change with any file, so they are cached as
+//! `immutable` and a returning visit loads no module over the network,
+//! while an upgraded binary can never mix old and new modules (relative
+//! imports inherit the version). Plain `/assets/...` URLs stay `no-cache`.
+//! `index.html` also carries the app's Content Security Policy. Unknown
+//! asset paths get the API's problem+json 404. The client routes with the
+//! URL hash, so no fallback to `index.html` is needed for other paths.
+//!
+//! It knows nothing of the API: the client talks to it like any other.
+
+use axum::Router;
+use axum::extract::Path;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use bytes::Bytes;
+use natter_proto::{ErrorCode, Problem};
+use sha2::{Digest, Sha256};
+use std::sync::LazyLock;
+
+/// The app's policy: its own scripts and styles only (no inline code, no
+/// `eval`), images also from `blob:` (upload previews) and `data:`,
+/// sockets to the server, nothing framed, no plugins. Trusted Types with
+/// no policy allowed make every HTML-parsing DOM sink throw, which holds
+/// the client to building nodes with `textContent`.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self' ws: wss:; \
+     font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+     frame-ancestors 'none'; require-trusted-types-for 'script'; trusted-types 'none'";
+
+/// One embedded file.
+struct Asset {
+    /// Path below `web/` (and below `/assets/` in URLs).
+    path: &'static str,
+    body: &'static [u8],
+}
+
+/// Lists the embedded files; a unit test checks that it names every file
+/// of `web/` (except the dev-only `tsconfig.json`).
+macro_rules! assets {
+    ($($path:literal),* $(,)?) => {
+        &[$(Asset {
+            path: $path,
+            body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/web/", $path)),
+        }),*]
+    };
+}
+
+const ASSETS: &[Asset] = assets![
+    "index.html",
+    "app.css",
+    "icon.svg",
+    "js/api.js",
+    "js/chats.js",
+    "js/dom.js",
+    "js/format.js",
+    "js/history.js",
+    "js/main.js",
+    "js/messages.js",
+    "js/notify.js",
+    "js/outbox.js",
+    "js/session.js",
+    "js/state/store.js",
+    "js/state/timeline.js",
+    "js/sync.js",
+    "js/types.js",
+    "js/upload.js",
+    "js/users.js",
+    "js/views/chatinfo.js",
+    "js/views/chatlist.js",
+    "js/views/composer.js",
+    "js/views/conversation.js",
+    "js/views/dialogs.js",
+    "js/views/login.js",
+    "js/views/mentions.js",
+    "js/views/message.js",
+    "js/views/newchat.js",
+    "js/views/people.js",
+    "js/views/search.js",
+    "js/views/shell.js",
+    "js/views/timeline.js",
+    "js/ws.js",
+];
+
+/// An asset as served: `index.html` with its asset links versioned,
+/// everything else as embedded; with its quoted strong validator.
+struct Served {
+    body: Bytes,
+    etag: String,
+}
+
+/// A digest of every embedded file: the version in `/assets/v-…/` URLs.
+static VERSION: LazyLock<String> = LazyLock::new(|| {
+    let mut hasher = Sha256::new();
+    for asset in ASSETS {
+        hasher.update(asset.path.as_bytes());
+        hasher.update((asset.body.len() as u64).to_le_bytes());
+        hasher.update(asset.body);
+    }
+    hex(&hasher.finalize()[..8])
+});
+
+/// Every asset ready to serve, in `ASSETS` order, computed once.
+static SERVED: LazyLock<Vec<Served>> = LazyLock::new(|| {
+    ASSETS
+        .iter()
+        .map(|asset| {
+            let body = if asset.path == "index.html" {
+                let text = String::from_utf8_lossy(asset.body);
+                Bytes::from(text.replace("\"/assets/", &format!("\"/assets/v-{}/", *VERSION)))
+            } else {
+                Bytes::from_static(asset.body)
+            };
+            let etag = format!("\"{}\"", hex(&Sha256::digest(&body)[..16]));
+            Served { body, etag }
+        })
+        .collect()
+});
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// `GET /` and `GET /assets/{path}`. Generic over the state so it merges
+/// into the app's router and can be tested on its own.
+pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    Router::new()
+        .route("/", get(index))
+        .route("/assets/{*path}", get(asset))
+}
+
+async fn index(headers: HeaderMap) -> Response {
+    serve("index.html", false, &headers)
+}
+
+/// `/assets/v-VERSION/PATH` (what `index.html` links) never changes for
+/// this binary, so browsers may keep it without asking again; a plain
+/// `/assets/PATH`, or one of another version, is revalidated.
+async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
+    match path
+        .strip_prefix("v-")
+        .and_then(|rest| rest.split_once('/'))
+    {
+        Some((version, rest)) => serve(rest, version == VERSION.as_str(), &headers),
+        None => serve(&path, false, &headers),
+    }
+}
+
+fn serve(path: &str, immutable: bool, request: &HeaderMap) -> Response {
+    let Some(index) = ASSETS.iter().position(|asset| asset.path == path) else {
+        return super::error::problem_response(Problem::new(ErrorCode::NotFound, "no such asset"));
+    };
+    let served = &SERVED[index];
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime(path)));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(if immutable {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        }),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&served.etag) {
+        headers.insert(header::ETAG, value);
+    }
+    if path == "index.html" {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        );
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        headers.insert(
+            "permissions-policy",
+            HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+        );
+    }
+    if matches_etag(request, &served.etag) {
+        return (StatusCode::NOT_MODIFIED, headers).into_response();
+    }
+    (StatusCode::OK, headers, served.body.clone()).into_response()
+}
+
+/// `If-None-Match` holds `*` or a list of (possibly weak) validators.
+fn matches_etag(request: &HeaderMap, etag: &str) -> bool {
+    request
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|candidate| candidate.trim())
+        .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == etag)
+}
+
+fn mime(path: &str) -> &'static str {
+    match path.rsplit_once('.').map(|(_, extension)| extension) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("json") => "application/json",
+        Some("png") => "image/png",
+        _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use std::path::{Path as FsPath, PathBuf};
+    use tower::ServiceExt;
+
+    fn files_under(dir: &FsPath, base: &FsPath, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path: PathBuf = entry.unwrap().path();
+            if path.is_dir() {
+                files_under(&path, base, out);
+            } else {
+                let relative = path.strip_prefix(base).unwrap();
+                out.push(relative.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+
+    #[test]
+    fn every_file_of_the_client_is_embedded() {
+        let base = FsPath::new(env!("CARGO_MANIFEST_DIR")).join("web");
+        let mut found = Vec::new();
+        files_under(&base, &base, &mut found);
+        found.retain(|path| path != "tsconfig.json");
+        found.sort();
+        let mut embedded: Vec<String> = ASSETS.iter().map(|asset| asset.path.to_owned()).collect();
+        embedded.sort();
+        assert_eq!(found, embedded);
+    }
+
+    #[test]
+    fn index_preloads_every_module_it_runs() {
+        let index = std::str::from_utf8(ASSETS[0].body).unwrap();
+        assert_eq!(ASSETS[0].path, "index.html");
+        for asset in ASSETS {
+            let runs = asset.path.ends_with(".js") && asset.path != "js/types.js";
+            if runs {
+                let link = format!(
+                    "<link rel=\"modulepreload\" href=\"/assets/{}\">",
+                    asset.path
+                );
+                assert!(index.contains(&link), "index.html lacks {link}");
+            }
+        }
+    }
+
+    async fn get(uri: &str, if_none_match: Option<&str>) -> Response {
+        let mut request = Request::builder().uri(uri);
+        if let Some(etag) = if_none_match {
+            request = request.header(header::IF_NONE_MATCH, etag);
+        }
+        routes::<()>()
+            .oneshot(request.body(Body::empty()).unwrap())
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn index_is_html_with_a_policy_and_is_revalidated() {
+        let response = get("/", None).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let headers = response.headers().clone();
+        assert_eq!(headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
+        assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
+        let policy = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(policy.starts_with("default-src 'self'"));
+        assert!(!policy.contains("unsafe-inline"));
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let html = std::str::from_utf8(&body).unwrap();
+        let main = format!("src=\"/assets/v-{}/js/main.js\"", *VERSION);
+        assert!(html.contains(&main), "index.html links versioned assets");
+        let etag = headers[header::ETAG].to_str().unwrap();
+        let again = get("/", Some(&format!("W/\"x\", {etag}"))).await;
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    }
+
+    #[tokio::test]
+    async fn modules_are_javascript_with_etags_and_unknown_assets_are_problems() {
+        let response = get("/assets/js/main.js", None).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "text/javascript; charset=utf-8"
+        );
+        let etag = response.headers()[header::ETAG]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(etag.len(), 34);
+        assert_eq!(
+            get("/assets/js/main.js", Some(&etag)).await.status(),
+            StatusCode::NOT_MODIFIED
+        );
+        assert_eq!(
+            get("/assets/js/main.js", Some("\"stale\"")).await.status(),
+            StatusCode::OK
+        );
+        let versioned = get(&format!("/assets/v-{}/js/main.js", *VERSION), None).await;
+        assert_eq!(
+            versioned.headers()[header::CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
+        );
+        let old = get("/assets/v-0123456789abcdef/js/main.js", None).await;
+        assert_eq!(old.headers()[header::CACHE_CONTROL], "no-cache");
+        let missing = get("/assets/js/nope.js", None).await;
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            missing.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+    }
+}

@@ -1,0 +1,91 @@
+// Presentation helpers with no state: times, day labels, "last seen",
+// file sizes, message previews, and ids for optimistic sends.
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+const shortDayFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
+
+/** @param {string} iso */
+export function clock(iso) {
+  return timeFormat.format(new Date(iso));
+}
+
+/** Local calendar day of a timestamp, as a sortable key.
+ * @param {string} iso */
+export function dayKey(iso) {
+  const date = new Date(iso);
+  return `${date.getFullYear()}-${date.getMonth()}-${date.getDate()}`;
+}
+
+/** @param {Date} date @param {number} days */
+function daysBefore(date, days) {
+  const copy = new Date(date);
+  copy.setDate(copy.getDate() - days);
+  return copy;
+}
+
+/** "Today", "Yesterday" or the full date, for day separators.
+ * @param {string} iso */
+export function dayLabel(iso) {
+  const key = dayKey(iso);
+  const now = new Date();
+  if (key === dayKey(now.toISOString())) return 'Today';
+  if (key === dayKey(daysBefore(now, 1).toISOString())) return 'Yesterday';
+  return dayFormat.format(new Date(iso));
+}
+
+/** A compact time for the chat list: the time today, else the date.
+ * @param {string} iso */
+export function listTime(iso) {
+  return dayKey(iso) === dayKey(new Date().toISOString()) ? clock(iso) : shortDayFormat.format(new Date(iso));
+}
+
+/** "last seen today at 10:32" and the like.
+ * @param {string | null | undefined} iso */
+export function lastSeen(iso) {
+  if (!iso) return 'offline';
+  const label = dayLabel(iso);
+  const day = label === 'Today' || label === 'Yesterday' ? label.toLowerCase() : `on ${shortDayFormat.format(new Date(iso))}`;
+  return `last seen ${day} at ${clock(iso)}`;
+}
+
+/** @param {number} bytes */
+export function fileSize(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+/** One line describing a message, for previews and notifications.
+ * @param {import('./types.js').Message} message */
+export function preview(message) {
+  if (message.deleted) return 'This message was deleted';
+  if (message.type === 'image') return message.content ? `📷 ${message.content}` : '📷 Photo';
+  if (message.type === 'file') return `📎 ${message.file?.name ?? message.content ?? 'File'}`;
+  return message.content.replace(/\s+/g, ' ');
+}
+
+/** A random UUID (v4), also outside secure contexts where
+ * `crypto.randomUUID` is missing. */
+export function uuid() {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** Initials for an avatar circle.
+ * @param {string} name */
+export function initials(name) {
+  const words = name.trim().split(/\s+/).filter(Boolean);
+  const letters = words.length > 1 ? [words[0], words[words.length - 1]] : [name.trim()];
+  return letters.map((word) => Array.from(word)[0] ?? '').join('').toUpperCase() || '?';
+}

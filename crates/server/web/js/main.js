@@ -1,0 +1,77 @@
+// Entry point: shows the sign-in screen or the app, wires the WebSocket
+// to the sync layer, and follows the URL hash (`#/chat/ID` opens a chat,
+// `#/chat/ID/SEQ` a message in it) so Back works on phones.
+
+import * as api from './api.js';
+import * as chats from './chats.js';
+import * as outbox from './outbox.js';
+import * as session from './session.js';
+import * as sync from './sync.js';
+import * as users from './users.js';
+import * as ws from './ws.js';
+import { byId } from './dom.js';
+import { emit, reset, state } from './state/store.js';
+import { renderLogin } from './views/login.js';
+import { renderShell } from './views/shell.js';
+
+const root = byId('app');
+let running = false;
+
+function boot() {
+  outbox.init((message) => sync.received(message));
+  session.subscribe((stored) => {
+    if (!stored && running) signedOut();
+  });
+  const stored = session.current();
+  if (stored) start(stored.user);
+  else renderLogin(root, start);
+}
+
+/** @param {import('./types.js').User} user */
+function start(user) {
+  running = true;
+  state.me = user;
+  renderShell(root, { onLogout: logout });
+  ws.start(sync.handle, (status, retryInMs) => {
+    state.connection = status;
+    emit('connection', { status, retryInMs });
+  });
+  route();
+  chats.loadChats().catch(() => {});
+  // The stored profile may be old (display name changed elsewhere).
+  api.me().then((fresh) => {
+    state.me = fresh;
+    users.remember(fresh);
+  }, () => {});
+}
+
+function signedOut() {
+  running = false;
+  ws.stop();
+  reset();
+  history.replaceState(null, '', location.pathname);
+  renderLogin(root, start);
+}
+
+async function logout() {
+  const stored = session.current();
+  ws.stop();
+  if (stored) await api.logout(stored.refresh_token).catch(() => {});
+  session.clear();
+}
+
+function route() {
+  const match = /^#\/chat\/([^/]+)(?:\/(\d+))?$/.exec(location.hash);
+  const chatId = match ? decodeURIComponent(match[1]) : null;
+  state.focusSeq = match?.[2] ? Number(match[2]) : null;
+  state.activeChatId = chatId;
+  // Forget the message part so choosing the same search hit again works.
+  if (match?.[2]) history.replaceState(null, '', `#/chat/${match[1]}`);
+  emit('active');
+}
+
+window.addEventListener('hashchange', () => {
+  if (running) route();
+});
+
+boot();

@@ -1,0 +1,209 @@
+// Messages on their way out. Each gets a client_msg_id when written and
+// keeps it for every retry, so the server stores it once however often
+// it goes out. Shown at once (optimistic), sent over the WebSocket,
+// re-sent after a reconnect or when no answer comes, confirmed by
+// `send.ok` (or by its own `message.new`); over REST when the socket
+// stays down. Attachments upload first.
+
+import * as api from './api.js';
+import * as ws from './ws.js';
+import { uuid } from './format.js';
+import { upload } from './upload.js';
+import { emit, state } from './state/store.js';
+
+/** @typedef {import('./state/store.js').Pending} Pending */
+/** @typedef {import('./types.js').Message} Message */
+
+/** Re-send a message that got no answer within this time. */
+const ANSWER_TIMEOUT_MS = 10_000;
+/** Server answers that may succeed when tried again. */
+const TRANSIENT = new Set(['rate_limited', 'unavailable', 'internal', 'network']);
+/** Types the server shows inline (it re-encodes them). */
+const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
+
+/** @type {(message: Message) => void} */
+let deliver = () => {};
+
+/**
+ * @param {(message: Message) => void} onConfirmed adds a confirmed own
+ *   message to the store (sync.js, the same path as `message.new`)
+ */
+export function init(onConfirmed) {
+  deliver = onConfirmed;
+  setInterval(resendStale, ANSWER_TIMEOUT_MS / 2);
+}
+
+/**
+ * @param {string} chatId
+ * @param {string} content
+ * @param {import('./types.js').Metadata} [metadata]
+ */
+export function sendText(chatId, content, metadata) {
+  /** @type {Pending} */
+  const pending = {
+    client_msg_id: uuid(), chat_id: chatId, type: 'text', content, metadata,
+    created_at: new Date().toISOString(), state: 'sending', sentAt: 0,
+  };
+  state.pending.set(pending.client_msg_id, pending);
+  emit('timeline', chatId);
+  transmit(pending);
+}
+
+/**
+ * Uploads a file (with progress) and then sends it as a message.
+ * @param {string} chatId
+ * @param {File} file
+ * @param {string} [caption]
+ */
+export function sendFile(chatId, file, caption = '') {
+  /** @type {Pending} */
+  const pending = {
+    client_msg_id: uuid(), chat_id: chatId, type: IMAGE_TYPES.has(file.type) ? 'image' : 'file',
+    content: caption, created_at: new Date().toISOString(), state: 'uploading', sentAt: 0,
+    file, progress: 0, previewUrl: file.type.startsWith('image/') ? URL.createObjectURL(file) : undefined,
+  };
+  state.pending.set(pending.client_msg_id, pending);
+  emit('timeline', chatId);
+  void uploadThenSend(pending);
+}
+
+/** @param {Pending} pending */
+async function uploadThenSend(pending) {
+  if (!pending.file) return;
+  pending.state = 'uploading';
+  pending.error = undefined;
+  emit('timeline', pending.chat_id);
+  try {
+    const info = await upload(pending.file, (fraction) => {
+      pending.progress = fraction;
+      emit('timeline', pending.chat_id);
+    });
+    pending.file_id = info.file_id;
+    pending.fileRef = info;
+    pending.type = IMAGE_TYPES.has(info.mime) ? 'image' : 'file';
+    pending.state = 'sending';
+    emit('timeline', pending.chat_id);
+    transmit(pending);
+  } catch (error) {
+    fail(pending, error instanceof api.ApiError ? error.message : 'The upload failed.');
+  }
+}
+
+/** @param {Pending} pending */
+function transmit(pending) {
+  if (!state.pending.has(pending.client_msg_id) || pending.state !== 'sending') return;
+  pending.sentAt = Date.now();
+  ws.send({
+    type: 'send', client_msg_id: pending.client_msg_id, chat_id: pending.chat_id,
+    content: pending.content, message_type: pending.type, file_id: pending.file_id,
+    metadata: pending.metadata,
+  });
+}
+
+/** After `ready`: everything still waiting goes out again, in order. */
+export function resendAll() {
+  for (const pending of state.pending.values()) transmit(pending);
+}
+
+/** Every few seconds: what got no answer goes out again, over REST if
+ * the socket cannot be had (a proxy without WebSockets, say). */
+function resendStale() {
+  const now = Date.now();
+  for (const pending of state.pending.values()) {
+    if (pending.state !== 'sending' || now - pending.sentAt < ANSWER_TIMEOUT_MS) continue;
+    if (ws.isReady()) transmit(pending);
+    else if (navigator.onLine) void sendOverRest(pending);
+  }
+}
+
+/** @param {Pending} pending */
+async function sendOverRest(pending) {
+  pending.sentAt = Date.now();
+  try {
+    const ack = await api.send({
+      chat_id: pending.chat_id, content: pending.content, type: pending.type,
+      client_msg_id: pending.client_msg_id, file_id: pending.file_id, metadata: pending.metadata,
+    });
+    confirmed(pending.client_msg_id, ack);
+  } catch (error) {
+    if (error instanceof api.ApiError && !TRANSIENT.has(error.code)) fail(pending, error.message);
+  }
+}
+
+/**
+ * `send.ok`: the message is stored. Builds it locally from what was sent
+ * (its `message.new` may come before or after; both are deduplicated).
+ * @param {string} clientMsgId
+ * @param {{ message_id: string, seq: number, created_at: string }} ack
+ */
+export function confirmed(clientMsgId, ack) {
+  const pending = state.pending.get(clientMsgId);
+  const me = state.me?.user_id;
+  if (!pending || !me) return;
+  /** @type {Message} */
+  const message = {
+    message_id: ack.message_id, chat_id: pending.chat_id, seq: ack.seq, sender_id: me,
+    type: pending.type, content: pending.content, metadata: pending.metadata ?? {},
+    reactions: [], status: 'sent', created_at: ack.created_at, deleted: false, client_msg_id: clientMsgId,
+  };
+  if (pending.fileRef) {
+    const { sha256: _sha, ...file } = /** @type {import('./types.js').FileInfo} */ (pending.fileRef);
+    message.file = file;
+  }
+  settle(clientMsgId);
+  deliver(message);
+}
+
+/** The server has it (by `send.ok` or its own `message.new`): forget it.
+ * @param {string} clientMsgId */
+export function settle(clientMsgId) {
+  const pending = state.pending.get(clientMsgId);
+  if (!pending) return;
+  state.pending.delete(clientMsgId);
+  if (pending.previewUrl) {
+    const url = pending.previewUrl;
+    setTimeout(() => URL.revokeObjectURL(url), 30_000);
+  }
+  emit('timeline', pending.chat_id);
+}
+
+/**
+ * An `error` frame about a send.
+ * @param {string} clientMsgId @param {string} code @param {string} detail
+ */
+export function refused(clientMsgId, code, detail) {
+  const pending = state.pending.get(clientMsgId);
+  if (!pending) return;
+  if (TRANSIENT.has(code)) {
+    pending.sentAt = Date.now(); // resendStale tries again later
+    return;
+  }
+  fail(pending, detail);
+}
+
+/** @param {Pending} pending @param {string} reason */
+function fail(pending, reason) {
+  pending.state = 'failed';
+  pending.error = reason;
+  emit('timeline', pending.chat_id);
+}
+
+/** "Retry" on a failed message: same client_msg_id, so never a duplicate.
+ * @param {string} clientMsgId */
+export function retry(clientMsgId) {
+  const pending = state.pending.get(clientMsgId);
+  if (!pending || pending.state !== 'failed') return;
+  if (pending.file && !pending.file_id) {
+    void uploadThenSend(pending);
+    return;
+  }
+  pending.state = 'sending';
+  pending.error = undefined;
+  emit('timeline', pending.chat_id);
+  transmit(pending);
+}
+
+/** "Discard" on a failed message. @param {string} clientMsgId */
+export function discard(clientMsgId) {
+  settle(clientMsgId);
+}

@@ -1,0 +1,189 @@
+// Writing in the open chat: Enter sends, Shift+Enter starts a new line,
+// Escape cancels a reply or an edit, Up edits my last message. Files come
+// from the attach button, paste or drop. Announces typing, turns
+// "@username" of members into mentions, keeps a draft per chat.
+
+import * as messages from '../messages.js';
+import * as outbox from '../outbox.js';
+import * as sync from '../sync.js';
+import * as timeline from '../state/timeline.js';
+import * as users from '../users.js';
+import { canPost } from '../chats.js';
+import { h } from '../dom.js';
+import { mentionSuggestions } from './mentions.js';
+import { preview } from '../format.js';
+import { state } from '../state/store.js';
+
+/** @typedef {import('../types.js').Message} Message */
+
+/** Drafts by chat id, kept while switching chats. @type {Map<string, string>} */
+const drafts = new Map();
+
+/**
+ * @param {HTMLElement} host
+ * @param {string} chatId
+ * @param {{ onSent: () => void }} hooks
+ */
+export function mountComposer(host, chatId, hooks) {
+  const chat = state.chats.get(chatId);
+  if (!chat) return { dispose() {}, reply() {}, edit() {}, addFiles() {} };
+  if (!canPost(chat.summary)) {
+    host.replaceChildren(h('p', { class: 'read-only-note', text: 'Only the owner and admins post in this channel.' }));
+    return { dispose() {}, reply() {}, edit() {}, addFiles() {} };
+  }
+  /** @type {{ kind: 'reply' | 'edit', message: Message } | null} */
+  let mode = null;
+  const context = h('div', { class: 'composer-context', hidden: true });
+  const input = h('textarea', {
+    id: 'composer-input', class: 'composer-input', rows: 1, placeholder: 'Write a message…',
+    'aria-label': 'Message', maxlength: 16384, enterkeyhint: 'send',
+  });
+  input.value = drafts.get(chatId) ?? '';
+  const fileInput = h('input', { id: 'composer-file', type: 'file', multiple: true, class: 'visually-hidden', tabindex: -1, 'aria-hidden': 'true' });
+  const attach = h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Attach file', title: 'Attach file', text: '📎', on: { click: () => fileInput.click() } });
+  const send = h('button', { type: 'submit', class: 'primary send-button', text: 'Send' });
+  const error = h('p', { class: 'form-error', role: 'alert' });
+  const suggest = mentionSuggestions(input, chatId);
+  const form = h('form', { class: 'composer', on: { submit: (/** @type {Event} */ event) => { event.preventDefault(); void submit(); } } },
+    attach, fileInput, input, send);
+  host.replaceChildren(context, error, suggest.element, form);
+  autosize();
+
+  fileInput.addEventListener('change', () => {
+    addFiles(Array.from(fileInput.files ?? []));
+    fileInput.value = '';
+  });
+
+  input.addEventListener('keydown', (event) => {
+    if (suggest.onKeydown(event)) return;
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      void submit();
+    } else if (event.key === 'Escape' && mode) {
+      event.preventDefault();
+      setMode(null);
+    } else if (event.key === 'ArrowUp' && !input.value && !mode) {
+      const last = lastOwnText();
+      if (last) {
+        event.preventDefault();
+        edit(last);
+      }
+    }
+  });
+
+  input.addEventListener('input', () => {
+    autosize();
+    suggest.update();
+    if (mode?.kind !== 'edit') drafts.set(chatId, input.value);
+    if (input.value.trim() && mode?.kind !== 'edit') sync.typed(chatId);
+    else sync.stopTyping();
+  });
+
+  input.addEventListener('paste', (event) => {
+    const files = Array.from(event.clipboardData?.files ?? []);
+    if (files.length) {
+      event.preventDefault();
+      addFiles(files);
+    }
+  });
+
+  function autosize() {
+    input.style.height = 'auto';
+    input.style.height = `${Math.min(input.scrollHeight, 160)}px`;
+  }
+
+  async function submit() {
+    const text = input.value;
+    error.textContent = '';
+    if (mode?.kind === 'edit') {
+      const target = mode.message;
+      if (!text.trim() || text === target.content) {
+        setMode(null);
+        return;
+      }
+      try {
+        await messages.edit(target, text);
+        setMode(null);
+      } catch (failure) {
+        error.textContent = `Could not save the edit: ${failure instanceof Error ? failure.message : 'error'}`;
+      }
+      return;
+    }
+    if (!text.trim()) return;
+    /** @type {import('../types.js').Metadata} */
+    const metadata = {};
+    if (mode?.kind === 'reply') metadata.reply_to = mode.message.message_id;
+    const mentions = mentionsIn(text);
+    if (mentions.length) metadata.mentions = mentions;
+    outbox.sendText(chatId, text, Object.keys(metadata).length ? metadata : undefined);
+    input.value = '';
+    drafts.delete(chatId);
+    sync.stopTyping();
+    setMode(null);
+    autosize();
+    hooks.onSent();
+  }
+
+  /** Members named as @username in the text. @param {string} text */
+  function mentionsIn(text) {
+    const members = state.chats.get(chatId)?.members ?? [];
+    const named = new Set(Array.from(text.matchAll(/@([a-z0-9_.-]{3,32})/gi), (match) => match[1].replace(/[.\-]+$/, '').toLowerCase()));
+    return members.map((member) => member.user_id).filter((id) => {
+      const name = users.username(id);
+      return name !== null && named.has(name) && id !== state.me?.user_id;
+    });
+  }
+
+  function lastOwnText() {
+    const window = state.chats.get(chatId)?.window;
+    if (!window) return null;
+    const own = timeline.ordered(window).filter((message) => message.sender_id === state.me?.user_id && message.type === 'text' && !message.deleted);
+    return own.at(-1) ?? null;
+  }
+
+  /** @param {{ kind: 'reply' | 'edit', message: Message } | null} next */
+  function setMode(next) {
+    const leavingEdit = mode?.kind === 'edit';
+    mode = next;
+    context.replaceChildren();
+    context.hidden = !mode;
+    send.textContent = mode?.kind === 'edit' ? 'Save' : 'Send';
+    if (leavingEdit && !mode) input.value = drafts.get(chatId) ?? '';
+    if (mode) {
+      const label = mode.kind === 'edit' ? 'Editing message' : `Replying to ${users.name(mode.message.sender_id)}`;
+      context.append(
+        h('div', { class: 'composer-context-text' }, h('strong', { text: label }), h('span', { text: preview(mode.message) })),
+        h('button', { type: 'button', class: 'icon-button', 'aria-label': mode.kind === 'edit' ? 'Cancel edit' : 'Cancel reply', text: '✕', on: { click: () => setMode(null) } }));
+    }
+    autosize();
+    input.focus();
+  }
+
+  /** @param {Message} message */
+  function reply(message) {
+    setMode({ kind: 'reply', message });
+  }
+
+  /** @param {Message} message */
+  function edit(message) {
+    setMode({ kind: 'edit', message });
+    input.value = message.content;
+    autosize();
+    input.setSelectionRange(input.value.length, input.value.length);
+  }
+
+  /** @param {File[]} files */
+  function addFiles(files) {
+    for (const file of files) outbox.sendFile(chatId, file);
+    if (files.length) hooks.onSent();
+  }
+
+  return {
+    dispose: () => {
+      sync.stopTyping();
+    },
+    reply,
+    edit,
+    addFiles,
+  };
+}

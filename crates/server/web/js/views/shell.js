@@ -1,0 +1,78 @@
+// The signed-in layout: a sidebar (who I am, connection state, search,
+// the chat list, new chat) and the conversation pane. Below ~700px only
+// one of the two panes shows at a time (the open chat, or the list).
+
+import * as notify from '../notify.js';
+import * as ws from '../ws.js';
+import { h } from '../dom.js';
+import { emit, on, state } from '../state/store.js';
+import { initials } from '../format.js';
+import { mountChatList } from './chatlist.js';
+import { mountConversation } from './conversation.js';
+import { mountSearch } from './search.js';
+import { openNewChat } from './newchat.js';
+
+/**
+ * @param {HTMLElement} root
+ * @param {{ onLogout: () => void }} actions
+ */
+export function renderShell(root, actions) {
+  const me = /** @type {import('../types.js').User} */ (state.me);
+  const banner = h('div', { class: 'conn-banner', role: 'status', hidden: true });
+  const notifyButton = h('button', {
+    type: 'button', class: 'notify-button', text: 'Enable notifications',
+    on: { click: async () => { await notify.ask(); notifyButton.hidden = !notify.canAsk(); } },
+  });
+  notifyButton.hidden = !notify.canAsk();
+  const listHost = h('nav', { class: 'chat-list-host', 'aria-label': 'Chats' });
+  const searchHost = h('div', { class: 'search-results-host', hidden: true });
+  const sidebar = h('aside', { class: 'sidebar' },
+    h('header', { class: 'sidebar-head' },
+      h('div', { class: 'me' },
+        h('span', { class: 'avatar', 'aria-hidden': 'true', text: initials(me.display_name) }),
+        h('div', { class: 'me-names' },
+          h('strong', { text: me.display_name }),
+          h('span', { class: 'muted', text: `@${me.username}` }))),
+      h('button', { type: 'button', class: 'ghost', text: 'Log out', on: { click: actions.onLogout } })),
+    banner, notifyButton);
+  const main = h('main', { class: 'pane-main' });
+  const shell = h('div', { class: 'shell' }, sidebar, main);
+  root.replaceChildren(shell);
+
+  const tools = h('div', { class: 'sidebar-tools' });
+  sidebar.append(tools);
+  mountSearch(tools, listHost, searchHost);
+  tools.append(h('button', { type: 'button', class: 'primary new-chat-button', text: 'New chat', on: { click: () => openNewChat() } }));
+  sidebar.append(listHost, searchHost);
+  mountChatList(listHost);
+  mountConversation(main);
+
+  const showPane = () => {
+    shell.dataset.pane = state.activeChatId ? 'chat' : 'list';
+  };
+  on('active', showPane);
+  showPane();
+
+  let wasOnline = false;
+  on('connection', (/** @type {{ status: string, retryInMs?: number }} */ detail) => {
+    banner.replaceChildren();
+    // The first connection needs no banner unless it keeps failing.
+    const quiet = detail.status === 'connecting' && !wasOnline && !detail.retryInMs;
+    if (detail.status === 'online') wasOnline = true;
+    if (detail.status === 'online' || quiet) {
+      banner.hidden = true;
+      return;
+    }
+    banner.hidden = false;
+    const text = detail.status === 'offline'
+      ? 'You are offline. Messages will be sent when the connection is back.'
+      : detail.retryInMs
+        ? `Reconnecting in ${Math.ceil(detail.retryInMs / 1000)} s…`
+        : 'Connecting…';
+    banner.append(h('span', { text }));
+    if (detail.status === 'connecting' && detail.retryInMs) {
+      banner.append(h('button', { type: 'button', class: 'link', text: 'Reconnect now', on: { click: () => ws.reconnectNow() } }));
+    }
+  });
+  emit('connection', { status: state.connection });
+}
