@@ -1,0 +1,96 @@
+//! `fanout`: `--groups` group chats of `--members` members each, of whom
+//! `--online` are connected and `--senders-per-group` send. Every
+//! message is delivered to every online member (its sender included):
+//! deliveries/s = msg/s x online. The figure is deliveries/s and the
+//! send -> receive latency measured at every recipient.
+
+use super::{Output, plan, server, steps, watch};
+use crate::cli::FanoutArgs;
+use crate::fleet::Fleet;
+use crate::protocol::ConnPlan;
+use crate::setup::{create_groups, register_users};
+use std::time::Instant;
+
+pub async fn run(args: &FanoutArgs) -> anyhow::Result<()> {
+    let mut output = Output::new("fanout", args);
+    let started = Instant::now();
+    let server = server(&args.common, Vec::new()).await?;
+    let result = measure(args, &server, &mut output, started).await;
+    server.stop().await;
+    result?;
+    output.finish(args.common.out.as_ref())
+}
+
+async fn measure(
+    args: &FanoutArgs,
+    server: &crate::server::Server,
+    output: &mut Output,
+    started: Instant,
+) -> anyhow::Result<()> {
+    let common = &args.common;
+    let base_url = server.target.base_url();
+    let online = args.online.unwrap_or(args.members);
+    let users = register_users(
+        &base_url,
+        args.groups * args.members,
+        common.register_concurrency,
+    )
+    .await?;
+    let groups: Vec<Vec<usize>> = (0..args.groups)
+        .map(|group| (group * args.members..(group + 1) * args.members).collect())
+        .collect();
+    let chat_ids = create_groups(&base_url, &users, &groups, 4).await?;
+    output.users = users.len();
+    output.chats = chat_ids.len();
+    // Interleave the groups so every worker holds part of every group.
+    let mut plans = Vec::with_capacity(args.groups * online);
+    for member in 0..online {
+        for (group, chat_id) in chat_ids.iter().enumerate() {
+            let user = &users[groups[group][member]];
+            let chats = if member < args.senders_per_group {
+                vec![(chat_id.clone(), 1)]
+            } else {
+                Vec::new()
+            };
+            plans.push(ConnPlan {
+                token: user.token.clone(),
+                chats,
+            });
+        }
+    }
+    let senders = (args.groups * args.senders_per_group) as u64;
+    let workers = common.workers_for(plans.len());
+    let mut fleet = Fleet::spawn(workers)?;
+    output.workers = workers;
+    let shares = round_robin(plans, workers);
+    let connected = fleet
+        .connect(&server.target.ws_url(), shares, common.connect_concurrency)
+        .await?;
+    output.connections = connected.open_now;
+    output.connect_failures = connected.failed;
+    if let Some(error) = connected.first_error {
+        eprintln!("first connection error: {error}");
+    }
+    output.setup_secs = started.elapsed().as_secs_f64();
+    let watch = watch(server, &fleet);
+    let load = &args.load;
+    let (warmup, results) = steps(&mut fleet, &watch, load, senders, |rate, secs| {
+        plan(load, rate, secs)
+    })
+    .await?;
+    output.warmup = warmup;
+    output.steps = results;
+    fleet.close().await;
+    Ok(())
+}
+
+/// Deals items to `parts` shares like cards, so consecutive items (the
+/// members of one group, the senders) spread over every share.
+fn round_robin<T>(items: Vec<T>, parts: usize) -> Vec<Vec<T>> {
+    let mut shares: Vec<Vec<T>> = (0..parts.max(1)).map(|_| Vec::new()).collect();
+    let count = shares.len();
+    for (index, item) in items.into_iter().enumerate() {
+        shares[index % count].push(item);
+    }
+    shares
+}

@@ -1,0 +1,80 @@
+//! `throughput`: every member of many small chats sends into its chat,
+//! durably (each `send.ok` means stored with `synchronous=FULL`). Without
+//! a rate (`--rates 0`) each connection keeps `--window` sends in flight:
+//! the figure is messages persisted per second. With a rate (e.g.
+//! `--rates 5000`) the figure is the send -> `send.ok` latency at it.
+
+use super::{Output, plan, server, steps, watch};
+use crate::cli::ThroughputArgs;
+use crate::fleet::{Fleet, split};
+use crate::protocol::ConnPlan;
+use crate::setup::{create_groups, persisted, register_users};
+use std::time::Instant;
+
+pub async fn run(args: &ThroughputArgs) -> anyhow::Result<()> {
+    let mut output = Output::new("throughput", args);
+    let started = Instant::now();
+    let server = server(&args.common, Vec::new()).await?;
+    let result = measure(args, &server, &mut output, started).await;
+    server.stop().await;
+    result?;
+    output.finish(args.common.out.as_ref())
+}
+
+async fn measure(
+    args: &ThroughputArgs,
+    server: &crate::server::Server,
+    output: &mut Output,
+    started: Instant,
+) -> anyhow::Result<()> {
+    let common = &args.common;
+    let base_url = server.target.base_url();
+    let chats = args.senders.div_ceil(args.members);
+    let users =
+        register_users(&base_url, chats * args.members, common.register_concurrency).await?;
+    let groups: Vec<Vec<usize>> = (0..chats)
+        .map(|chat| (chat * args.members..(chat + 1) * args.members).collect())
+        .collect();
+    let chat_ids = create_groups(&base_url, &users, &groups, 8).await?;
+    output.users = users.len();
+    output.chats = chat_ids.len();
+    let plans: Vec<ConnPlan> = users
+        .iter()
+        .enumerate()
+        .map(|(index, user)| ConnPlan {
+            token: user.token.clone(),
+            chats: vec![(chat_ids[index / args.members].clone(), 1)],
+        })
+        .collect();
+    let senders = plans.len() as u64;
+    let workers = common.workers_for(plans.len());
+    let mut fleet = Fleet::spawn(workers)?;
+    output.workers = workers;
+    let connected = fleet
+        .connect(
+            &server.target.ws_url(),
+            split(plans, workers),
+            common.connect_concurrency,
+        )
+        .await?;
+    output.connections = connected.open_now;
+    output.connect_failures = connected.failed;
+    output.setup_secs = started.elapsed().as_secs_f64();
+    let watch = watch(server, &fleet);
+    let load = &args.load;
+    let (warmup, results) = steps(&mut fleet, &watch, load, senders, |rate, secs| {
+        plan(load, rate, secs)
+    })
+    .await?;
+    let acked: u64 = warmup
+        .iter()
+        .chain(&results)
+        .map(|step| step.persisted)
+        .sum();
+    output.warmup = warmup;
+    output.steps = results;
+    fleet.close().await;
+    output.acknowledged_total = Some(acked);
+    output.persisted_in_store = Some(persisted(&base_url, &users, &groups, &chat_ids).await?);
+    Ok(())
+}
