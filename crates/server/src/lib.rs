@@ -107,6 +107,13 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         Duration::from_secs(settings.files.orphan_sweep_secs.max(1)),
     ));
     let task = tokio::spawn(async move {
+        // Chat frames are small and latency matters: without TCP_NODELAY,
+        // Nagle's algorithm and delayed ACKs hold frames back ~40 ms.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(?error, "could not set TCP_NODELAY");
+            }
+        });
         let served = axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),

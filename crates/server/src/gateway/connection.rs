@@ -199,7 +199,10 @@ impl Session {
                     last_heard = Instant::now();
                     match incoming {
                         Some(Ok(Message::Text(text))) => {
-                            if self.frame(socket, &text).await.is_err() {
+                            // Boxed: the handler's state (a whole send) lives on the
+                            // heap only while a frame is handled, not in every idle
+                            // session's future.
+                            if Box::pin(self.frame(socket, &text)).await.is_err() {
                                 return Ending { code: close::GOING_AWAY, reason: "" };
                             }
                         }

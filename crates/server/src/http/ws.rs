@@ -18,7 +18,7 @@ use natter_proto::ErrorCode;
 /// Bytes read from the socket at a time. tungstenite's default (128 KiB,
 /// allocated per connection) alone would blow the 8 KiB budget of an idle
 /// connection; frames larger than this simply take several reads.
-const READ_BUFFER: usize = 2 * 1024;
+const READ_BUFFER: usize = 1024;
 /// Bytes gathered before a write reaches the socket; batching is done by
 /// the session (one flush per outbox drain), so keep this small.
 const WRITE_BUFFER: usize = 4 * 1024;
