@@ -4,9 +4,8 @@
 //! deliveries/s = msg/s x online. The figure is deliveries/s and the
 //! send -> receive latency measured at every recipient.
 
-use super::{Output, plan, server, steps, watch};
+use super::{Output, connect_fleet, plan, server, steps, watch};
 use crate::cli::FanoutArgs;
-use crate::fleet::Fleet;
 use crate::protocol::ConnPlan;
 use crate::setup::{create_groups, register_users};
 use std::time::Instant;
@@ -60,18 +59,8 @@ async fn measure(
     }
     let senders = (args.groups * args.senders_per_group) as u64;
     let workers = common.workers_for(plans.len());
-    let mut fleet = Fleet::spawn(workers)?;
-    output.workers = workers;
     let shares = round_robin(plans, workers);
-    let connected = fleet
-        .connect(&server.target.ws_url(), shares, common.connect_concurrency)
-        .await?;
-    output.connections = connected.open_now;
-    output.connect_failures = connected.failed;
-    if let Some(error) = connected.first_error {
-        eprintln!("first connection error: {error}");
-    }
-    output.setup_secs = started.elapsed().as_secs_f64();
+    let mut fleet = connect_fleet(server, common, shares, output, started).await?;
     let watch = watch(server, &fleet);
     let load = &args.load;
     let (warmup, results) = steps(&mut fleet, &watch, load, senders, |rate, secs| {

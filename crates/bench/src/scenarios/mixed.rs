@@ -5,9 +5,9 @@
 //! before sending, acknowledges every message it receives (`ack`) and
 //! marks some read (`read`), as a real client does.
 
-use super::{Output, plan, server, steps, watch};
+use super::{Output, connect_fleet, plan, server, steps, watch};
 use crate::cli::MixedArgs;
-use crate::fleet::{Fleet, split};
+use crate::fleet::split;
 use crate::protocol::ConnPlan;
 use crate::setup::{create_groups, persisted, register_users};
 use std::time::Instant;
@@ -97,18 +97,7 @@ async fn measure(
         .collect();
     let senders = plans.len() as u64;
     let workers = common.workers_for(plans.len());
-    let mut fleet = Fleet::spawn(workers)?;
-    output.workers = workers;
-    let connected = fleet
-        .connect(
-            &server.target.ws_url(),
-            split(plans, workers),
-            common.connect_concurrency,
-        )
-        .await?;
-    output.connections = connected.open_now;
-    output.connect_failures = connected.failed;
-    output.setup_secs = started.elapsed().as_secs_f64();
+    let mut fleet = connect_fleet(server, common, split(plans, workers), output, started).await?;
     let watch = watch(server, &fleet);
     let load = &args.load;
     let (warmup, results) = steps(&mut fleet, &watch, load, senders, |rate, secs| {

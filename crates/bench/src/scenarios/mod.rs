@@ -37,6 +37,30 @@ pub async fn server(common: &Common, env: Vec<(String, String)>) -> anyhow::Resu
 }
 
 /// The usage watch over the server, this process and the workers.
+/// Spawns `workers` worker processes and opens the planned connections
+/// (`shares[i]` on worker `i`), recording workers, connections, failures
+/// and setup time in `output`.
+pub async fn connect_fleet(
+    server: &Server,
+    common: &Common,
+    shares: Vec<Vec<crate::protocol::ConnPlan>>,
+    output: &mut Output,
+    started: std::time::Instant,
+) -> anyhow::Result<Fleet> {
+    let mut fleet = Fleet::spawn(shares.len())?;
+    output.workers = shares.len();
+    let connected = fleet
+        .connect(&server.target.ws_url(), shares, common.connect_concurrency)
+        .await?;
+    output.connections = connected.open_now;
+    output.connect_failures = connected.failed;
+    if let Some(error) = connected.first_error {
+        eprintln!("first connection error: {error}");
+    }
+    output.setup_secs = started.elapsed().as_secs_f64();
+    Ok(fleet)
+}
+
 pub fn watch(server: &Server, fleet: &Fleet) -> Watch {
     let mut clients = fleet.pids();
     clients.push(std::process::id());

@@ -4,9 +4,9 @@
 //! the figure is messages persisted per second. With a rate (e.g.
 //! `--rates 5000`) the figure is the send -> `send.ok` latency at it.
 
-use super::{Output, plan, server, steps, watch};
+use super::{Output, connect_fleet, plan, server, steps, watch};
 use crate::cli::ThroughputArgs;
-use crate::fleet::{Fleet, split};
+use crate::fleet::split;
 use crate::protocol::ConnPlan;
 use crate::setup::{create_groups, persisted, register_users};
 use std::time::Instant;
@@ -48,18 +48,7 @@ async fn measure(
         .collect();
     let senders = plans.len() as u64;
     let workers = common.workers_for(plans.len());
-    let mut fleet = Fleet::spawn(workers)?;
-    output.workers = workers;
-    let connected = fleet
-        .connect(
-            &server.target.ws_url(),
-            split(plans, workers),
-            common.connect_concurrency,
-        )
-        .await?;
-    output.connections = connected.open_now;
-    output.connect_failures = connected.failed;
-    output.setup_secs = started.elapsed().as_secs_f64();
+    let mut fleet = connect_fleet(server, common, split(plans, workers), output, started).await?;
     let watch = watch(server, &fleet);
     let load = &args.load;
     let (warmup, results) = steps(&mut fleet, &watch, load, senders, |rate, secs| {
