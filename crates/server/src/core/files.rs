@@ -293,7 +293,13 @@ impl Core {
     pub async fn sweep_orphans(&self) -> CoreResult<usize> {
         let cutoff = now_ms() - self.files.settings.orphan_ttl_secs as i64 * 1000;
         let orphans = self.store.orphan_files(cutoff, SWEEP_BATCH).await?;
+        let mut removed = 0;
         for row in &orphans {
+            // The row goes first, and only if still unreferenced: a file
+            // posted since the listing keeps its bytes.
+            if !self.store.delete_file(&row.id).await? {
+                continue;
+            }
             let id = Uuid::parse_str(&row.id).map_err(anyhow::Error::from)?;
             for variant in [Variant::Original, Variant::Thumb] {
                 self.files
@@ -302,12 +308,12 @@ impl Core {
                     .await
                     .map_err(internal_blob)?;
             }
-            self.store.delete_file(&row.id).await?;
+            removed += 1;
         }
-        if !orphans.is_empty() {
-            tracing::info!(count = orphans.len(), "deleted orphaned uploads");
+        if removed > 0 {
+            tracing::info!(count = removed, "deleted orphaned uploads");
         }
-        Ok(orphans.len())
+        Ok(removed)
     }
 }
 

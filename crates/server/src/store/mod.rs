@@ -383,8 +383,9 @@ pub trait Store: Send + Sync + 'static {
     /// Files created before `created_before` that no message (live or
     /// tombstone) and no avatar refers to, oldest first.
     async fn orphan_files(&self, created_before: i64, limit: u32) -> StoreResult<Vec<FileRow>>;
-    /// Deletes the row, unless a message refers to it again.
-    async fn delete_file(&self, file_id: &str) -> StoreResult<()>;
+    /// Deletes the row unless a message or an avatar refers to it (again);
+    /// true if it was deleted (then, and only then, drop its bytes).
+    async fn delete_file(&self, file_id: &str) -> StoreResult<bool>;
 
     // --- search ---
     /// Full-text search over non-deleted messages of the chats `user_id`

@@ -245,7 +245,7 @@ impl Store for SqliteStore {
         files::orphan_files(self, created_before, limit).await
     }
 
-    async fn delete_file(&self, file_id: &str) -> StoreResult<()> {
+    async fn delete_file(&self, file_id: &str) -> StoreResult<bool> {
         files::delete_file(self, file_id).await
     }
 

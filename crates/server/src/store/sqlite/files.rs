@@ -121,19 +121,20 @@ pub(super) async fn orphan_files(
     rows.iter().map(file).collect()
 }
 
-pub(super) async fn delete_file(db: &SqliteStore, id: &str) -> StoreResult<()> {
+pub(super) async fn delete_file(db: &SqliteStore, id: &str) -> StoreResult<bool> {
     let id = id.to_owned();
     db.writer
         .write_statement(move |conn| {
             Box::pin(async move {
-                sqlx::query(
+                let deleted = sqlx::query(
                     "DELETE FROM files WHERE id = ?1 \
-                     AND NOT EXISTS (SELECT 1 FROM messages WHERE file_id = ?1)",
+                     AND NOT EXISTS (SELECT 1 FROM messages WHERE file_id = ?1) \
+                     AND NOT EXISTS (SELECT 1 FROM users WHERE avatar_file_id = ?1)",
                 )
                 .bind(&id)
                 .execute(conn)
                 .await?;
-                Ok(())
+                Ok(deleted.rows_affected() > 0)
             })
         })
         .await
