@@ -4,20 +4,20 @@
 //! deliveries/s = msg/s x online. The figure is deliveries/s and the
 //! send -> receive latency measured at every recipient.
 
-use super::{Output, connect_fleet, plan, server, steps, watch};
+use super::{Output, connect_fleet, plan, record_steps, run_scenario, steps, watch};
 use crate::cli::FanoutArgs;
 use crate::protocol::ConnPlan;
 use crate::setup::{create_groups, register_users};
 use std::time::Instant;
 
 pub async fn run(args: &FanoutArgs) -> anyhow::Result<()> {
-    let mut output = Output::new("fanout", args);
-    let started = Instant::now();
-    let server = server(&args.common, Vec::new()).await?;
-    let result = measure(args, &server, &mut output, started).await;
-    server.stop().await;
-    result?;
-    output.finish(args.common.out.as_ref())
+    run_scenario(
+        "fanout",
+        args,
+        &args.common,
+        async |server, output, started| measure(args, server, output, started).await,
+    )
+    .await
 }
 
 async fn measure(
@@ -67,8 +67,7 @@ async fn measure(
         plan(load, rate, secs)
     })
     .await?;
-    output.warmup = warmup;
-    output.steps = results;
+    record_steps(output, warmup, results);
     fleet.close().await;
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! over the second half of the connections is reported too, since the
 //! first connections also pay one-off growth (buffers, caches, arenas).
 
-use super::{Output, server, watch};
+use super::{Output, run_scenario, watch};
 use crate::cli::IdleArgs;
 use crate::fleet::{Fleet, split};
 use crate::protocol::{ConnPlan, StepPlan};
@@ -17,13 +17,13 @@ use std::time::{Duration, Instant};
 const READINGS: usize = 5;
 
 pub async fn run(args: &IdleArgs) -> anyhow::Result<()> {
-    let mut output = Output::new("idle", args);
-    let started = Instant::now();
-    let server = server(&args.common, Vec::new()).await?;
-    let result = measure(args, &server, &mut output, started).await;
-    server.stop().await;
-    result?;
-    output.finish(args.common.out.as_ref())
+    run_scenario(
+        "idle",
+        args,
+        &args.common,
+        async |server, output, started| measure(args, server, output, started).await,
+    )
+    .await
 }
 
 async fn measure(

@@ -5,7 +5,7 @@
 //! before sending, acknowledges every message it receives (`ack`) and
 //! marks some read (`read`), as a real client does.
 
-use super::{Output, connect_fleet, plan, server, steps, watch};
+use super::{Output, connect_fleet, plan, record_steps, run_scenario, steps, watch};
 use crate::cli::MixedArgs;
 use crate::fleet::split;
 use crate::protocol::ConnPlan;
@@ -18,13 +18,13 @@ const SMALL_WEIGHT: u32 = 5;
 const LARGE_WEIGHT: u32 = 1;
 
 pub async fn run(args: &MixedArgs) -> anyhow::Result<()> {
-    let mut output = Output::new("mixed", args);
-    let started = Instant::now();
-    let server = server(&args.common, Vec::new()).await?;
-    let result = measure(args, &server, &mut output, started).await;
-    server.stop().await;
-    result?;
-    output.finish(args.common.out.as_ref())
+    run_scenario(
+        "mixed",
+        args,
+        &args.common,
+        async |server, output, started| measure(args, server, output, started).await,
+    )
+    .await
 }
 
 /// The chats of the mix (member indexes, owner first) and each user's
@@ -108,13 +108,7 @@ async fn measure(
         step
     })
     .await?;
-    let acked: u64 = warmup
-        .iter()
-        .chain(&results)
-        .map(|step| step.persisted)
-        .sum();
-    output.warmup = warmup;
-    output.steps = results;
+    let acked = record_steps(output, warmup, results);
     fleet.close().await;
     output.acknowledged_total = Some(acked);
     output.persisted_in_store = Some(persisted(&base_url, &users, &groups, &chat_ids).await?);

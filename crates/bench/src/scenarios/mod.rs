@@ -15,7 +15,7 @@ use crate::usage::{Peak, Watch};
 use anyhow::Context;
 use serde::Serialize;
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Gap between announcing a step and its start, so every worker has the
 /// plan in hand before anyone sends.
@@ -23,20 +23,40 @@ const STEP_LEAD: Duration = Duration::from_millis(300);
 /// Pause between steps so one step's stragglers do not land in the next.
 const BETWEEN_STEPS: Duration = Duration::from_secs(1);
 
+/// Runs one scenario: starts or attaches to the server, measures, stops
+/// the server whatever happened, then writes the results.
+pub async fn run_scenario(
+    scenario: &'static str,
+    args: &impl Serialize,
+    common: &Common,
+    measure: impl AsyncFnOnce(&Server, &mut Output, Instant) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut output = Output::new(scenario, args);
+    let started = Instant::now();
+    let server = server(common).await?;
+    let result = measure(&server, &mut output, started).await;
+    server.stop().await;
+    result?;
+    output.finish(common.out.as_ref())
+}
+
 /// Starts or attaches to the server the options name.
-pub async fn server(common: &Common, env: Vec<(String, String)>) -> anyhow::Result<Server> {
+async fn server(common: &Common) -> anyhow::Result<Server> {
     match (&common.spawn_server, &common.url) {
         (Some(binary), _) => {
-            let mut all = env;
-            all.extend(common.server_env.iter().cloned());
-            Server::spawn(binary, &common.data_base, &all, common.keep_data).await
+            Server::spawn(
+                binary,
+                &common.data_base,
+                &common.server_env,
+                common.keep_data,
+            )
+            .await
         }
         (None, Some(url)) => Server::attach(url, common.server_pid),
         (None, None) => anyhow::bail!("no server given"),
     }
 }
 
-/// The usage watch over the server, this process and the workers.
 /// Spawns `workers` worker processes and opens the planned connections
 /// (`shares[i]` on worker `i`), recording workers, connections, failures
 /// and setup time in `output`.
@@ -45,7 +65,7 @@ pub async fn connect_fleet(
     common: &Common,
     shares: Vec<Vec<crate::protocol::ConnPlan>>,
     output: &mut Output,
-    started: std::time::Instant,
+    started: Instant,
 ) -> anyhow::Result<Fleet> {
     let mut fleet = Fleet::spawn(shares.len())?;
     output.workers = shares.len();
@@ -61,6 +81,7 @@ pub async fn connect_fleet(
     Ok(fleet)
 }
 
+/// The usage watch over the server, this process and the workers.
 pub fn watch(server: &Server, fleet: &Fleet) -> Watch {
     let mut clients = fleet.pids();
     clients.push(std::process::id());
@@ -119,6 +140,19 @@ pub async fn step(
 
 /// Runs the warm-up (if any) and one step per rate; `per_sender` turns
 /// a total rate into one connection's.
+/// Keeps the steps' results in `output`; returns how many sends were
+/// acknowledged over all of them.
+pub fn record_steps(
+    output: &mut Output,
+    warmup: Option<StepResult>,
+    steps: Vec<StepResult>,
+) -> u64 {
+    let acknowledged = warmup.iter().chain(&steps).map(|step| step.persisted).sum();
+    output.warmup = warmup;
+    output.steps = steps;
+    acknowledged
+}
+
 pub async fn steps(
     fleet: &mut Fleet,
     watch: &Watch,

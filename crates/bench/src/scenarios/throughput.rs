@@ -4,7 +4,7 @@
 //! the figure is messages persisted per second. With a rate (e.g.
 //! `--rates 5000`) the figure is the send -> `send.ok` latency at it.
 
-use super::{Output, connect_fleet, plan, server, steps, watch};
+use super::{Output, connect_fleet, plan, record_steps, run_scenario, steps, watch};
 use crate::cli::ThroughputArgs;
 use crate::fleet::split;
 use crate::protocol::ConnPlan;
@@ -12,13 +12,13 @@ use crate::setup::{create_groups, persisted, register_users};
 use std::time::Instant;
 
 pub async fn run(args: &ThroughputArgs) -> anyhow::Result<()> {
-    let mut output = Output::new("throughput", args);
-    let started = Instant::now();
-    let server = server(&args.common, Vec::new()).await?;
-    let result = measure(args, &server, &mut output, started).await;
-    server.stop().await;
-    result?;
-    output.finish(args.common.out.as_ref())
+    run_scenario(
+        "throughput",
+        args,
+        &args.common,
+        async |server, output, started| measure(args, server, output, started).await,
+    )
+    .await
 }
 
 async fn measure(
@@ -55,13 +55,7 @@ async fn measure(
         plan(load, rate, secs)
     })
     .await?;
-    let acked: u64 = warmup
-        .iter()
-        .chain(&results)
-        .map(|step| step.persisted)
-        .sum();
-    output.warmup = warmup;
-    output.steps = results;
+    let acked = record_steps(output, warmup, results);
     fleet.close().await;
     output.acknowledged_total = Some(acked);
     output.persisted_in_store = Some(persisted(&base_url, &users, &groups, &chat_ids).await?);
