@@ -3,27 +3,12 @@
 //! can crash the server or run script in a browser that opens it.
 
 use crate::fixtures::{
-    contains, decode, file_path, get, header_of, jpeg, ok, png, png_flood, upload, upload_raw,
+    assert_refused, contains, decode, file_path, get, header_of, jpeg, ok, png, png_flood, upload,
+    upload_raw,
 };
 use crate::helpers::{TestServer, assert_problem};
-use natter_client::RawResponse;
 use natter_proto::ErrorCode;
 
-#[track_caller]
-fn assert_refused_image(response: &RawResponse, what: &str) {
-    assert!(
-        matches!(response.status, 400 | 415),
-        "{what}: {} {}",
-        response.status,
-        response.text()
-    );
-    let code = if response.status == 400 {
-        ErrorCode::InvalidRequest
-    } else {
-        ErrorCode::UnsupportedMediaType
-    };
-    assert_problem(response, code);
-}
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn truncated_and_corrupt_images_are_refused_cleanly() {
     let server = TestServer::spawn().await;
@@ -57,7 +42,7 @@ async fn truncated_and_corrupt_images_are_refused_cleanly() {
     ];
     for (name, bytes) in cases {
         let response = upload_raw(&alice, name, &bytes, "image/png").await;
-        assert_refused_image(&response, name);
+        assert_refused(&response, name);
     }
     // And the server is still fine afterwards.
     upload(&alice, "fine.png", &png(20, 20), "image/png").await;

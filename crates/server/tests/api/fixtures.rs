@@ -3,12 +3,14 @@
 //! (pixel flood, polyglots, markup posing as images), and helpers to
 //! upload them, read signed links and look into answers. Owns no test.
 
+use crate::helpers::assert_problem;
 use image::codecs::gif::{GifEncoder, Repeat};
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
 use image::codecs::webp::WebPEncoder;
 use image::{DynamicImage, Frame, Rgb, RgbImage, Rgba, RgbaImage};
 use natter_client::{Client, Method, MultipartBody, RawResponse, header};
+use natter_proto::ErrorCode;
 use natter_proto::messages::FileInfo;
 
 /// A photo-like picture: gradients, tiles and mild noise.
@@ -313,4 +315,22 @@ pub fn file_message(
         message_type,
         ..natter_client::text_message(chat_id, content)
     }
+}
+
+/// The upload was refused cleanly: 400 or 415 with matching problem
+/// details (never a 500, never accepted).
+#[track_caller]
+pub fn assert_refused(response: &RawResponse, what: &str) {
+    assert!(
+        matches!(response.status, 400 | 415),
+        "{what}: {} {}",
+        response.status,
+        response.text()
+    );
+    let code = if response.status == 400 {
+        ErrorCode::InvalidRequest
+    } else {
+        ErrorCode::UnsupportedMediaType
+    };
+    assert_problem(response, code);
 }
