@@ -26,6 +26,20 @@ impl Core {
             .ok_or_else(|| CoreError::not_found("chat"))
     }
 
+    /// The caller's role in the chat and the chat's type, for the hot
+    /// paths (sending, typing) that need no more: answered from the
+    /// store's memory. `not_found` as for [`Core::membership`].
+    pub(crate) async fn role_in(
+        &self,
+        chat_id: &str,
+        user_id: &str,
+    ) -> CoreResult<(ChatType, Role)> {
+        self.store
+            .member_role(chat_id, user_id)
+            .await?
+            .ok_or_else(|| CoreError::not_found("chat"))
+    }
+
     pub async fn create_chat(
         &self,
         caller: &Caller,

@@ -77,6 +77,7 @@ impl From<StoreError> for CoreError {
                 CoreError::rejected(ErrorCode::Unavailable, "the server is shutting down")
             }
             StoreError::Database(db) => CoreError::Internal(db.into()),
+            StoreError::Sqlite(db) => CoreError::Internal(db.into()),
         }
     }
 }

@@ -2,10 +2,18 @@
 //! burst it receives, so markers are coalesced per (chat, user, kind) to
 //! the highest `seq` and written in batches; each marker that moved is
 //! announced as a `receipt`. REST read markers go straight through
-//! `Core::mark` instead.
+//! `Core::mark` instead, and are announced the same way.
+//!
+//! Who hears of a receipt: the member's own connections always (their
+//! other devices keep their read state in step); the whole chat only when
+//! the store says the advance may change a message's `status` for someone,
+//! or the chat is small ([`Advance::broadcast`]). Announcing every ack to
+//! every member would cost members² frames per message in a large group.
 
-use super::{Caller, Core, CoreError, CoreResult};
-use crate::store::MarkerKind;
+use super::{Caller, Core, CoreError, CoreResult, now_ms};
+use crate::bus::Envelope;
+use crate::store::{Advance, MarkerKind};
+use natter_proto::events::{ReceiptKind, ServerEvent};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -77,5 +85,39 @@ impl Core {
                 }
             });
         futures_util::future::join_all(writes).await;
+    }
+
+    /// Advances a marker (a non-member's does not move) and, if it moved,
+    /// publishes a `receipt`: to every member of the chat if
+    /// [`Advance::broadcast`], else only to the member's own connections.
+    pub(crate) async fn advance_and_announce(
+        &self,
+        caller: &Caller,
+        chat_id: &str,
+        kind: MarkerKind,
+        seq: i64,
+    ) -> CoreResult<()> {
+        let moved = self
+            .store
+            .advance_marker(chat_id, &caller.user_id, kind, seq, now_ms())
+            .await?;
+        let Some(Advance { seq, broadcast }) = moved else {
+            return Ok(());
+        };
+        let receipt = ServerEvent::Receipt {
+            chat_id: chat_id.to_owned(),
+            user_id: caller.user_id.clone(),
+            kind: match kind {
+                MarkerKind::Delivered => ReceiptKind::Delivered,
+                MarkerKind::Read => ReceiptKind::Read,
+            },
+            seq,
+        };
+        self.bus.publish(if broadcast {
+            Envelope::to_chat(chat_id, receipt)
+        } else {
+            Envelope::to_user(&caller.user_id, receipt)
+        });
+        Ok(())
     }
 }

@@ -3,10 +3,10 @@
 
 use super::{Caller, Core, CoreError, CoreResult, new_id, now_ms, views};
 use crate::bus::Envelope;
-use crate::store::{ChatRow, Cursor, MarkerKind, MessageRow, NewMessage};
+use crate::store::{Cursor, MarkerKind, MessageRow, NewMessage, OnStored};
 use natter_proto::Timestamp;
 use natter_proto::chats::{ChatType, Role};
-use natter_proto::events::{ReceiptKind, ServerEvent};
+use natter_proto::events::ServerEvent;
 use natter_proto::messages::{
     Message, MessagePage, MessageStatus, MessageType, Metadata, Receipt, SendAck, SendMessage,
 };
@@ -20,6 +20,10 @@ const MAX_MENTIONS: usize = 100;
 /// Default and largest history page.
 pub const DEFAULT_PAGE: u32 = 50;
 pub const MAX_PAGE: u32 = 200;
+
+/// A queued send (see [`Core::queue_send`]): resolves to the ack once the
+/// message is durable and published; `true` if it is new.
+pub type PendingSend<'a> = futures_util::future::BoxFuture<'a, CoreResult<(SendAck, bool)>>;
 
 /// Where a history page starts, as the client gave it: a message id or
 /// `seq:N`.
@@ -35,6 +39,18 @@ impl Core {
     /// Stores a message and answers once it is durable; `true` if it is
     /// new, `false` if this sender already sent this `client_msg_id`.
     pub async fn send(&self, caller: &Caller, request: SendMessage) -> CoreResult<(SendAck, bool)> {
+        self.queue_send(caller, request).await?.await
+    }
+
+    /// As [`send`](Core::send), in two steps: checks the request and queues
+    /// the message, then returns the future of its outcome (durable, then
+    /// published). Messages queued one after the other get `seq`s in that
+    /// order, so a socket can pipeline sends without reordering them.
+    pub async fn queue_send(
+        &self,
+        caller: &Caller,
+        request: SendMessage,
+    ) -> CoreResult<PendingSend<'_>> {
         if request
             .sender_id
             .as_ref()
@@ -43,8 +59,9 @@ impl Core {
             return Err(CoreError::forbidden("sender_id must be the caller"));
         }
         self.limits.send(&caller.user_id)?;
-        let (chat, member) = self.membership(&request.chat_id, &caller.user_id).await?;
-        if chat.chat_type == ChatType::Channel && member.role == Role::Member {
+        let chat_id = request.chat_id;
+        let (chat_type, role) = self.role_in(&chat_id, &caller.user_id).await?;
+        if chat_type == ChatType::Channel && role == Role::Member {
             return Err(CoreError::forbidden(
                 "only the owner and admins post in a channel",
             ));
@@ -73,40 +90,54 @@ impl Core {
             (MessageType::Text, None) => None,
         };
         let metadata = self
-            .check_metadata(&chat, request.metadata.unwrap_or_default())
+            .check_metadata(&chat_id, request.metadata.unwrap_or_default())
             .await?;
-        let (row, created) = self
-            .store
-            .append_message(NewMessage {
-                id: new_id(),
-                chat_id: chat.id.clone(),
-                sender_id: caller.user_id.clone(),
-                message_type: request.message_type,
-                content,
-                file_id: request.file_id,
-                metadata,
-                client_msg_id: request.client_msg_id,
-                created_at: now_ms(),
-            })
-            .await?;
-        if created {
-            metrics::counter!("natter_messages_stored_total").increment(1);
-            self.typing_ended_by_message(&row.chat_id, &row.sender_id);
+        // Announced by the store's writer as soon as it is durable: in
+        // commit order, so every chat's messages reach the router in `seq`
+        // order, and even if this request is abandoned meanwhile.
+        let announce: OnStored = {
+            let bus = self.bus.clone();
             let file = file.as_ref().map(|file| self.files.file_ref(file));
-            let message = views::message(&row, Vec::new(), MessageStatus::Sent, file);
-            self.bus.publish(Envelope::to_chat(
-                &row.chat_id,
-                ServerEvent::MessageNew { message },
-            ));
-        }
-        let ack = SendAck {
-            message_id: row.id,
-            chat_id: row.chat_id,
-            seq: row.seq,
-            status: MessageStatus::Sent,
-            created_at: Timestamp(row.created_at),
+            Box::new(move |row| {
+                metrics::counter!("natter_messages_stored_total").increment(1);
+                let message = views::message(row, Vec::new(), MessageStatus::Sent, file);
+                bus.publish(Envelope::to_chat(
+                    &row.chat_id,
+                    ServerEvent::MessageNew { message },
+                ));
+            })
         };
-        Ok((ack, created))
+        let appending = self
+            .store
+            .queue_append(
+                NewMessage {
+                    id: new_id(),
+                    chat_id,
+                    sender_id: caller.user_id.clone(),
+                    message_type: request.message_type,
+                    content,
+                    file_id: request.file_id,
+                    metadata,
+                    client_msg_id: request.client_msg_id,
+                    created_at: now_ms(),
+                },
+                announce,
+            )
+            .await?;
+        Ok(Box::pin(async move {
+            let (row, created) = appending.await?;
+            if created {
+                self.typing_ended_by_message(&row.chat_id, &row.sender_id);
+            }
+            let ack = SendAck {
+                message_id: row.id,
+                chat_id: row.chat_id,
+                seq: row.seq,
+                status: MessageStatus::Sent,
+                created_at: Timestamp(row.created_at),
+            };
+            Ok((ack, created))
+        }))
     }
 
     pub async fn history(
@@ -272,37 +303,6 @@ impl Core {
         self.advance_and_announce(caller, chat_id, kind, seq).await
     }
 
-    /// Advances a marker (a non-member's does not move) and publishes a
-    /// `receipt` if it moved.
-    pub(crate) async fn advance_and_announce(
-        &self,
-        caller: &Caller,
-        chat_id: &str,
-        kind: MarkerKind,
-        seq: i64,
-    ) -> CoreResult<()> {
-        let moved = self
-            .store
-            .advance_marker(chat_id, &caller.user_id, kind, seq, now_ms())
-            .await?;
-        if let Some(seq) = moved {
-            let kind = match kind {
-                MarkerKind::Delivered => ReceiptKind::Delivered,
-                MarkerKind::Read => ReceiptKind::Read,
-            };
-            self.bus.publish(Envelope::to_chat(
-                chat_id,
-                ServerEvent::Receipt {
-                    chat_id: chat_id.to_owned(),
-                    user_id: caller.user_id.clone(),
-                    kind,
-                    seq,
-                },
-            ));
-        }
-        Ok(())
-    }
-
     /// Messages of a chat with `after < seq < before`, ascending; for the
     /// gateway's gap repair (no caller: the gateway routes only to members).
     pub async fn messages_between(
@@ -401,10 +401,10 @@ impl Core {
         }
     }
 
-    async fn check_metadata(&self, chat: &ChatRow, mut metadata: Metadata) -> CoreResult<Metadata> {
+    async fn check_metadata(&self, chat_id: &str, mut metadata: Metadata) -> CoreResult<Metadata> {
         if let Some(reply_to) = &metadata.reply_to {
             match self.store.message(reply_to).await? {
-                Some(target) if target.chat_id == chat.id => {}
+                Some(target) if target.chat_id == chat_id => {}
                 _ => {
                     return Err(CoreError::invalid(
                         "metadata.reply_to must name a message of the same chat",
@@ -421,7 +421,7 @@ impl Core {
                 )));
             }
             for user_id in mentions.iter() {
-                if self.store.member(&chat.id, user_id).await?.is_none() {
+                if self.store.member_role(chat_id, user_id).await?.is_none() {
                     return Err(CoreError::invalid(format!(
                         "metadata.mentions: {user_id} is not a member of this chat"
                     )));

@@ -90,7 +90,7 @@ impl TypingTracker {
 impl Core {
     /// `active: true` starts or renews, `false` ends an indication.
     pub async fn typing(&self, caller: &Caller, chat_id: &str, active: bool) -> CoreResult<()> {
-        self.membership(chat_id, &caller.user_id).await?;
+        self.role_in(chat_id, &caller.user_id).await?;
         let announce = if active {
             self.typing.start(chat_id, &caller.user_id, Instant::now())
         } else {

@@ -4,15 +4,25 @@
 //!
 //! The task owns the socket alone: routed events arrive through the
 //! [`Outbox`] and are written in batches (all waiting frames, one flush);
-//! direct answers (`send.ok`, `error`, `pong`) are written in place.
+//! direct answers (`error`, `pong`) are written in place.
+//!
+//! Sends are pipelined: a `send` frame is checked and queued for storage
+//! in the order the frames arrive (so its `seq` follows that order), and
+//! the session goes on reading while it is being committed; its `send.ok`
+//! is written when the commit is done. A client that sends a burst thus
+//! shares one commit among its messages instead of waiting for a commit
+//! per message. At most [`MAX_SENDS_IN_FLIGHT`] are pending; beyond that
+//! the session stops reading until one is answered (backpressure).
 
 use super::Gateway;
 use super::outbox::{Drained, Outbox};
 use super::router::{Command, Route, encode};
-use crate::core::{Caller, CoreError};
+use crate::core::{Caller, Core, CoreError};
 use crate::store::MarkerKind;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use futures_util::SinkExt;
+use futures_util::future::BoxFuture;
+use futures_util::stream::FuturesUnordered;
+use futures_util::{SinkExt, StreamExt};
 use natter_proto::ErrorCode;
 use natter_proto::events::{ClientFrame, ServerEvent};
 use natter_proto::messages::SendMessage;
@@ -29,6 +39,12 @@ mod close {
     pub const TOO_BIG: u16 = 1009;
     pub const TRY_AGAIN_LATER: u16 = 1013;
 }
+
+/// Most sends of one session queued and not yet answered.
+const MAX_SENDS_IN_FLIGHT: usize = 64;
+
+/// The answers to a session's pending sends (`send.ok` or `error`).
+type PendingAnswers<'c> = FuturesUnordered<BoxFuture<'c, ServerEvent>>;
 
 /// How a session ended, and what to tell the peer.
 struct Ending {
@@ -179,8 +195,23 @@ impl Session {
         self.pump(socket).await
     }
 
-    /// The main loop.
+    /// The main loop, then the sends still pending: they are stored (and
+    /// published) whatever happens to the socket; the client learns of
+    /// them from its cursors after it reconnects.
     async fn pump(&mut self, socket: &mut WebSocket) -> Ending {
+        let core = self.gateway.core.clone();
+        let mut sends = PendingAnswers::new();
+        let ending = self.pump_until_end(socket, &core, &mut sends).await;
+        while sends.next().await.is_some() {}
+        ending
+    }
+
+    async fn pump_until_end<'c>(
+        &mut self,
+        socket: &mut WebSocket,
+        core: &'c Core,
+        sends: &mut PendingAnswers<'c>,
+    ) -> Ending {
         let settings = self.gateway.settings.clone();
         let idle_limit = Duration::from_secs(settings.idle_timeout_secs);
         let mut heartbeat = tokio::time::interval(Duration::from_secs(settings.ping_interval_secs));
@@ -195,14 +226,19 @@ impl Session {
                         return ending;
                     }
                 }
-                incoming = socket.recv() => {
+                Some(answer) = sends.next(), if !sends.is_empty() => {
+                    if self.write_now(socket, &answer).await.is_err() {
+                        return Ending { code: close::GOING_AWAY, reason: "" };
+                    }
+                }
+                incoming = socket.recv(), if sends.len() < MAX_SENDS_IN_FLIGHT => {
                     last_heard = Instant::now();
                     match incoming {
                         Some(Ok(Message::Text(text))) => {
                             // Boxed: the handler's state (a whole send) lives on the
                             // heap only while a frame is handled, not in every idle
                             // session's future.
-                            if Box::pin(self.frame(socket, &text)).await.is_err() {
+                            if Box::pin(self.frame(socket, &text, core, sends)).await.is_err() {
                                 return Ending { code: close::GOING_AWAY, reason: "" };
                             }
                         }
@@ -269,13 +305,19 @@ impl Session {
         }
     }
 
-    /// Handles one client frame. Errors only when the socket failed.
-    async fn frame(&mut self, socket: &mut WebSocket, text: &str) -> Result<(), axum::Error> {
+    /// Handles one client frame; a send is queued and its answer added to
+    /// `sends`. Errors only when the socket failed.
+    async fn frame<'c>(
+        &mut self,
+        socket: &mut WebSocket,
+        text: &str,
+        core: &'c Core,
+        sends: &mut PendingAnswers<'c>,
+    ) -> Result<(), axum::Error> {
         let frame = match serde_json::from_str::<ClientFrame>(text) {
             Ok(frame) => frame,
             Err(error) => return self.write_now(socket, &frame_error(text, &error)).await,
         };
-        let core = self.gateway.core.clone();
         let caller = &self.caller;
         let answer = match frame {
             ClientFrame::Ping => Some(ServerEvent::Pong),
@@ -300,15 +342,23 @@ impl Session {
                     metadata,
                     sender_id: None,
                 };
-                Some(match core.send(caller, request).await {
-                    Ok((ack, _)) => ServerEvent::SendOk {
-                        client_msg_id,
-                        message_id: ack.message_id,
-                        seq: ack.seq,
-                        created_at: ack.created_at,
-                    },
-                    Err(error) => error_event(Some(client_msg_id), error),
-                })
+                match core.queue_send(caller, request).await {
+                    Ok(pending) => {
+                        sends.push(Box::pin(async move {
+                            match pending.await {
+                                Ok((ack, _)) => ServerEvent::SendOk {
+                                    client_msg_id,
+                                    message_id: ack.message_id,
+                                    seq: ack.seq,
+                                    created_at: ack.created_at,
+                                },
+                                Err(error) => error_event(Some(client_msg_id), error),
+                            }
+                        }));
+                        None
+                    }
+                    Err(error) => Some(error_event(Some(client_msg_id), error)),
+                }
             }
             ClientFrame::Ack { chat_id, seq } => core
                 .queue_marker(caller, &chat_id, MarkerKind::Delivered, seq)

@@ -26,12 +26,22 @@ pub enum StoreError {
     /// The database failed or is unreachable.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The SQLite writer failed (its errors come from rusqlite; see the
+    /// SQLite store's `error` module for how constraint violations map).
+    #[error("database error: {0}")]
+    Sqlite(rusqlite::Error),
     /// The write queue is gone (the server is shutting down).
     #[error("store is shutting down")]
     Closed,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Called once a new message is durable (see [`Store::queue_append`]).
+pub type OnStored = Box<dyn FnOnce(&MessageRow) + Send>;
+
+/// A queued append: resolves once the message is durable (or refused).
+pub type Appending = futures_util::future::BoxFuture<'static, StoreResult<(MessageRow, bool)>>;
 
 #[derive(Clone, Debug)]
 pub struct NewUser {
@@ -196,6 +206,33 @@ pub enum MarkerKind {
     Read,
 }
 
+/// Chats with at most this many members hear of every marker advance of
+/// every member. Announcing to all members costs members² frames per
+/// message, which is nothing in a small group and lets its members show
+/// "seen by" live; beyond this size only the advances that change a
+/// message's `status` are announced to the chat (see [`Advance`]).
+pub const ANNOUNCE_ALL_RECEIPTS_UP_TO: usize = 32;
+
+/// A marker that moved, as [`Store::advance_marker`] reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Advance {
+    /// The new marker: the requested `seq`, clamped to the chat's
+    /// `last_seq`.
+    pub seq: i64,
+    /// True if every member of the chat should hear of the advance: the
+    /// chat has at most [`ANNOUNCE_ALL_RECEIPTS_UP_TO`] members, or the
+    /// advance may change the `status` some member sees on their own
+    /// messages. False if it changes nothing for anyone but the member
+    /// who moved (whose other devices still need it).
+    ///
+    /// A message's `status` is the most advanced marker over the members
+    /// other than its sender. Member U moving marker K up to S can change
+    /// the status of member X's messages only if, before, no member other
+    /// than X and U had K at S or beyond; hence: true if at most one
+    /// member other than U has K >= S afterwards (that one may be X).
+    pub broadcast: bool,
+}
+
 /// When one member's markers first reached a message.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReceiptRow {
@@ -277,6 +314,14 @@ pub trait Store: Send + Sync + 'static {
         chat_id: &str,
         user_id: &str,
     ) -> StoreResult<Option<(ChatRow, MemberRow)>>;
+    /// `user_id`'s role in the chat and the chat's type; `None` if not a
+    /// member. The send path asks this for every message, so an
+    /// implementation should answer it from memory when it can.
+    async fn member_role(
+        &self,
+        chat_id: &str,
+        user_id: &str,
+    ) -> StoreResult<Option<(ChatType, Role)>>;
     /// All members, oldest first.
     async fn members(&self, chat_id: &str) -> StoreResult<Vec<MemberRow>>;
     /// The chats `user_id` belongs to, most recently active first.
@@ -309,7 +354,23 @@ pub trait Store: Send + Sync + 'static {
     /// advancing the chat's `last_seq`/`last_activity_at` and the sender's
     /// read and delivered markers. If the sender already sent this
     /// `client_msg_id`, returns that message and `false`, storing nothing.
-    async fn append_message(&self, message: NewMessage) -> StoreResult<(MessageRow, bool)>;
+    async fn append_message(&self, message: NewMessage) -> StoreResult<(MessageRow, bool)> {
+        self.queue_append(message, Box::new(|_| {})).await?.await
+    }
+    /// As [`append_message`](Store::append_message), in two steps: returns
+    /// once the append is queued, with the future of its outcome. Appends
+    /// queued one after the other are stored in that order (their `seq`s
+    /// follow it), so a connection can have several sends in flight and
+    /// still keep its messages in the order it sent them.
+    ///
+    /// `on_stored` is called with the message once it is durable, if it is
+    /// new: in commit order (so in `seq` order within a chat), and even if
+    /// the returned future is dropped. It must be quick and not block.
+    async fn queue_append(
+        &self,
+        message: NewMessage,
+        on_stored: OnStored,
+    ) -> StoreResult<Appending>;
     async fn message(&self, message_id: &str) -> StoreResult<Option<MessageRow>>;
     /// A page in ascending `seq` order, and whether more lie beyond it in
     /// the paging direction. `message_type` filters when given.
@@ -351,7 +412,11 @@ pub trait Store: Send + Sync + 'static {
     // --- markers and receipts ---
     /// Moves a member's marker forward to `min(seq, chat.last_seq)` (never
     /// back; a read marker also moves the delivered marker). Returns the
-    /// new marker if it moved, `None` if it did not or if not a member.
+    /// new marker and who should hear of it (see [`Advance::broadcast`],
+    /// decided on the markers as they are right after this advance, so of
+    /// concurrent advances to one seq only the first ones broadcast) if
+    /// it moved; `None` if it did not or if not a member. Must stay cheap
+    /// in chats of thousands of members: it runs for every ack.
     async fn advance_marker(
         &self,
         chat_id: &str,
@@ -359,7 +424,7 @@ pub trait Store: Send + Sync + 'static {
         kind: MarkerKind,
         seq: i64,
         now: i64,
-    ) -> StoreResult<Option<i64>>;
+    ) -> StoreResult<Option<Advance>>;
     /// For each member other than `sender_id`, when their delivered and
     /// read markers first reached `seq`.
     async fn receipts(

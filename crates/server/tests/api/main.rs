@@ -37,6 +37,8 @@ mod realtime_backpressure;
 mod realtime_connect;
 mod realtime_limits;
 mod realtime_membership;
+mod realtime_pipelining;
+mod realtime_receipt_audience;
 mod realtime_receipts;
 mod resume;
 mod search;

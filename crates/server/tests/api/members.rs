@@ -181,6 +181,9 @@ async fn a_removed_member_loses_the_chat_its_history_and_its_search_results() {
         .message_id;
     let found = bob.search(&SearchQuery::new("pineapple")).await.unwrap();
     assert_eq!(found.results.len(), 1, "members find it before removal");
+    // Bob posts before his removal too: the server remembers who may post
+    // where, and must forget it when he is removed.
+    send(&bob, &chat_id, "noted").await;
 
     alice
         .remove_member(&chat_id, &bob_auth.user.user_id)
@@ -238,15 +241,18 @@ async fn a_removed_member_can_be_added_back() {
     let (alice, _) = server.user("alice").await;
     let (bob, bob_auth) = server.user("bob").await;
     let chat_id = group(&alice, "team", &[&bob_auth]).await.summary.chat_id;
+    send(&bob, &chat_id, "first stay").await;
     alice
         .remove_member(&chat_id, &bob_auth.user.user_id)
         .await
         .unwrap();
+    assert_api_error(bob.send_text(&chat_id, "away").await, ErrorCode::NotFound);
     alice
         .add_member(&chat_id, &add(&bob_auth.user.user_id, None))
         .await
         .unwrap();
     assert_eq!(bob.chat(&chat_id).await.unwrap().summary.role, Role::Member);
+    assert_eq!(send(&bob, &chat_id, "back again").await.seq, 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

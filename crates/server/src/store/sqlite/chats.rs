@@ -7,7 +7,7 @@ use super::error::corrupt;
 use super::rows::{self, chat_columns, member_columns};
 use crate::store::{ChatRow, MemberRow, NewChat, StoreError, StoreResult};
 use natter_proto::chats::Role;
-use sqlx::Row;
+use rusqlite::{OptionalExtension, params};
 
 /// The lookup of an existing direct chat runs inside the write job, so two
 /// concurrent creations of the same pair cannot both insert: the second
@@ -22,50 +22,45 @@ pub(super) async fn create_chat(db: &SqliteStore, chat: NewChat) -> StoreResult<
         serde_json::to_string(&members).map_err(|err| corrupt(format!("members: {err}")))?;
     db.writer
         .write(move |conn| {
-            Box::pin(async move {
-                if let Some(key) = &chat.direct_key {
-                    let existing = sqlx::query(concat!("SELECT ", chat_columns!(), " FROM chats c WHERE c.direct_key = ?1"))
-                        .bind(key)
-                        .fetch_optional(&mut *conn)
-                        .await?;
-                    if let Some(existing) = existing {
-                        return Ok((rows::chat(&existing)?, false));
-                    }
+            if let Some(key) = &chat.direct_key {
+                let mut lookup = conn.prepare_cached(concat!(
+                    "SELECT ",
+                    chat_columns!(),
+                    " FROM chats c WHERE c.direct_key = ?1"
+                ))?;
+                if let Some(existing) = lookup.query(params![key])?.next()? {
+                    return Ok((rows::chat(existing)?, false));
                 }
-                sqlx::query(
-                    "INSERT INTO chats (id, type, name, created_by, created_at, last_activity_at, direct_key) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
-                )
-                .bind(&chat.id)
-                .bind(chat.chat_type.as_str())
-                .bind(&chat.name)
-                .bind(&chat.created_by)
-                .bind(chat.created_at)
-                .bind(&chat.direct_key)
-                .execute(&mut *conn)
-                .await?;
-                // All members in one statement: `members` is a JSON array of
-                // [user_id, role] pairs, inserted in the order given.
-                sqlx::query(
-                    "INSERT INTO members (chat_id, user_id, role, joined_at) \
-                     SELECT ?1, value ->> 0, value ->> 1, ?2 FROM json_each(?3) ORDER BY key",
-                )
-                .bind(&chat.id)
-                .bind(chat.created_at)
-                .bind(&members)
-                .execute(&mut *conn)
-                .await?;
-                let row = ChatRow {
-                    id: chat.id,
-                    chat_type: chat.chat_type,
-                    name: chat.name,
-                    created_by: chat.created_by,
-                    created_at: chat.created_at,
-                    last_seq: 0,
-                    last_activity_at: chat.created_at,
-                };
-                Ok((row, true))
-            })
+            }
+            conn.prepare_cached(
+                "INSERT INTO chats (id, type, name, created_by, created_at, last_activity_at, direct_key) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+            )?
+            .execute(params![
+                chat.id,
+                chat.chat_type.as_str(),
+                chat.name,
+                chat.created_by,
+                chat.created_at,
+                chat.direct_key
+            ])?;
+            // All members in one statement: `members` is a JSON array of
+            // [user_id, role] pairs, inserted in the order given.
+            conn.prepare_cached(
+                "INSERT INTO members (chat_id, user_id, role, joined_at) \
+                 SELECT ?1, value ->> 0, value ->> 1, ?2 FROM json_each(?3) ORDER BY key",
+            )?
+            .execute(params![chat.id, chat.created_at, members])?;
+            let row = ChatRow {
+                id: chat.id,
+                chat_type: chat.chat_type,
+                name: chat.name,
+                created_by: chat.created_by,
+                created_at: chat.created_at,
+                last_seq: 0,
+                last_activity_at: chat.created_at,
+            };
+            Ok((row, true))
         })
         .await
 }
@@ -140,17 +135,13 @@ pub(super) async fn rename_chat(db: &SqliteStore, chat_id: &str, name: &str) -> 
     let (chat_id, name) = (chat_id.to_owned(), name.to_owned());
     db.writer
         .write_statement(move |conn| {
-            Box::pin(async move {
-                let done = sqlx::query("UPDATE chats SET name = ?2 WHERE id = ?1")
-                    .bind(&chat_id)
-                    .bind(&name)
-                    .execute(conn)
-                    .await?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::NotFound);
-                }
-                Ok(())
-            })
+            let renamed = conn
+                .prepare_cached("UPDATE chats SET name = ?2 WHERE id = ?1")?
+                .execute(params![chat_id, name])?;
+            if renamed == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
         })
         .await
 }
@@ -168,43 +159,29 @@ pub(super) async fn add_member(
     let (chat_id, user_id) = (chat_id.to_owned(), user_id.to_owned());
     db.writer
         .write(move |conn| {
-            Box::pin(async move {
-                let last_seq: i64 = sqlx::query("SELECT last_seq FROM chats WHERE id = ?1")
-                    .bind(&chat_id)
-                    .fetch_optional(&mut *conn)
-                    .await?
-                    .ok_or(StoreError::NotFound)?
-                    .try_get("last_seq")?;
-                sqlx::query(
-                    "INSERT INTO members (chat_id, user_id, role, joined_at, read_seq, delivered_seq) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-                )
-                .bind(&chat_id)
-                .bind(&user_id)
-                .bind(role.as_str())
-                .bind(now)
-                .bind(last_seq)
-                .execute(&mut *conn)
-                .await?;
-                if last_seq > 0 {
-                    sqlx::query(
-                        "INSERT INTO marker_log (chat_id, user_id, kind, seq, at) VALUES (?1, ?2, 'read', ?3, ?4)",
-                    )
-                    .bind(&chat_id)
-                    .bind(&user_id)
-                    .bind(last_seq)
-                    .bind(now)
-                    .execute(&mut *conn)
-                    .await?;
-                }
-                Ok(MemberRow {
-                    chat_id,
-                    user_id,
-                    role,
-                    joined_at: now,
-                    read_seq: last_seq,
-                    delivered_seq: last_seq,
-                })
+            let last_seq: i64 = conn
+                .prepare_cached("SELECT last_seq FROM chats WHERE id = ?1")?
+                .query_row(params![chat_id], |row| row.get(0))
+                .optional()?
+                .ok_or(StoreError::NotFound)?;
+            conn.prepare_cached(
+                "INSERT INTO members (chat_id, user_id, role, joined_at, read_seq, delivered_seq) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+            )?
+            .execute(params![chat_id, user_id, role.as_str(), now, last_seq])?;
+            if last_seq > 0 {
+                conn.prepare_cached(
+                    "INSERT INTO marker_log (chat_id, user_id, kind, seq, at) VALUES (?1, ?2, 'read', ?3, ?4)",
+                )?
+                .execute(params![chat_id, user_id, last_seq, now])?;
+            }
+            Ok(MemberRow {
+                chat_id,
+                user_id,
+                role,
+                joined_at: now,
+                read_seq: last_seq,
+                delivered_seq: last_seq,
             })
         })
         .await
@@ -219,15 +196,15 @@ pub(super) async fn remove_member(
 ) -> StoreResult<bool> {
     let (chat_id, user_id) = (chat_id.to_owned(), user_id.to_owned());
     db.writer
-        .write_statement(move |conn| {
-            Box::pin(async move {
-                let done = sqlx::query("DELETE FROM members WHERE chat_id = ?1 AND user_id = ?2")
-                    .bind(&chat_id)
-                    .bind(&user_id)
-                    .execute(conn)
-                    .await?;
-                Ok(done.rows_affected() > 0)
-            })
+        .write_statement({
+            let (chat_id, user_id) = (chat_id.clone(), user_id.clone());
+            move |conn| {
+                let removed = conn
+                    .prepare_cached("DELETE FROM members WHERE chat_id = ?1 AND user_id = ?2")?
+                    .execute(params![chat_id, user_id])?;
+                Ok(removed > 0)
+            }
         })
         .await
+        .inspect(|_| db.roles.forget(&chat_id, &user_id))
 }

@@ -2,15 +2,16 @@
 //! that owns its tables. Nothing else happens here.
 
 use super::{
-    SqliteStore, chat_list, chats, files, markers, messages, reactions, realtime, search, sessions,
-    users,
+    SqliteStore, chat_list, chats, files, markers, messages, reactions, realtime, roles, search,
+    sessions, users,
 };
 use crate::store::{
-    ChatListRow, ChatRow, Cursor, FileRow, MarkerKind, MemberRow, MessageRow, NewChat, NewMessage,
-    NewUser, ReactionRow, ReceiptRow, RefreshOutcome, SearchRow, Store, StoreResult, UserRow,
+    Advance, Appending, ChatListRow, ChatRow, Cursor, FileRow, MarkerKind, MemberRow, MessageRow,
+    NewChat, NewMessage, NewUser, OnStored, ReactionRow, ReceiptRow, RefreshOutcome, SearchRow,
+    Store, StoreResult, UserRow,
 };
 use async_trait::async_trait;
-use natter_proto::chats::Role;
+use natter_proto::chats::{ChatType, Role};
 use natter_proto::events::ChatCursor;
 use natter_proto::messages::MessageType;
 
@@ -95,6 +96,14 @@ impl Store for SqliteStore {
         chats::member(self, chat_id, user_id).await
     }
 
+    async fn member_role(
+        &self,
+        chat_id: &str,
+        user_id: &str,
+    ) -> StoreResult<Option<(ChatType, Role)>> {
+        roles::member_role(self, chat_id, user_id).await
+    }
+
     async fn members(&self, chat_id: &str) -> StoreResult<Vec<MemberRow>> {
         chats::members(self, chat_id).await
     }
@@ -129,8 +138,12 @@ impl Store for SqliteStore {
         chats::remove_member(self, chat_id, user_id).await
     }
 
-    async fn append_message(&self, message: NewMessage) -> StoreResult<(MessageRow, bool)> {
-        messages::append_message(self, message).await
+    async fn queue_append(
+        &self,
+        message: NewMessage,
+        on_stored: OnStored,
+    ) -> StoreResult<Appending> {
+        messages::queue_append(self, message, on_stored).await
     }
 
     async fn message(&self, message_id: &str) -> StoreResult<Option<MessageRow>> {
@@ -190,7 +203,7 @@ impl Store for SqliteStore {
         kind: MarkerKind,
         seq: i64,
         now: i64,
-    ) -> StoreResult<Option<i64>> {
+    ) -> StoreResult<Option<Advance>> {
         markers::advance_marker(self, chat_id, user_id, kind, seq, now).await
     }
 

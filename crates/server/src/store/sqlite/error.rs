@@ -4,21 +4,27 @@
 //! decode is an internal (database) error, never a panic.
 
 use crate::store::StoreError;
-use sqlx::error::ErrorKind;
+use rusqlite::ffi;
 
-/// Turns a constraint violation into `Conflict` / `NotFound`; leaves every
-/// other error as it is. Applied to the result of every write job.
-pub(super) fn classify(err: StoreError) -> StoreError {
-    let StoreError::Database(sqlx::Error::Database(db)) = &err else {
-        return err;
-    };
-    match db.kind() {
-        ErrorKind::UniqueViolation => StoreError::Conflict(conflict_name(db.message())),
-        // SQLite does not say which key; every foreign key of the schema
-        // points at the row a call works on or refers to (chat, user,
-        // message, session), so "that row does not exist".
-        ErrorKind::ForeignKeyViolation => StoreError::NotFound,
-        _ => err,
+/// Every error of the writer's connection goes through here (`?` in a
+/// write job): constraint violations become `Conflict` / `NotFound`,
+/// anything else stays a database error.
+impl From<rusqlite::Error> for StoreError {
+    fn from(err: rusqlite::Error) -> Self {
+        if let rusqlite::Error::SqliteFailure(failure, message) = &err {
+            match failure.extended_code {
+                ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                    return StoreError::Conflict(conflict_name(message.as_deref().unwrap_or("")));
+                }
+                // SQLite does not say which key; every foreign key of the
+                // schema points at the row a call works on or refers to
+                // (chat, user, message, session), so "that row does not
+                // exist".
+                ffi::SQLITE_CONSTRAINT_FOREIGNKEY => return StoreError::NotFound,
+                _ => {}
+            }
+        }
+        StoreError::Sqlite(err)
     }
 }
 
@@ -50,7 +56,7 @@ pub(super) fn corrupt(what: String) -> StoreError {
 }
 
 /// The error each job of a failed batch gets (the batch's cause,
-/// described; `sqlx::Error` is not `Clone`).
+/// described; the errors are not `Clone`).
 pub(super) fn batch_failed(reason: &str) -> StoreError {
     StoreError::Database(sqlx::Error::Io(std::io::Error::other(format!(
         "the write batch failed: {reason}"

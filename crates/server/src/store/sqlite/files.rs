@@ -4,6 +4,7 @@
 
 use super::SqliteStore;
 use crate::store::{FileRow, StoreResult};
+use rusqlite::params;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
@@ -33,25 +34,23 @@ fn file(row: &SqliteRow) -> StoreResult<FileRow> {
 pub(super) async fn create_file(db: &SqliteStore, row: FileRow) -> StoreResult<()> {
     db.writer
         .write_statement(move |conn| {
-            Box::pin(async move {
-                sqlx::query(
-                    "INSERT INTO files (id, owner_id, name, mime, size, sha256, width, height, \
-                     thumbnail_mime, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                )
-                .bind(&row.id)
-                .bind(&row.owner_id)
-                .bind(&row.name)
-                .bind(&row.mime)
-                .bind(row.size)
-                .bind(&row.sha256)
-                .bind(row.width.map(i64::from))
-                .bind(row.height.map(i64::from))
-                .bind(&row.thumbnail_mime)
-                .bind(row.created_at)
-                .execute(conn)
-                .await?;
-                Ok(())
-            })
+            conn.prepare_cached(
+                "INSERT INTO files (id, owner_id, name, mime, size, sha256, width, height, \
+                 thumbnail_mime, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                row.id,
+                row.owner_id,
+                row.name,
+                row.mime,
+                row.size,
+                row.sha256,
+                row.width,
+                row.height,
+                row.thumbnail_mime,
+                row.created_at
+            ])?;
+            Ok(())
         })
         .await
 }
@@ -125,17 +124,14 @@ pub(super) async fn delete_file(db: &SqliteStore, id: &str) -> StoreResult<bool>
     let id = id.to_owned();
     db.writer
         .write_statement(move |conn| {
-            Box::pin(async move {
-                let deleted = sqlx::query(
+            let deleted = conn
+                .prepare_cached(
                     "DELETE FROM files WHERE id = ?1 \
                      AND NOT EXISTS (SELECT 1 FROM messages WHERE file_id = ?1) \
                      AND NOT EXISTS (SELECT 1 FROM users WHERE avatar_file_id = ?1)",
-                )
-                .bind(&id)
-                .execute(conn)
-                .await?;
-                Ok(deleted.rows_affected() > 0)
-            })
+                )?
+                .execute(params![id])?;
+            Ok(deleted > 0)
         })
         .await
 }

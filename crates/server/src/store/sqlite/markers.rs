@@ -7,13 +7,22 @@
 //! for both markers), whose trigger moves the member's markers: so every
 //! advance is logged, which is what lets `receipts` say *when* a member's
 //! marker first reached a given message.
+//!
+//! An advance also says who should hear of it ([`Advance::broadcast`]);
+//! the `members_read` and `members_delivered` indexes keep that question
+//! a few index rows deep in chats of any size.
 
 use super::SqliteStore;
-use crate::store::{MarkerKind, ReceiptRow, StoreResult};
+use crate::store::{ANNOUNCE_ALL_RECEIPTS_UP_TO, Advance, MarkerKind, ReceiptRow, StoreResult};
+use rusqlite::{OptionalExtension, params};
 use sqlx::Row;
 
-/// `Some(new marker)` if it moved; `None` if it did not or if `user_id`
-/// is not a member. A single statement ([`ADVANCE`]), so one round trip.
+/// `Some` if the marker moved; `None` if it did not or if `user_id` is
+/// not a member. One job on the writer: the advance is a single statement
+/// ([`ADVANCE`]) and who hears of it is read right after it, by at most
+/// two bounded queries ([`MEMBERS_UP_TO`], then [`OTHERS_READ`] or
+/// [`OTHERS_DELIVERED`]), so the answer sees exactly the markers this
+/// advance left, whatever else the batch holds.
 pub(super) async fn advance_marker(
     db: &SqliteStore,
     chat_id: &str,
@@ -21,27 +30,40 @@ pub(super) async fn advance_marker(
     kind: MarkerKind,
     seq: i64,
     now: i64,
-) -> StoreResult<Option<i64>> {
-    let kind = match kind {
-        MarkerKind::Delivered => "delivered",
-        MarkerKind::Read => "read",
+) -> StoreResult<Option<Advance>> {
+    let (kind_name, others_reached) = match kind {
+        MarkerKind::Delivered => ("delivered", OTHERS_DELIVERED),
+        MarkerKind::Read => ("read", OTHERS_READ),
     };
     let (chat_id, user_id) = (chat_id.to_owned(), user_id.to_owned());
     db.writer
         .write_statement(move |conn| {
-            Box::pin(async move {
-                let moved = sqlx::query(ADVANCE)
-                    .bind(&chat_id)
-                    .bind(&user_id)
-                    .bind(kind)
-                    .bind(seq)
-                    .bind(now)
-                    .fetch_optional(conn)
-                    .await?;
-                Ok(moved.map(|row| row.try_get("seq")).transpose()?)
-            })
+            let moved: Option<i64> = conn
+                .prepare_cached(ADVANCE)?
+                .query_row(params![chat_id, user_id, kind_name, seq, now], |row| {
+                    row.get("seq")
+                })
+                .optional()?;
+            let Some(seq) = moved else {
+                return Ok(None);
+            };
+            let members: i64 = conn
+                .prepare_cached(MEMBERS_UP_TO)?
+                .query_row(params![chat_id, small_chat_bound()], |row| row.get(0))?;
+            let broadcast = members <= small_chat_bound() || {
+                let reached: i64 = conn
+                    .prepare_cached(others_reached)?
+                    .query_row(params![chat_id, user_id, seq], |row| row.get(0))?;
+                reached <= 1
+            };
+            Ok(Some(Advance { seq, broadcast }))
         })
         .await
+}
+
+/// [`ANNOUNCE_ALL_RECEIPTS_UP_TO`] as an SQL value.
+fn small_chat_bound() -> i64 {
+    ANNOUNCE_ALL_RECEIPTS_UP_TO as i64
 }
 
 /// Logs the advance of member (?1 chat, ?2 user)'s marker of kind ?3 to
@@ -55,6 +77,27 @@ const ADVANCE: &str = "
     WHERE mb.chat_id = ?1 AND mb.user_id = ?2
       AND min(?4, c.last_seq) > CASE ?3 WHEN 'read' THEN mb.read_seq ELSE mb.delivered_seq END
     RETURNING seq";
+
+/// The number of members of chat ?1, counted no further than ?2 + 1: all
+/// that matters is whether it is above ?2, and a 5,000-member chat must
+/// not cost 5,000 rows per ack.
+const MEMBERS_UP_TO: &str = "
+    SELECT count(*) FROM (SELECT 1 FROM members WHERE chat_id = ?1 LIMIT ?2 + 1)";
+
+/// How many members of chat ?1 other than ?2 have read up to ?3 or
+/// further, counted no further than 2 (all [`Advance::broadcast`] needs).
+/// A range of the `members_read` index, so a few rows whatever the size
+/// of the chat.
+pub(super) const OTHERS_READ: &str = "
+    SELECT count(*) FROM (
+        SELECT 1 FROM members
+        WHERE chat_id = ?1 AND read_seq >= ?3 AND user_id <> ?2 LIMIT 2)";
+
+/// As [`OTHERS_READ`], for the delivered marker (which a read moves too).
+pub(super) const OTHERS_DELIVERED: &str = "
+    SELECT count(*) FROM (
+        SELECT 1 FROM members
+        WHERE chat_id = ?1 AND delivered_seq >= ?3 AND user_id <> ?2 LIMIT 2)";
 
 /// One entry per current member other than `sender_id`, in member order.
 ///

@@ -10,50 +10,63 @@
 
 use super::SqliteStore;
 use super::rows::{self, message_columns, message_returning};
-use crate::store::{Cursor, MessageRow, NewMessage, StoreError, StoreResult};
+use super::writer::{Isolation, OnCommit};
+use crate::store::{Appending, Cursor, MessageRow, NewMessage, OnStored, StoreError, StoreResult};
 use natter_proto::messages::MessageType;
-use sqlx::Row;
+use rusqlite::{OptionalExtension, params};
 
-/// A single-statement job (see `writer`): one round trip in the common
-/// case, a second (read) one only for a retry or a missing chat.
-pub(super) async fn append_message(
+/// A single-statement job (see `writer`), plus a lookup for a retry or a
+/// missing chat. Returns once queued (see [`Store::queue_append`]).
+///
+/// [`Store::queue_append`]: crate::store::Store::queue_append
+pub(super) async fn queue_append(
     db: &SqliteStore,
     new: NewMessage,
-) -> StoreResult<(MessageRow, bool)> {
+    on_stored: OnStored,
+) -> StoreResult<Appending> {
     let metadata = rows::metadata_to_json(&new.metadata)?;
-    db.writer
-        .write_statement(move |conn| {
-            Box::pin(async move {
-                let inserted = sqlx::query(APPEND)
-                    .bind(&new.id)
-                    .bind(&new.chat_id)
-                    .bind(&new.sender_id)
-                    .bind(new.message_type.as_str())
-                    .bind(&new.content)
-                    .bind(&new.file_id)
-                    .bind(&metadata)
-                    .bind(&new.client_msg_id)
-                    .bind(new.created_at)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                let Some(inserted) = inserted else {
+    let on_commit: OnCommit<(MessageRow, bool)> = Box::new(move |(row, created)| {
+        if *created {
+            on_stored(row);
+        }
+    });
+    let answer = db
+        .writer
+        .enqueue(
+            Isolation::Statement,
+            move |conn| {
+                let inserted: Option<i64> = conn
+                    .prepare_cached(APPEND)?
+                    .query_row(
+                        params![
+                            new.id,
+                            new.chat_id,
+                            new.sender_id,
+                            new.message_type.as_str(),
+                            new.content,
+                            new.file_id,
+                            metadata,
+                            new.client_msg_id,
+                            new.created_at
+                        ],
+                        |row| row.get(0),
+                    )
+                    .optional()?;
+                let Some(seq) = inserted else {
                     // Nothing inserted: a retry (return the original), or
                     // there is no such chat.
                     let client_msg_id = new.client_msg_id.as_deref().ok_or(StoreError::NotFound)?;
-                    let original = sqlx::query(concat!(
+                    let mut lookup = conn.prepare_cached(concat!(
                         "SELECT ",
                         message_columns!(),
                         " FROM messages m WHERE m.sender_id = ?1 AND m.client_msg_id = ?2"
-                    ))
-                    .bind(&new.sender_id)
-                    .bind(client_msg_id)
-                    .fetch_optional(&mut *conn)
-                    .await?
-                    .ok_or(StoreError::NotFound)?;
-                    return Ok((rows::message(&original)?, false));
+                    ))?;
+                    let mut found = lookup.query(params![new.sender_id, client_msg_id])?;
+                    let original = found.next()?.ok_or(StoreError::NotFound)?;
+                    return Ok((rows::message(original)?, false));
                 };
                 let row = MessageRow {
-                    seq: inserted.try_get("seq")?,
+                    seq,
                     id: new.id,
                     chat_id: new.chat_id,
                     sender_id: new.sender_id,
@@ -67,9 +80,11 @@ pub(super) async fn append_message(
                     deleted: false,
                 };
                 Ok((row, true))
-            })
-        })
-        .await
+            },
+            Some(on_commit),
+        )
+        .await?;
+    Ok(Box::pin(answer))
 }
 
 /// Appending is one INSERT: the message takes the chat's `last_seq + 1`
@@ -155,19 +170,13 @@ pub(super) async fn edit_message(
     let (message_id, content) = (message_id.to_owned(), content.to_owned());
     db.writer
         .write_statement(move |conn| {
-            Box::pin(async move {
-                let edited = sqlx::query(concat!(
-                    "UPDATE messages SET content = ?2, edited_at = ?3 \
-                     WHERE id = ?1 AND deleted = 0 RETURNING ",
-                    message_returning!()
-                ))
-                .bind(&message_id)
-                .bind(&content)
-                .bind(now)
-                .fetch_optional(conn)
-                .await?;
-                rows::message(&edited.ok_or(StoreError::NotFound)?)
-            })
+            let mut edit = conn.prepare_cached(concat!(
+                "UPDATE messages SET content = ?2, edited_at = ?3 \
+                 WHERE id = ?1 AND deleted = 0 RETURNING ",
+                message_returning!()
+            ))?;
+            let mut edited = edit.query(params![message_id, content, now])?;
+            rows::message(edited.next()?.ok_or(StoreError::NotFound)?)
         })
         .await
 }
@@ -182,23 +191,18 @@ pub(super) async fn delete_message(
     let message_id = message_id.to_owned();
     db.writer
         .write(move |conn| {
-            Box::pin(async move {
-                let deleted = sqlx::query(concat!(
+            let deleted = {
+                let mut delete = conn.prepare_cached(concat!(
                     "UPDATE messages SET content = '', file_id = NULL, deleted = 1, deleted_at = ?2 \
                      WHERE id = ?1 AND deleted = 0 RETURNING ",
                     message_returning!()
-                ))
-                .bind(&message_id)
-                .bind(now)
-                .fetch_optional(&mut *conn)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-                sqlx::query("DELETE FROM reactions WHERE message_id = ?1")
-                    .bind(&message_id)
-                    .execute(&mut *conn)
-                    .await?;
-                rows::message(&deleted)
-            })
+                ))?;
+                let mut deleted = delete.query(params![message_id, now])?;
+                rows::message(deleted.next()?.ok_or(StoreError::NotFound)?)?
+            };
+            conn.prepare_cached("DELETE FROM reactions WHERE message_id = ?1")?
+                .execute(params![message_id])?;
+            Ok(deleted)
         })
         .await
 }

@@ -8,22 +8,20 @@
 //! A database newer than this binary is refused rather than guessed at.
 
 use crate::store::StoreError;
+use rusqlite::{Connection, TransactionBehavior};
 use sqlx::migrate::MigrateError;
-use sqlx::{Connection, Row, SqliteConnection};
 
 /// The migrations, oldest first. Append only: never edit a released one.
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0001_init.sql"),
     include_str!("../../../migrations/sqlite/0002_files.sql"),
+    include_str!("../../../migrations/sqlite/0003_member_marker_indexes.sql"),
 ];
 
 /// Brings the schema up to date. Runs on the writer connection before the
-/// writer task starts, so nothing else writes meanwhile.
-pub(super) async fn run(conn: &mut SqliteConnection) -> Result<(), StoreError> {
-    let current: i64 = sqlx::query("PRAGMA user_version")
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get(0)?;
+/// writer thread starts, so nothing else writes meanwhile.
+pub(super) fn run(conn: &mut Connection) -> Result<(), StoreError> {
+    let current: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
     let latest = MIGRATIONS.len() as i64;
     if current > latest {
         return Err(
@@ -34,14 +32,12 @@ pub(super) async fn run(conn: &mut SqliteConnection) -> Result<(), StoreError> {
         return Ok(());
     }
 
-    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        sqlx::raw_sql(*sql).execute(&mut *tx).await?;
+        tx.execute_batch(sql)?;
         tracing::info!(version = index + 1, "applied SQLite migration");
     }
-    // PRAGMA takes no bound parameters; the versions are ours, not input.
-    let bump = sqlx::AssertSqlSafe(format!("PRAGMA user_version = {latest}"));
-    sqlx::raw_sql(bump).execute(&mut *tx).await?;
-    tx.commit().await?;
+    tx.pragma_update(None, "user_version", latest)?;
+    tx.commit()?;
     Ok(())
 }

@@ -2,8 +2,9 @@
 //! default, one database file in WAL mode.
 //!
 //! This module owns opening the file (connection settings, migrations) and
-//! the two kinds of connection: one writer, driven by the group-commit
-//! task in `writer`, through which every write goes; and a pool of
+//! the two kinds of connection: one writer (rusqlite, synchronous),
+//! driven by the group-commit thread in `writer`, through which every
+//! write goes; and a pool of
 //! read-only connections that, thanks to WAL, read the last committed
 //! state without waiting for the writer. The SQL of each concern lives in
 //! its own module (users, sessions, chats, chat list, messages, reactions,
@@ -15,6 +16,7 @@
 
 mod chat_list;
 mod chats;
+mod checkpointer;
 mod dispatch;
 mod error;
 mod files;
@@ -23,6 +25,7 @@ mod messages;
 mod migrate;
 mod reactions;
 mod realtime;
+mod roles;
 mod rows;
 mod search;
 mod sessions;
@@ -34,10 +37,9 @@ mod tests;
 
 use crate::config::StoreSettings;
 use crate::store::StoreError;
+use checkpointer::Checkpointer;
 use sqlx::ConnectOptions;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use std::path::Path;
 use std::time::Duration;
 use writer::Writer;
@@ -57,6 +59,7 @@ const STATEMENT_CACHE: usize = 256;
 pub struct SqliteStore {
     writer: Writer,
     readers: SqlitePool,
+    roles: roles::RoleCache,
 }
 
 impl SqliteStore {
@@ -70,42 +73,37 @@ impl SqliteStore {
                 .await
                 .map_err(sqlx::Error::Io)?;
         }
-        let common = SqliteConnectOptions::new()
-            .filename(path)
-            .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT)
-            .statement_cache_capacity(STATEMENT_CACHE);
-
-        // WAL: readers see the last commit without blocking the writer, and
-        // a commit appends to the log instead of rewriting pages in place.
-        // FULL: the log is fsynced at every commit, so a commit (and with
-        // it every acknowledged write) survives power loss, not just a crash.
-        let mut conn = common
-            .clone()
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            // 32 MiB of page cache: the writer touches the same hot index
-            // pages (chats, members, FTS segments) batch after batch.
-            .pragma("cache_size", "-32768")
-            // Keep the savepoint journals (one per write job, see `writer`)
-            // in memory: by default SQLite spills them to a temporary file
-            // past 64 KiB, which turns every job into file writes.
-            .pragma("temp_store", "MEMORY")
-            .connect()
-            .await?;
-        migrate::run(&mut conn).await?;
+        let writer_path = path.to_owned();
+        let conn = tokio::task::spawn_blocking(move || open_writer(&writer_path))
+            .await
+            .map_err(|err| sqlx::Error::Io(std::io::Error::other(err)))??;
 
         // Readers never write: `query_only` turns a bug into an error
         // instead of a second writer contending for the lock.
         let readers = SqlitePoolOptions::new()
             .max_connections(settings.read_connections.max(1))
-            .connect_with(common.pragma("query_only", "ON"))
+            .connect_with(
+                SqliteConnectOptions::new()
+                    .filename(path)
+                    .foreign_keys(true)
+                    .busy_timeout(BUSY_TIMEOUT)
+                    .statement_cache_capacity(STATEMENT_CACHE)
+                    .pragma("query_only", "ON"),
+            )
             .await?;
 
+        let checkpointer = Checkpointer::spawn(path, BUSY_TIMEOUT)?;
+        let writer = Writer::spawn(
+            conn,
+            checkpointer,
+            settings.max_batch,
+            search::INDEX_NEW_MESSAGES,
+        )
+        .map_err(sqlx::Error::Io)?;
         Ok(SqliteStore {
-            writer: Writer::spawn(conn, settings.max_batch, search::INDEX_NEW_MESSAGES),
+            writer,
             readers,
+            roles: roles::RoleCache::default(),
         })
     }
 
@@ -114,6 +112,40 @@ impl SqliteStore {
         self.writer.close().await;
         self.readers.close().await;
     }
+}
+
+/// Opens (creating it if missing) and migrates the file for the writer.
+fn open_writer(path: &Path) -> Result<rusqlite::Connection, StoreError> {
+    let mut conn = rusqlite::Connection::open(path)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // WAL: readers see the last commit without blocking the writer, and
+    // a commit appends to the log instead of rewriting pages in place.
+    // (The pragma answers with the mode now in force.)
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(sqlx::Error::Configuration(
+            format!("SQLite refused WAL mode (journal_mode = {mode})").into(),
+        )
+        .into());
+    }
+    // FULL: the log is fsynced at every commit, so a commit (and with
+    // it every acknowledged write) survives power loss, not just a crash.
+    conn.execute_batch(
+        "PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         -- 32 MiB of page cache: the writer touches the same hot index
+         -- pages (chats, members, FTS segments) batch after batch.
+         PRAGMA cache_size = -32768;
+         -- Keep the savepoint journals (one per write job, see `writer`)
+         -- in memory: by default SQLite spills them to a temporary file
+         -- past 64 KiB, which turns every job into file writes.
+         PRAGMA temp_store = MEMORY;
+         -- Checkpoints run on their own thread (see `checkpointer`).
+         PRAGMA wal_autocheckpoint = 0;",
+    )?;
+    migrate::run(&mut conn)?;
+    Ok(conn)
 }
 
 /// Runs `PRAGMA integrity_check` on the database file at `path` (opened

@@ -5,6 +5,7 @@
 use super::SqliteStore;
 use super::error::corrupt;
 use crate::store::{ReactionRow, StoreError, StoreResult};
+use rusqlite::params;
 use sqlx::Row;
 
 /// `NotFound` if the message does not exist or is deleted.
@@ -19,26 +20,19 @@ pub(super) async fn add_reaction(
         (message_id.to_owned(), user_id.to_owned(), emoji.to_owned());
     db.writer
         .write_statement(move |conn| {
-            Box::pin(async move {
-                let live = sqlx::query("SELECT 1 FROM messages WHERE id = ?1 AND deleted = 0")
-                    .bind(&message_id)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                if live.is_none() {
-                    return Err(StoreError::NotFound);
-                }
-                let done = sqlx::query(
+            let live = conn
+                .prepare_cached("SELECT 1 FROM messages WHERE id = ?1 AND deleted = 0")?
+                .exists(params![message_id])?;
+            if !live {
+                return Err(StoreError::NotFound);
+            }
+            let added = conn
+                .prepare_cached(
                     "INSERT INTO reactions (message_id, user_id, emoji, created_at) \
                      VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
-                )
-                .bind(&message_id)
-                .bind(&user_id)
-                .bind(&emoji)
-                .bind(now)
-                .execute(&mut *conn)
-                .await?;
-                Ok(done.rows_affected() > 0)
-            })
+                )?
+                .execute(params![message_id, user_id, emoji, now])?;
+            Ok(added > 0)
         })
         .await
 }
@@ -53,17 +47,12 @@ pub(super) async fn remove_reaction(
         (message_id.to_owned(), user_id.to_owned(), emoji.to_owned());
     db.writer
         .write_statement(move |conn| {
-            Box::pin(async move {
-                let done = sqlx::query(
+            let removed = conn
+                .prepare_cached(
                     "DELETE FROM reactions WHERE message_id = ?1 AND user_id = ?2 AND emoji = ?3",
-                )
-                .bind(&message_id)
-                .bind(&user_id)
-                .bind(&emoji)
-                .execute(conn)
-                .await?;
-                Ok(done.rows_affected() > 0)
-            })
+                )?
+                .execute(params![message_id, user_id, emoji])?;
+            Ok(removed > 0)
         })
         .await
 }

@@ -2,6 +2,9 @@
 //! queries select so that every query returns what these readers expect.
 //! Columns are read by name; enumerations and metadata are parsed, and a
 //! value that does not parse is an error, never a panic.
+//!
+//! The readers take any [`Columns`]: a row of the read pool (sqlx) or of
+//! the writer's connection (rusqlite), so both read rows the same way.
 
 use super::error::corrupt;
 use crate::store::{ChatRow, MemberRow, MessageRow, StoreResult, UserRow};
@@ -9,6 +12,52 @@ use natter_proto::chats::{ChatType, Role};
 use natter_proto::messages::{MessageType, Metadata};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
+
+/// Typed access to a result row's columns by name, whichever driver
+/// produced it.
+pub(super) trait Columns {
+    fn text(&self, name: &str) -> StoreResult<String>;
+    fn text_opt(&self, name: &str) -> StoreResult<Option<String>>;
+    fn int(&self, name: &str) -> StoreResult<i64>;
+    fn int_opt(&self, name: &str) -> StoreResult<Option<i64>>;
+    fn flag(&self, name: &str) -> StoreResult<bool>;
+}
+
+impl Columns for SqliteRow {
+    fn text(&self, name: &str) -> StoreResult<String> {
+        Ok(self.try_get(name)?)
+    }
+    fn text_opt(&self, name: &str) -> StoreResult<Option<String>> {
+        Ok(self.try_get(name)?)
+    }
+    fn int(&self, name: &str) -> StoreResult<i64> {
+        Ok(self.try_get(name)?)
+    }
+    fn int_opt(&self, name: &str) -> StoreResult<Option<i64>> {
+        Ok(self.try_get(name)?)
+    }
+    fn flag(&self, name: &str) -> StoreResult<bool> {
+        Ok(self.try_get(name)?)
+    }
+}
+
+impl Columns for rusqlite::Row<'_> {
+    fn text(&self, name: &str) -> StoreResult<String> {
+        Ok(self.get(name)?)
+    }
+    fn text_opt(&self, name: &str) -> StoreResult<Option<String>> {
+        Ok(self.get(name)?)
+    }
+    fn int(&self, name: &str) -> StoreResult<i64> {
+        Ok(self.get(name)?)
+    }
+    fn int_opt(&self, name: &str) -> StoreResult<Option<i64>> {
+        Ok(self.get(name)?)
+    }
+    fn flag(&self, name: &str) -> StoreResult<bool> {
+        Ok(self.get(name)?)
+    }
+}
 
 /// The columns [`user`] reads, from `users` (no alias).
 macro_rules! user_columns {
@@ -49,55 +98,55 @@ macro_rules! message_returning {
 
 pub(super) use {chat_columns, member_columns, message_columns, message_returning, user_columns};
 
-pub(super) fn user(row: &SqliteRow) -> StoreResult<UserRow> {
+pub(super) fn user(row: &impl Columns) -> StoreResult<UserRow> {
     Ok(UserRow {
-        id: row.try_get("id")?,
-        username: row.try_get("username")?,
-        display_name: row.try_get("display_name")?,
-        password_hash: row.try_get("password_hash")?,
-        avatar_file_id: row.try_get("avatar_file_id")?,
-        created_at: row.try_get("created_at")?,
-        last_seen: row.try_get("last_seen")?,
+        id: row.text("id")?,
+        username: row.text("username")?,
+        display_name: row.text("display_name")?,
+        password_hash: row.text("password_hash")?,
+        avatar_file_id: row.text_opt("avatar_file_id")?,
+        created_at: row.int("created_at")?,
+        last_seen: row.int_opt("last_seen")?,
     })
 }
 
-pub(super) fn chat(row: &SqliteRow) -> StoreResult<ChatRow> {
+pub(super) fn chat(row: &impl Columns) -> StoreResult<ChatRow> {
     Ok(ChatRow {
-        id: row.try_get("id")?,
-        chat_type: chat_type(row.try_get("type")?)?,
-        name: row.try_get("name")?,
-        created_by: row.try_get("created_by")?,
-        created_at: row.try_get("created_at")?,
-        last_seq: row.try_get("last_seq")?,
-        last_activity_at: row.try_get("last_activity_at")?,
+        id: row.text("id")?,
+        chat_type: chat_type(&row.text("type")?)?,
+        name: row.text_opt("name")?,
+        created_by: row.text("created_by")?,
+        created_at: row.int("created_at")?,
+        last_seq: row.int("last_seq")?,
+        last_activity_at: row.int("last_activity_at")?,
     })
 }
 
-pub(super) fn member(row: &SqliteRow) -> StoreResult<MemberRow> {
+pub(super) fn member(row: &impl Columns) -> StoreResult<MemberRow> {
     Ok(MemberRow {
-        chat_id: row.try_get("chat_id")?,
-        user_id: row.try_get("user_id")?,
-        role: role(row.try_get("role")?)?,
-        joined_at: row.try_get("joined_at")?,
-        read_seq: row.try_get("read_seq")?,
-        delivered_seq: row.try_get("delivered_seq")?,
+        chat_id: row.text("chat_id")?,
+        user_id: row.text("user_id")?,
+        role: role(&row.text("role")?)?,
+        joined_at: row.int("joined_at")?,
+        read_seq: row.int("read_seq")?,
+        delivered_seq: row.int("delivered_seq")?,
     })
 }
 
-pub(super) fn message(row: &SqliteRow) -> StoreResult<MessageRow> {
+pub(super) fn message(row: &impl Columns) -> StoreResult<MessageRow> {
     Ok(MessageRow {
-        id: row.try_get("id")?,
-        chat_id: row.try_get("chat_id")?,
-        seq: row.try_get("seq")?,
-        sender_id: row.try_get("sender_id")?,
-        message_type: message_type(row.try_get("type")?)?,
-        content: row.try_get("content")?,
-        file_id: row.try_get("file_id")?,
-        metadata: metadata_from_json(row.try_get("metadata")?)?,
-        client_msg_id: row.try_get("client_msg_id")?,
-        created_at: row.try_get("created_at")?,
-        edited_at: row.try_get("edited_at")?,
-        deleted: row.try_get("deleted")?,
+        id: row.text("id")?,
+        chat_id: row.text("chat_id")?,
+        seq: row.int("seq")?,
+        sender_id: row.text("sender_id")?,
+        message_type: message_type(&row.text("type")?)?,
+        content: row.text("content")?,
+        file_id: row.text_opt("file_id")?,
+        metadata: metadata_from_json(&row.text("metadata")?)?,
+        client_msg_id: row.text_opt("client_msg_id")?,
+        created_at: row.int("created_at")?,
+        edited_at: row.int_opt("edited_at")?,
+        deleted: row.flag("deleted")?,
     })
 }
 

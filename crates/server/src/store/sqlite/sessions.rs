@@ -8,7 +8,19 @@
 
 use super::SqliteStore;
 use crate::store::{RefreshOutcome, StoreResult};
-use sqlx::Row;
+use rusqlite::{OptionalExtension, params};
+
+const INSERT_REFRESH: &str =
+    "INSERT INTO refresh_tokens (hash, session_id, created_at) VALUES (?1, ?2, ?3)";
+
+/// A refresh token and its session, as rotation reads them.
+struct Token {
+    session_id: String,
+    used: bool,
+    user_id: String,
+    revoked: bool,
+    expires_at: i64,
+}
 
 pub(super) async fn create_session(
     db: &SqliteStore,
@@ -25,24 +37,13 @@ pub(super) async fn create_session(
     );
     db.writer
         .write(move |conn| {
-            Box::pin(async move {
-                sqlx::query(
-                    "INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-                )
-                .bind(&session_id)
-                .bind(&user_id)
-                .bind(now)
-                .bind(expires_at)
-                .execute(&mut *conn)
-                .await?;
-                sqlx::query("INSERT INTO refresh_tokens (hash, session_id, created_at) VALUES (?1, ?2, ?3)")
-                    .bind(&hash)
-                    .bind(&session_id)
-                    .bind(now)
-                    .execute(&mut *conn)
-                    .await?;
-                Ok(())
-            })
+            conn.prepare_cached(
+                "INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![session_id, user_id, now, expires_at])?;
+            conn.prepare_cached(INSERT_REFRESH)?
+                .execute(params![hash, session_id, now])?;
+            Ok(())
         })
         .await
 }
@@ -61,45 +62,43 @@ pub(super) async fn rotate_refresh(
     let (old_hash, new_hash) = (old_hash.to_owned(), new_hash.to_owned());
     db.writer
         .write(move |conn| {
-            Box::pin(async move {
-                let found = sqlx::query(
+            let found = conn
+                .prepare_cached(
                     "SELECT t.session_id, t.used, s.user_id, s.revoked, s.expires_at \
                      FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.hash = ?1",
-                )
-                .bind(&old_hash)
-                .fetch_optional(&mut *conn)
-                .await?;
-                let Some(found) = found else {
-                    return Ok(RefreshOutcome::Invalid);
-                };
-                let session_id: String = found.try_get("session_id")?;
-                if found.try_get::<bool, _>("used")? {
-                    sqlx::query("UPDATE sessions SET revoked = 1 WHERE id = ?1")
-                        .bind(&session_id)
-                        .execute(&mut *conn)
-                        .await?;
-                    return Ok(RefreshOutcome::Reused { session_id });
-                }
-                if found.try_get::<bool, _>("revoked")? || found.try_get::<i64, _>("expires_at")? <= now {
-                    return Ok(RefreshOutcome::Invalid);
-                }
-                sqlx::query("UPDATE refresh_tokens SET used = 1 WHERE hash = ?1")
-                    .bind(&old_hash)
-                    .execute(&mut *conn)
-                    .await?;
-                sqlx::query("INSERT INTO refresh_tokens (hash, session_id, created_at) VALUES (?1, ?2, ?3)")
-                    .bind(&new_hash)
-                    .bind(&session_id)
-                    .bind(now)
-                    .execute(&mut *conn)
-                    .await?;
-                sqlx::query("UPDATE sessions SET expires_at = ?2 WHERE id = ?1")
-                    .bind(&session_id)
-                    .bind(expires_at)
-                    .execute(&mut *conn)
-                    .await?;
-                let user_id = found.try_get("user_id")?;
-                Ok(RefreshOutcome::Rotated { session_id, user_id })
+                )?
+                .query_row(params![old_hash], |row| {
+                    Ok(Token {
+                        session_id: row.get("session_id")?,
+                        used: row.get("used")?,
+                        user_id: row.get("user_id")?,
+                        revoked: row.get("revoked")?,
+                        expires_at: row.get("expires_at")?,
+                    })
+                })
+                .optional()?;
+            let Some(token) = found else {
+                return Ok(RefreshOutcome::Invalid);
+            };
+            if token.used {
+                conn.prepare_cached("UPDATE sessions SET revoked = 1 WHERE id = ?1")?
+                    .execute(params![token.session_id])?;
+                return Ok(RefreshOutcome::Reused {
+                    session_id: token.session_id,
+                });
+            }
+            if token.revoked || token.expires_at <= now {
+                return Ok(RefreshOutcome::Invalid);
+            }
+            conn.prepare_cached("UPDATE refresh_tokens SET used = 1 WHERE hash = ?1")?
+                .execute(params![old_hash])?;
+            conn.prepare_cached(INSERT_REFRESH)?
+                .execute(params![new_hash, token.session_id, now])?;
+            conn.prepare_cached("UPDATE sessions SET expires_at = ?2 WHERE id = ?1")?
+                .execute(params![token.session_id, expires_at])?;
+            Ok(RefreshOutcome::Rotated {
+                session_id: token.session_id,
+                user_id: token.user_id,
             })
         })
         .await
@@ -109,16 +108,13 @@ pub(super) async fn revoke_by_refresh(db: &SqliteStore, hash: &str) -> StoreResu
     let hash = hash.to_owned();
     db.writer
         .write_statement(move |conn| {
-            Box::pin(async move {
-                let revoked = sqlx::query(
+            Ok(conn
+                .prepare_cached(
                     "UPDATE sessions SET revoked = 1 \
                      WHERE id = (SELECT session_id FROM refresh_tokens WHERE hash = ?1) RETURNING id",
-                )
-                .bind(&hash)
-                .fetch_optional(conn)
-                .await?;
-                Ok(revoked.map(|row| row.try_get("id")).transpose()?)
-            })
+                )?
+                .query_row(params![hash], |row| row.get("id"))
+                .optional()?)
         })
         .await
 }

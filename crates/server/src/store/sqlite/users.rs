@@ -5,6 +5,7 @@
 use super::SqliteStore;
 use super::rows::{self, user_columns};
 use crate::store::{NewUser, StoreError, StoreResult, UserRow};
+use rusqlite::params;
 
 pub(super) async fn create_user(db: &SqliteStore, user: NewUser) -> StoreResult<UserRow> {
     let row = UserRow {
@@ -18,20 +19,18 @@ pub(super) async fn create_user(db: &SqliteStore, user: NewUser) -> StoreResult<
     };
     db.writer
         .write_statement(move |conn| {
-            Box::pin(async move {
-                sqlx::query(
-                    "INSERT INTO users (id, username, display_name, password_hash, created_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                )
-                .bind(&row.id)
-                .bind(&row.username)
-                .bind(&row.display_name)
-                .bind(&row.password_hash)
-                .bind(row.created_at)
-                .execute(conn)
-                .await?;
-                Ok(row)
-            })
+            conn.prepare_cached(
+                "INSERT INTO users (id, username, display_name, password_hash, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                row.id,
+                row.username,
+                row.display_name,
+                row.password_hash,
+                row.created_at
+            ])?;
+            Ok(row)
         })
         .await
 }
@@ -93,19 +92,13 @@ pub(super) async fn update_user(
     let id = id.to_owned();
     db.writer
         .write_statement(move |conn| {
-            Box::pin(async move {
-                let updated = sqlx::query(concat!(
-                    "UPDATE users SET display_name = coalesce(?2, display_name), \
-                     avatar_file_id = coalesce(?3, avatar_file_id) WHERE id = ?1 RETURNING ",
-                    user_columns!()
-                ))
-                .bind(&id)
-                .bind(display_name)
-                .bind(avatar_file_id)
-                .fetch_optional(conn)
-                .await?;
-                rows::user(&updated.ok_or(StoreError::NotFound)?)
-            })
+            let mut update = conn.prepare_cached(concat!(
+                "UPDATE users SET display_name = coalesce(?2, display_name), \
+                 avatar_file_id = coalesce(?3, avatar_file_id) WHERE id = ?1 RETURNING ",
+                user_columns!()
+            ))?;
+            let mut updated = update.query(params![id, display_name, avatar_file_id])?;
+            rows::user(updated.next()?.ok_or(StoreError::NotFound)?)
         })
         .await
 }
@@ -115,14 +108,9 @@ pub(super) async fn set_last_seen(db: &SqliteStore, id: &str, at: i64) -> StoreR
     let id = id.to_owned();
     db.writer
         .write_statement(move |conn| {
-            Box::pin(async move {
-                sqlx::query("UPDATE users SET last_seen = ?2 WHERE id = ?1")
-                    .bind(&id)
-                    .bind(at)
-                    .execute(conn)
-                    .await?;
-                Ok(())
-            })
+            conn.prepare_cached("UPDATE users SET last_seen = ?2 WHERE id = ?1")?
+                .execute(params![id, at])?;
+            Ok(())
         })
         .await
 }

@@ -1,10 +1,10 @@
 //! The single writer: every write of the SQLite store runs here, on one
-//! connection owned by one task, and is committed together with whatever
+//! connection owned by one thread, and is committed together with whatever
 //! other writes were waiting (group commit).
 //!
 //! Why:
 //! - SQLite allows one writer at a time. Many connections taking turns
-//!   would spin on `SQLITE_BUSY`; one task owning the only writing
+//!   would spin on `SQLITE_BUSY`; one thread owning the only writing
 //!   connection makes the order explicit and needs no lock retries.
 //! - Durability: with `synchronous=FULL` every `COMMIT` waits for an
 //!   fsync, which costs far more than the SQL itself. Committing a batch
@@ -12,9 +12,13 @@
 //!   throughput grows with load instead of being capped by fsyncs/s.
 //! - A caller is answered only after the `COMMIT` that contains its write
 //!   succeeded: an acknowledged write is on disk.
+//! - Speed: the thread calls SQLite directly (rusqlite), so a job costs
+//!   what its SQL costs (a few µs for an append). Through an async driver
+//!   every statement was a hand-off to the driver's thread and back, ten
+//!   times the SQL itself, and the whole batch waited on those hand-offs.
 //!
 //! Each write is a job (a closure running its SQL on the connection). The
-//! task takes the first waiting job, then whatever else is already queued
+//! thread takes the first waiting job, then whatever else is already queued
 //! (up to `max_batch`), runs `BEGIN IMMEDIATE`, then each job, isolated so
 //! that a job that fails is undone alone and the others keep their
 //! changes; then the store's end-of-batch SQL (`before_commit`), one
@@ -23,20 +27,19 @@
 //!
 //! Isolation ([`Isolation`]): a job runs inside its own `SAVEPOINT` and is
 //! rolled back to it if it fails — unless it writes with one single SQL
-//! statement, which SQLite already undoes by itself when it fails. Every
-//! call into the connection is a round trip to SQLite's worker thread
-//! (about 20 µs here, more than most statements cost), so the hot paths
-//! (appending, markers) are single statements and skip the savepoint.
+//! statement, which SQLite already undoes by itself when it fails; the hot
+//! paths (appending, markers) are single statements and skip the savepoint.
 //!
 //! Not here: what the jobs do (the other modules of the store).
 
 mod job;
 
+use super::checkpointer::Checkpointer;
 use super::error::batch_failed;
 use crate::store::{StoreError, StoreResult};
-use futures_util::future::BoxFuture;
+pub(super) use job::OnCommit;
 use job::{Job, Pending, Ran};
-use sqlx::{Connection, SqliteConnection};
+use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot, watch};
 
 /// How a job's failure is kept from touching the rest of its batch.
@@ -53,12 +56,12 @@ pub(super) enum Isolation {
     Statement,
 }
 
-/// Handle to the writer task; cheap to clone.
+/// Handle to the writer thread; cheap to clone.
 #[derive(Clone)]
 pub(super) struct Writer {
     queue: mpsc::Sender<Request>,
-    /// Becomes true when the task has finished (queue drained, connection
-    /// closed).
+    /// Becomes true when the thread has finished (queue drained,
+    /// connection closed).
     done: watch::Receiver<bool>,
 }
 
@@ -69,52 +72,54 @@ enum Request {
 }
 
 impl Writer {
-    /// Starts the writer task on `conn` (already migrated). `before_commit`
-    /// runs once per batch, after its jobs and before its COMMIT; if it
-    /// fails, so does the batch.
+    /// Starts the writer thread on `conn` (already migrated).
+    /// `before_commit` runs once per batch, after its jobs and before its
+    /// COMMIT; if it fails, so does the batch.
     pub(super) fn spawn(
-        conn: SqliteConnection,
+        conn: Connection,
+        checkpointer: Checkpointer,
         max_batch: usize,
         before_commit: &'static str,
-    ) -> Writer {
+    ) -> std::io::Result<Writer> {
         let max_batch = max_batch.max(1);
         // Two batches' worth: the next batch fills up while one commits.
         // When full, callers wait in `write` (backpressure) instead of a
         // slow disk letting the queue, and memory, grow without bound.
         let (queue, requests) = mpsc::channel(max_batch * 2);
         let (finished, done) = watch::channel(false);
-        tokio::spawn(async move {
-            run(conn, requests, max_batch, before_commit).await;
-            let _ = finished.send(true);
-        });
-        Writer { queue, done }
+        std::thread::Builder::new()
+            .name("natter-sqlite-writer".into())
+            .spawn(move || {
+                let conn = run(conn, requests, max_batch, before_commit);
+                // Stopped before the final checkpoint, which must not
+                // race a passive one.
+                drop(checkpointer);
+                shut_down(conn);
+                let _ = finished.send(true);
+            })?;
+        Ok(Writer { queue, done })
     }
 
     /// Runs `work` in its own savepoint in the next batch and answers once
     /// that batch is committed. Constraint violations come back as
-    /// `Conflict` or `NotFound` (see [`classify`](super::error::classify));
-    /// `Closed` once the store is closing. `work` must not commit or roll
-    /// back.
+    /// `Conflict` or `NotFound` (see the `From<rusqlite::Error>` of
+    /// `error`); `Closed` once the store is closing. `work` must not
+    /// commit or roll back, and runs on the writer thread: it must not
+    /// block on anything but SQLite.
     pub(super) async fn write<T, F>(&self, work: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        // Spelled out (not a trait alias) so closures get their signature
-        // inferred at the call sites.
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>>
-            + Send
-            + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
         self.submit(Isolation::Savepoint, work).await
     }
 
     /// As [`write`](Self::write), for a job that writes with exactly one
-    /// SQL statement (see [`Isolation::Statement`]): one round trip less.
+    /// SQL statement (see [`Isolation::Statement`]).
     pub(super) async fn write_statement<T, F>(&self, work: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>>
-            + Send
-            + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
         self.submit(Isolation::Statement, work).await
     }
@@ -122,39 +127,62 @@ impl Writer {
     async fn submit<T, F>(&self, isolation: Isolation, work: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>>
-            + Send
-            + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        self.enqueue(isolation, work, None).await?.await
+    }
+
+    /// Queues `work` and returns as soon as it is queued, with the future
+    /// of its answer: jobs queued one after the other run (and commit) in
+    /// that order, so a caller can queue several before the first answer
+    /// without reordering them.
+    ///
+    /// `on_commit`, if given, runs on the writer thread with the job's
+    /// result once its batch has committed (not if the job or the batch
+    /// failed), in the order of the jobs, and whether or not the caller
+    /// still waits for the answer: what must follow every commit, in
+    /// commit order (announcing a new message), goes there. It must be
+    /// quick and must not block.
+    pub(super) async fn enqueue<T, F>(
+        &self,
+        isolation: Isolation,
+        work: F,
+        on_commit: Option<OnCommit<T>>,
+    ) -> StoreResult<impl Future<Output = StoreResult<T>> + Send + 'static>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let job = Job::new(isolation, work, reply);
+        let job = Job::new(isolation, work, on_commit, reply);
         self.queue
             .send(Request::Job(Box::new(job)))
             .await
             .map_err(|_| StoreError::Closed)?;
-        answer.await.map_err(|_| StoreError::Closed)?
+        Ok(async move { answer.await.map_err(|_| StoreError::Closed)? })
     }
 
     /// Stops accepting jobs, waits until every queued job is committed,
     /// the WAL is checkpointed and the connection closed. Idempotent.
     pub(super) async fn close(&self) {
-        // Fails only if the task is already gone or closing: fine either way.
+        // Fails only if the thread is already gone or closing: fine either way.
         let _ = self.queue.send(Request::Close).await;
         let mut done = self.done.clone();
-        // An error means the task is gone (it panicked): nothing to wait for.
+        // An error means the thread is gone (it panicked): nothing to wait for.
         let _ = done.wait_for(|finished| *finished).await;
     }
 }
 
-/// The writer task: batches until the queue is closed and empty.
-async fn run(
-    mut conn: SqliteConnection,
+/// The writer thread: batches until the queue is closed and empty, then
+/// hands the connection back.
+fn run(
+    conn: Connection,
     mut requests: mpsc::Receiver<Request>,
     max_batch: usize,
     before_commit: &'static str,
-) {
+) -> Connection {
     let mut batch: Vec<Box<dyn Pending>> = Vec::with_capacity(max_batch);
-    while let Some(first) = requests.recv().await {
+    while let Some(first) = requests.blocking_recv() {
         take(first, &mut batch, &mut requests);
         while batch.len() < max_batch {
             match requests.try_recv() {
@@ -163,10 +191,10 @@ async fn run(
             }
         }
         if !batch.is_empty() {
-            commit_batch(&mut conn, &mut batch, before_commit).await;
+            commit_batch(&conn, &mut batch, before_commit);
         }
     }
-    shut_down(conn).await;
+    conn
 }
 
 fn take(
@@ -182,28 +210,24 @@ fn take(
 }
 
 // Savepoint statements. A savepoint is released only when the next one
-// starts (or the batch ends), so that both travel in one round trip;
-// single-statement jobs in between simply run inside it, which is
-// harmless: it is never rolled back once its own job is over. (SQLite
-// stops a multi-statement string at its first error.)
+// starts (or the batch ends); single-statement jobs in between simply run
+// inside it, which is harmless: it is never rolled back once its own job
+// is over.
 const OPEN: &str = "SAVEPOINT job";
-const RELEASE_AND_OPEN: &str = "RELEASE job; SAVEPOINT job";
 const RELEASE: &str = "RELEASE job";
 /// Undoes a failed job; its savepoint stays open (released later).
 const UNDO_JOB: &str = "ROLLBACK TO job";
 
 /// Runs one batch in one transaction and answers its jobs.
-async fn commit_batch(
-    conn: &mut SqliteConnection,
-    batch: &mut Vec<Box<dyn Pending>>,
-    before_commit: &'static str,
-) {
-    let outcome = run_batch(conn, batch, before_commit).await;
+fn commit_batch(conn: &Connection, batch: &mut Vec<Box<dyn Pending>>, before_commit: &'static str) {
+    let outcome = run_batch(conn, batch, before_commit);
     if let Err(reason) = &outcome {
         tracing::error!(%reason, size = batch.len(), "a write batch failed; rolling back");
         // Whatever state the transaction is in (open, half-committed, or
         // already rolled back by SQLite), leave none behind.
-        let _ = execute(conn, "ROLLBACK").await;
+        if !conn.is_autocommit() {
+            let _ = execute(conn, "ROLLBACK");
+        }
     } else {
         tracing::trace!(size = batch.len(), "committed a write batch");
     }
@@ -220,34 +244,32 @@ async fn commit_batch(
 /// `BEGIN`, the jobs (each isolated), `before_commit`, `COMMIT`. A job's
 /// own failure is kept in the job; an error returned here is the batch's
 /// (and nothing of the batch is committed).
-async fn run_batch(
-    conn: &mut SqliteConnection,
+fn run_batch(
+    conn: &Connection,
     batch: &mut [Box<dyn Pending>],
     before_commit: &'static str,
 ) -> Result<(), String> {
-    let sql = |err: sqlx::Error| err.to_string();
-    execute(conn, "BEGIN IMMEDIATE").await.map_err(sql)?;
+    let sql = |err: rusqlite::Error| err.to_string();
+    execute(conn, "BEGIN IMMEDIATE").map_err(sql)?;
     let mut savepoint_open = false;
     for job in batch.iter_mut() {
         match job.isolation() {
             Isolation::Savepoint => {
-                let open = if savepoint_open {
-                    RELEASE_AND_OPEN
-                } else {
-                    OPEN
-                };
-                execute(conn, open).await.map_err(sql)?;
+                if savepoint_open {
+                    execute(conn, RELEASE).map_err(sql)?;
+                }
+                execute(conn, OPEN).map_err(sql)?;
                 savepoint_open = true;
-                if let Ran::Failed { .. } = job.run(conn).await {
+                if let Ran::Failed { .. } = job.run(conn) {
                     // Fails if SQLite rolled back the whole transaction.
-                    execute(conn, UNDO_JOB).await.map_err(sql)?;
+                    execute(conn, UNDO_JOB).map_err(sql)?;
                 }
             }
             Isolation::Statement => {
                 if let Ran::Failed {
                     undone: false,
                     reason,
-                } = job.run(conn).await
+                } = job.run(conn)
                 {
                     return Err(format!("a single-statement job failed: {reason}"));
                 }
@@ -255,23 +277,25 @@ async fn run_batch(
         }
     }
     if savepoint_open {
-        execute(conn, RELEASE).await.map_err(sql)?;
+        execute(conn, RELEASE).map_err(sql)?;
     }
-    execute(conn, before_commit).await.map_err(sql)?;
-    execute(conn, "COMMIT").await.map_err(sql)
+    conn.execute_batch(before_commit).map_err(sql)?;
+    execute(conn, "COMMIT").map_err(sql)
 }
 
 /// After the last batch: fold the WAL into the database file (so the
 /// next start does not replay it) and close the connection.
-async fn shut_down(mut conn: SqliteConnection) {
-    if let Err(err) = execute(&mut conn, "PRAGMA wal_checkpoint(TRUNCATE)").await {
+fn shut_down(conn: Connection) {
+    // The checkpoint answers with a row (busy, log and checkpointed pages).
+    if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
         tracing::warn!(error = %err, "WAL checkpoint at shutdown failed");
     }
-    if let Err(err) = conn.close().await {
+    if let Err((_, err)) = conn.close() {
         tracing::warn!(error = %err, "closing the SQLite writer failed");
     }
 }
 
-async fn execute(conn: &mut SqliteConnection, sql: &'static str) -> Result<(), sqlx::Error> {
-    sqlx::query(sql).execute(conn).await.map(|_| ())
+/// Runs one of the writer's own fixed statements (prepared once).
+fn execute(conn: &Connection, sql: &'static str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }

@@ -138,10 +138,8 @@ async fn hold_writer(
         store
             .writer
             .write(move |_conn| {
-                Box::pin(async move {
-                    let _ = released.await;
-                    Ok(())
-                })
+                let _ = released.blocking_recv();
+                Ok(())
             })
             .await
     });
@@ -256,12 +254,11 @@ async fn a_message_edited_in_the_batch_that_stores_it_is_indexed_as_edited() {
     store
         .writer
         .write(|conn| {
-            Box::pin(async move {
-                sqlx::query("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')")
-                    .execute(conn)
-                    .await?;
-                Ok(())
-            })
+            conn.execute(
+                "INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')",
+                [],
+            )?;
+            Ok(())
         })
         .await
         .unwrap();

@@ -1,13 +1,11 @@
-//! A write job as the writer task sees it: its SQL (a closure), how it is
-//! isolated, its outcome, and the channel its caller waits on. Types are
-//! erased behind [`Pending`] so one queue carries jobs of every result
+//! A write job as the writer thread sees it: its SQL (a closure), how it
+//! is isolated, its outcome, and the channel its caller waits on. Types
+//! are erased behind [`Pending`] so one queue carries jobs of every result
 //! type.
 
 use super::Isolation;
-use crate::store::sqlite::error::classify;
 use crate::store::{StoreError, StoreResult};
-use futures_util::future::BoxFuture;
-use sqlx::SqliteConnection;
+use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 /// What running a job did.
@@ -25,16 +23,21 @@ pub(super) enum Ran {
 pub(super) trait Pending: Send {
     fn isolation(&self) -> Isolation;
     /// Runs the job's SQL and keeps its outcome.
-    fn run<'a>(&'a mut self, conn: &'a mut SqliteConnection) -> BoxFuture<'a, Ran>;
+    fn run(&mut self, conn: &Connection) -> Ran;
     /// Answers the caller: the job's own outcome if the batch committed,
     /// otherwise the batch's error.
     fn answer(self: Box<Self>, batch: Result<(), StoreError>);
 }
 
+/// Runs on the writer thread once the job's batch has committed, with the
+/// job's result, before its caller is answered (see `Writer::enqueue`).
+pub(in crate::store::sqlite) type OnCommit<T> = Box<dyn FnOnce(&T) + Send>;
+
 pub(super) struct Job<F, T> {
     isolation: Isolation,
     work: Option<F>,
     outcome: Option<StoreResult<T>>,
+    on_commit: Option<OnCommit<T>>,
     reply: oneshot::Sender<StoreResult<T>>,
 }
 
@@ -42,12 +45,14 @@ impl<F, T> Job<F, T> {
     pub(super) fn new(
         isolation: Isolation,
         work: F,
+        on_commit: Option<OnCommit<T>>,
         reply: oneshot::Sender<StoreResult<T>>,
     ) -> Self {
         Job {
             isolation,
             work: Some(work),
             outcome: None,
+            on_commit,
             reply,
         }
     }
@@ -56,34 +61,37 @@ impl<F, T> Job<F, T> {
 impl<T, F> Pending for Job<F, T>
 where
     T: Send + 'static,
-    F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>> + Send + 'static,
+    F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
 {
     fn isolation(&self) -> Isolation {
         self.isolation
     }
 
-    fn run<'a>(&'a mut self, conn: &'a mut SqliteConnection) -> BoxFuture<'a, Ran> {
-        Box::pin(async move {
-            let outcome = match self.work.take() {
-                Some(work) => work(conn).await.map_err(classify),
-                None => Err(StoreError::Closed),
-            };
-            let ran = match &outcome {
-                Ok(_) => Ran::Done,
-                Err(err) => Ran::Failed {
-                    undone: matches!(err, StoreError::Conflict(_) | StoreError::NotFound),
-                    reason: err.to_string(),
-                },
-            };
-            self.outcome = Some(outcome);
-            ran
-        })
+    fn run(&mut self, conn: &Connection) -> Ran {
+        let outcome = match self.work.take() {
+            Some(work) => work(conn),
+            None => Err(StoreError::Closed),
+        };
+        let ran = match &outcome {
+            Ok(_) => Ran::Done,
+            Err(err) => Ran::Failed {
+                undone: matches!(err, StoreError::Conflict(_) | StoreError::NotFound),
+                reason: err.to_string(),
+            },
+        };
+        self.outcome = Some(outcome);
+        ran
     }
 
     fn answer(self: Box<Self>, batch: Result<(), StoreError>) {
         let reply = match (batch, self.outcome) {
             (Err(err), _) => Err(err),
-            (Ok(()), Some(outcome)) => outcome,
+            (Ok(()), Some(outcome)) => {
+                if let (Ok(result), Some(on_commit)) = (&outcome, self.on_commit) {
+                    on_commit(result);
+                }
+                outcome
+            }
             // Answered without having run: only if the batch failed first.
             (Ok(()), None) => Err(StoreError::Closed),
         };
