@@ -6,12 +6,14 @@
 //! - SQLite allows one writer at a time. Many connections taking turns
 //!   would spin on `SQLITE_BUSY`; one thread owning the only writing
 //!   connection makes the order explicit and needs no lock retries.
-//! - Durability: with `synchronous=FULL` every `COMMIT` waits for an
-//!   fsync, which costs far more than the SQL itself. Committing a batch
-//!   of writes in one transaction pays that fsync once for the batch, so
-//!   throughput grows with load instead of being capped by fsyncs/s.
+//! - Durability: an fsync costs far more than the SQL of a write.
+//!   Committing a batch of writes in one transaction pays one fsync for
+//!   the batch, so throughput grows with load instead of being capped by
+//!   fsyncs/s; and the fsync runs on a thread of its own (`syncer`) while
+//!   this one runs the next batch.
 //! - A caller is answered only after the `COMMIT` that contains its write
-//!   succeeded: an acknowledged write is on disk.
+//!   succeeded and the log holding it was fsynced: an acknowledged write
+//!   is on disk.
 //! - Speed: the thread calls SQLite directly (rusqlite), so a job costs
 //!   what its SQL costs (a few µs for an append). Through an async driver
 //!   every statement was a hand-off to the driver's thread and back, ten
@@ -21,9 +23,10 @@
 //! thread takes the first waiting job, then whatever else is already queued
 //! (up to `max_batch`), runs `BEGIN IMMEDIATE`, then each job, isolated so
 //! that a job that fails is undone alone and the others keep their
-//! changes; then the store's end-of-batch SQL (`before_commit`), one
-//! `COMMIT`, and only then it answers every job. If the batch as a whole
-//! fails, every job gets the error and nothing of the batch is kept.
+//! changes; then the store's end-of-batch SQL (`before_commit`) and one
+//! `COMMIT`; the syncer answers every job once the batch is on disk. If
+//! the batch as a whole fails, every job gets the error and nothing of
+//! the batch is kept.
 //!
 //! Isolation ([`Isolation`]): a job runs inside its own `SAVEPOINT` and is
 //! rolled back to it if it fails — unless it writes with one single SQL
@@ -33,6 +36,7 @@
 //! Not here: what the jobs do (the other modules of the store).
 
 mod job;
+mod syncer;
 
 use super::checkpointer::Checkpointer;
 use super::error::batch_failed;
@@ -40,6 +44,8 @@ use crate::store::{StoreError, StoreResult};
 pub(super) use job::OnCommit;
 use job::{Job, Pending, Ran};
 use rusqlite::Connection;
+use std::path::PathBuf;
+use syncer::Syncer;
 use tokio::sync::{mpsc, oneshot, watch};
 
 /// How a job's failure is kept from touching the rest of its batch.
@@ -72,11 +78,14 @@ enum Request {
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn` (already migrated).
-    /// `before_commit` runs once per batch, after its jobs and before its
-    /// COMMIT; if it fails, so does the batch.
+    /// Starts the writer thread on `conn` (already migrated, with
+    /// `synchronous=NORMAL`: durability is the syncer's, see `syncer`;
+    /// `wal` is the database's log file). `before_commit` runs once per
+    /// batch, after its jobs and before its COMMIT; if it fails, so does
+    /// the batch.
     pub(super) fn spawn(
         conn: Connection,
+        wal: PathBuf,
         checkpointer: Checkpointer,
         max_batch: usize,
         before_commit: &'static str,
@@ -87,10 +96,12 @@ impl Writer {
         // slow disk letting the queue, and memory, grow without bound.
         let (queue, requests) = mpsc::channel(max_batch * 2);
         let (finished, done) = watch::channel(false);
+        let syncer = Syncer::spawn(wal)?;
         std::thread::Builder::new()
             .name("natter-sqlite-writer".into())
             .spawn(move || {
-                let conn = run(conn, requests, max_batch, before_commit);
+                let conn = run(conn, &syncer, requests, max_batch, before_commit);
+                syncer.finish();
                 // Stopped before the final checkpoint, which must not
                 // race a passive one.
                 drop(checkpointer);
@@ -177,6 +188,7 @@ impl Writer {
 /// hands the connection back.
 fn run(
     conn: Connection,
+    syncer: &Syncer,
     mut requests: mpsc::Receiver<Request>,
     max_batch: usize,
     before_commit: &'static str,
@@ -191,7 +203,7 @@ fn run(
             }
         }
         if !batch.is_empty() {
-            commit_batch(&conn, &mut batch, before_commit);
+            commit_batch(&conn, syncer, &mut batch, before_commit);
         }
     }
     conn
@@ -218,26 +230,31 @@ const RELEASE: &str = "RELEASE job";
 /// Undoes a failed job; its savepoint stays open (released later).
 const UNDO_JOB: &str = "ROLLBACK TO job";
 
-/// Runs one batch in one transaction and answers its jobs.
-fn commit_batch(conn: &Connection, batch: &mut Vec<Box<dyn Pending>>, before_commit: &'static str) {
-    let outcome = run_batch(conn, batch, before_commit);
-    if let Err(reason) = &outcome {
-        tracing::error!(%reason, size = batch.len(), "a write batch failed; rolling back");
-        // Whatever state the transaction is in (open, half-committed, or
-        // already rolled back by SQLite), leave none behind.
-        if !conn.is_autocommit() {
-            let _ = execute(conn, "ROLLBACK");
+/// Runs one batch in one transaction; a committed batch goes to the
+/// syncer (answered once on disk), a failed one is answered at once.
+fn commit_batch(
+    conn: &Connection,
+    syncer: &Syncer,
+    batch: &mut Vec<Box<dyn Pending>>,
+    before_commit: &'static str,
+) {
+    match run_batch(conn, batch, before_commit) {
+        Ok(()) => {
+            tracing::trace!(size = batch.len(), "committed a write batch");
+            let capacity = batch.capacity();
+            syncer.committed(std::mem::replace(batch, Vec::with_capacity(capacity)));
         }
-    } else {
-        tracing::trace!(size = batch.len(), "committed a write batch");
-    }
-    for job in batch.drain(..) {
-        job.answer(
-            outcome
-                .as_ref()
-                .map(|_| ())
-                .map_err(|reason| batch_failed(reason)),
-        );
+        Err(reason) => {
+            tracing::error!(%reason, size = batch.len(), "a write batch failed; rolling back");
+            // Whatever state the transaction is in (open, half-committed,
+            // or already rolled back by SQLite), leave none behind.
+            if !conn.is_autocommit() {
+                let _ = execute(conn, "ROLLBACK");
+            }
+            for job in batch.drain(..) {
+                job.answer(Err(batch_failed(&reason)));
+            }
+        }
     }
 }
 
