@@ -15,7 +15,7 @@
 //! the session stops reading until one is answered (backpressure).
 
 use super::Gateway;
-use super::outbox::{Drained, Outbox};
+use super::outbox::{KEPT_CAPACITY, Outbox};
 use super::router::{Command, Route, encode};
 use crate::core::{Caller, Core, CoreError};
 use crate::store::MarkerKind;
@@ -27,6 +27,7 @@ use natter_proto::ErrorCode;
 use natter_proto::events::{ClientFrame, ServerEvent};
 use natter_proto::messages::SendMessage;
 use natter_proto::users::PresenceStatus;
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::{Instant, MissedTickBehavior, timeout};
@@ -219,18 +220,15 @@ impl Session {
         let mut shutdown = self.gateway.shutdown.clone();
         let mut last_heard = Instant::now();
         let outbox = self.outbox.clone();
+        let mut frames = VecDeque::new();
         loop {
+            // Biased: the branches are polled in this order, so a wake-up
+            // for routed frames (by far the most frequent, one per
+            // delivery) does not also poll the heartbeat and shutdown
+            // timers; the socket comes first so that a busy outbox can
+            // never keep the client's frames from being read.
             tokio::select! {
-                () = outbox.ready() => {
-                    if let Some(ending) = self.flush_outbox(socket, settings.write_timeout_secs).await {
-                        return ending;
-                    }
-                }
-                Some(answer) = sends.next(), if !sends.is_empty() => {
-                    if self.write_now(socket, &answer).await.is_err() {
-                        return Ending { code: close::GOING_AWAY, reason: "" };
-                    }
-                }
+                biased;
                 incoming = socket.recv(), if sends.len() < MAX_SENDS_IN_FLIGHT => {
                     last_heard = Instant::now();
                     match incoming {
@@ -250,6 +248,16 @@ impl Session {
                         Some(Err(error)) => return read_error(error),
                     }
                 }
+                () = outbox.ready() => {
+                    if let Some(ending) = self.flush_outbox(socket, &mut frames, settings.write_timeout_secs).await {
+                        return ending;
+                    }
+                }
+                Some(answer) = sends.next(), if !sends.is_empty() => {
+                    if self.write_now(socket, &answer).await.is_err() {
+                        return Ending { code: close::GOING_AWAY, reason: "" };
+                    }
+                }
                 _ = heartbeat.tick() => {
                     if last_heard.elapsed() > idle_limit {
                         return Ending { code: close::POLICY, reason: "heartbeat timeout" };
@@ -263,33 +271,36 @@ impl Session {
         }
     }
 
-    /// Writes every waiting routed frame with one flush.
+    /// Writes every waiting routed frame with one flush; `frames` is the
+    /// session's spare buffer (see [`Outbox::drain_into`]).
     async fn flush_outbox(
         &self,
         socket: &mut WebSocket,
+        frames: &mut VecDeque<Utf8Bytes>,
         write_timeout_secs: u64,
     ) -> Option<Ending> {
-        let frames = match self.outbox.drain() {
-            Drained::Frames(frames) => frames,
-            Drained::Overflowed => {
-                metrics::counter!("natter_gateway_slow_consumers_total").increment(1);
-                return Some(Ending {
-                    code: close::TRY_AGAIN_LATER,
-                    reason: "too slow: resume from your cursors",
-                });
-            }
-        };
+        if !self.outbox.drain_into(frames) {
+            metrics::counter!("natter_gateway_slow_consumers_total").increment(1);
+            return Some(Ending {
+                code: close::TRY_AGAIN_LATER,
+                reason: "too slow: resume from your cursors",
+            });
+        }
         if frames.is_empty() {
             return None;
         }
         let count = frames.len() as u64;
         let write = async {
-            for frame in frames {
+            for frame in frames.drain(..) {
                 socket.feed(Message::Text(frame)).await?;
             }
             socket.flush().await
         };
-        match timeout(Duration::from_secs(write_timeout_secs), write).await {
+        let written = timeout(Duration::from_secs(write_timeout_secs), write).await;
+        // Whatever happened, the buffer goes back empty (and not huge).
+        frames.clear();
+        frames.shrink_to(KEPT_CAPACITY);
+        match written {
             Ok(Ok(())) => {
                 metrics::counter!("natter_gateway_frames_sent_total").increment(count);
                 None

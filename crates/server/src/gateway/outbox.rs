@@ -27,13 +27,9 @@ struct State {
     overflowed: bool,
 }
 
-/// What the connection task finds when it wakes up.
-pub enum Drained {
-    /// Frames to write, oldest first (possibly none).
-    Frames(VecDeque<Utf8Bytes>),
-    /// The queue overflowed: close the connection.
-    Overflowed,
-}
+/// Capacity a connection's frame buffers keep between bursts; a buffer
+/// grown beyond it by a burst is shrunk back after the burst is written.
+pub const KEPT_CAPACITY: usize = 16;
 
 impl Outbox {
     /// `capacity` frames may wait; one more overflows the outbox.
@@ -74,18 +70,22 @@ impl Outbox {
         self.wake.notified().await;
     }
 
-    /// Takes every waiting frame.
-    pub fn drain(&self) -> Drained {
+    /// Moves every waiting frame into `frames` (which must be empty) by
+    /// swapping buffers: the caller's empty buffer becomes the queue, so
+    /// under steady traffic the two buffers go back and forth and no frame
+    /// costs an allocation (a connection that never receives anything
+    /// never allocates either). False if the outbox overflowed.
+    pub fn drain_into(&self, frames: &mut VecDeque<Utf8Bytes>) -> bool {
+        debug_assert!(frames.is_empty());
         let mut state = self
             .state
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
         if state.overflowed {
-            return Drained::Overflowed;
+            return false;
         }
-        // Taking the queue (not draining it) leaves an idle connection with
-        // no allocated capacity.
-        Drained::Frames(std::mem::take(&mut state.frames))
+        std::mem::swap(&mut state.frames, frames);
+        true
     }
 
     /// True once the outbox overflowed.
@@ -107,10 +107,13 @@ mod tests {
         assert!(outbox.push("a".into()));
         assert!(outbox.push("b".into()));
         outbox.ready().await;
-        match outbox.drain() {
-            Drained::Frames(frames) => assert_eq!(frames, vec!["a", "b"]),
-            Drained::Overflowed => panic!("not full"),
-        }
+        let mut frames = VecDeque::new();
+        assert!(outbox.drain_into(&mut frames), "not full");
+        assert_eq!(frames, vec!["a", "b"]);
+        frames.clear();
+        assert!(outbox.push("c".into()));
+        assert!(outbox.drain_into(&mut frames));
+        assert_eq!(frames, vec!["c"], "only what came after the first drain");
     }
 
     #[test]
@@ -121,6 +124,6 @@ mod tests {
         assert!(!outbox.push("c".into()));
         assert!(!outbox.push("d".into()));
         assert!(outbox.overflowed());
-        assert!(matches!(outbox.drain(), Drained::Overflowed));
+        assert!(!outbox.drain_into(&mut VecDeque::new()));
     }
 }
