@@ -16,15 +16,15 @@ use sqlx::Row;
 /// and before its COMMIT: FTS5 flushes its pending terms to disk at every
 /// savepoint, so indexing inside each job's savepoint would write one
 /// index segment per message, while here a whole batch makes one.
-pub(super) const INDEX_NEW_MESSAGES: &str = "
-    INSERT INTO messages_fts (rowid, content)
-    SELECT rowid, content FROM messages
-    WHERE rowid > (SELECT indexed_rowid FROM search_progress)
-    ORDER BY rowid;
-
-    UPDATE search_progress
-    SET indexed_rowid = (SELECT coalesce(max(rowid), 0) FROM messages)
-    WHERE indexed_rowid <> (SELECT coalesce(max(rowid), 0) FROM messages);";
+pub(super) const INDEX_NEW_MESSAGES: &[&str] = &[
+    "INSERT INTO messages_fts (rowid, content)
+     SELECT rowid, content FROM messages
+     WHERE rowid > (SELECT indexed_rowid FROM search_progress)
+     ORDER BY rowid",
+    "UPDATE search_progress
+     SET indexed_rowid = (SELECT coalesce(max(rowid), 0) FROM messages)
+     WHERE indexed_rowid <> (SELECT coalesce(max(rowid), 0) FROM messages)",
+];
 
 /// Matches are wrapped in U+E000 / U+E001 (private-use characters that
 /// cannot clash with text a caller would escape); `…` marks cut text;

@@ -80,7 +80,8 @@ enum Request {
 impl Writer {
     /// Starts the writer thread on `conn` (already migrated, with
     /// `synchronous=NORMAL`: durability is the syncer's, see `syncer`;
-    /// `wal` is the database's log file). `before_commit` runs once per
+    /// `wal` is the database's log file). `before_commit` (statements,
+    /// each prepared once) runs once per
     /// batch, after its jobs and before its COMMIT; if it fails, so does
     /// the batch.
     pub(super) fn spawn(
@@ -88,7 +89,7 @@ impl Writer {
         wal: PathBuf,
         checkpointer: Checkpointer,
         max_batch: usize,
-        before_commit: &'static str,
+        before_commit: &'static [&'static str],
     ) -> std::io::Result<Writer> {
         let max_batch = max_batch.max(1);
         // Two batches' worth: the next batch fills up while one commits.
@@ -191,7 +192,7 @@ fn run(
     syncer: &Syncer,
     mut requests: mpsc::Receiver<Request>,
     max_batch: usize,
-    before_commit: &'static str,
+    before_commit: &'static [&'static str],
 ) -> Connection {
     let mut batch: Vec<Box<dyn Pending>> = Vec::with_capacity(max_batch);
     while let Some(first) = requests.blocking_recv() {
@@ -236,7 +237,7 @@ fn commit_batch(
     conn: &Connection,
     syncer: &Syncer,
     batch: &mut Vec<Box<dyn Pending>>,
-    before_commit: &'static str,
+    before_commit: &'static [&'static str],
 ) {
     match run_batch(conn, batch, before_commit) {
         Ok(()) => {
@@ -264,7 +265,7 @@ fn commit_batch(
 fn run_batch(
     conn: &Connection,
     batch: &mut [Box<dyn Pending>],
-    before_commit: &'static str,
+    before_commit: &'static [&'static str],
 ) -> Result<(), String> {
     let sql = |err: rusqlite::Error| err.to_string();
     execute(conn, "BEGIN IMMEDIATE").map_err(sql)?;
@@ -296,7 +297,9 @@ fn run_batch(
     if savepoint_open {
         execute(conn, RELEASE).map_err(sql)?;
     }
-    conn.execute_batch(before_commit).map_err(sql)?;
+    for statement in before_commit {
+        execute(conn, statement).map_err(sql)?;
+    }
     execute(conn, "COMMIT").map_err(sql)
 }
 
