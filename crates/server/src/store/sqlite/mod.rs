@@ -74,7 +74,8 @@ impl SqliteStore {
                 .map_err(sqlx::Error::Io)?;
         }
         let writer_path = path.to_owned();
-        let conn = tokio::task::spawn_blocking(move || open_writer(&writer_path))
+        let synchronous_full = settings.synchronous_full;
+        let conn = tokio::task::spawn_blocking(move || open_writer(&writer_path, synchronous_full))
             .await
             .map_err(|err| sqlx::Error::Io(std::io::Error::other(err)))??;
 
@@ -118,7 +119,7 @@ impl SqliteStore {
 }
 
 /// Opens (creating it if missing) and migrates the file for the writer.
-fn open_writer(path: &Path) -> Result<rusqlite::Connection, StoreError> {
+fn open_writer(path: &Path, synchronous_full: bool) -> Result<rusqlite::Connection, StoreError> {
     let mut conn = rusqlite::Connection::open(path)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
@@ -136,9 +137,15 @@ fn open_writer(path: &Path) -> Result<rusqlite::Connection, StoreError> {
     // writer's syncer fsyncs the log before any write of the batch is
     // acknowledged (see `writer`), so every acknowledged write survives
     // power loss, as with FULL, without the writer waiting for the disk.
+    // FULL on request (see `StoreSettings::synchronous_full`); the
+    // syncer's fsync then finds nothing left to write.
+    conn.execute_batch(if synchronous_full {
+        "PRAGMA synchronous = FULL;"
+    } else {
+        "PRAGMA synchronous = NORMAL;"
+    })?;
     conn.execute_batch(
-        "PRAGMA synchronous = NORMAL;
-         PRAGMA foreign_keys = ON;
+        "PRAGMA foreign_keys = ON;
          -- 32 MiB of page cache: the writer touches the same hot index
          -- pages (chats, members, FTS segments) batch after batch.
          PRAGMA cache_size = -32768;

@@ -263,3 +263,37 @@ async fn a_message_edited_in_the_batch_that_stores_it_is_indexed_as_edited() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn with_strict_full_sync_writes_are_acknowledged_ordered_and_kept() {
+    let dir = TempDir::new().unwrap();
+    let settings = StoreSettings {
+        synchronous_full: true,
+        ..StoreSettings::default()
+    };
+    let store = SqliteStore::open(&db_path(&dir), &settings).await.unwrap();
+    let f = Fixture { dir, store };
+    f.users(&["ann"]).await;
+    f.group("g", &["ann"], 1).await;
+    let (dir, store) = shared(f);
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let message = text(&format!("m{i}"), "g", "ann", "strict", 10 + i);
+                store.append_message(message).await.unwrap().0.seq
+            })
+        })
+        .collect();
+    let mut seqs = Vec::new();
+    for task in tasks {
+        seqs.push(task.await.unwrap());
+    }
+    seqs.sort();
+    assert_eq!(seqs, (1..=20).collect::<Vec<i64>>());
+    store.close().await;
+    drop(store);
+
+    let reopened = SqliteStore::open(&db_path(&dir), &settings).await.unwrap();
+    assert_eq!(reopened.chat("g").await.unwrap().unwrap().last_seq, 20);
+}
