@@ -78,10 +78,9 @@ enum Request {
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn` (already migrated, with
-    /// `synchronous=NORMAL`: durability is the syncer's, see `syncer`;
-    /// `wal` is the database's log file). `before_commit` (statements,
-    /// each prepared once) runs once per
+    /// Starts the writer thread on `conn` (already migrated; durability is
+    /// the syncer's, see `syncer`; `wal` is the database's log file).
+    /// `before_commit` (statements, each prepared once) runs once per
     /// batch, after its jobs and before its COMMIT; if it fails, so does
     /// the batch.
     pub(super) fn spawn(
@@ -113,7 +112,7 @@ impl Writer {
     }
 
     /// Runs `work` in its own savepoint in the next batch and answers once
-    /// that batch is committed. Constraint violations come back as
+    /// that batch is committed and on disk. Constraint violations come back as
     /// `Conflict` or `NotFound` (see the `From<rusqlite::Error>` of
     /// `error`); `Closed` once the store is closing. `work` must not
     /// commit or roll back, and runs on the writer thread: it must not
