@@ -87,12 +87,30 @@ pub(super) async fn queue_append(
     Ok(Box::pin(answer))
 }
 
+/// Run by the writer at the end of every batch, before the full-text
+/// indexing (whose mark, `search_progress.indexed_rowid`, still tells
+/// which messages the batch added): each sender of the batch has read, and
+/// received, their chat up to their last message in it. One marker per
+/// (chat, sender) per batch instead of one per message; a sender removed
+/// from the chat within the batch gets none. `NOT INDEXED`: without it
+/// SQLite walks a whole index of `messages` to produce the groups in
+/// order, instead of the few rows above the mark (the rowid range).
+pub(super) const SENDERS_READ_THEIR_MESSAGES: &str = "
+    INSERT INTO marker_log (chat_id, user_id, kind, seq, at)
+    SELECT m.chat_id, m.sender_id, 'read', max(m.seq), max(m.created_at)
+    FROM messages m NOT INDEXED
+    WHERE m.rowid > (SELECT indexed_rowid FROM search_progress)
+    GROUP BY m.chat_id, m.sender_id
+    HAVING max(m.seq) > (
+        SELECT mb.read_seq FROM members mb
+        WHERE mb.chat_id = m.chat_id AND mb.user_id = m.sender_id)";
+
 /// Appending is one INSERT: the message takes the chat's `last_seq + 1`
 /// (no row if the chat does not exist), unless this sender already sent
 /// this `client_msg_id` (then nothing happens; a NULL id never conflicts).
 /// The schema's `messages_append` trigger then makes the message the
-/// chat's last (its `last_seq`, `last_activity_at`) and moves the sender's
-/// markers to it, logged. One statement is all-or-nothing, so a failed
+/// chat's last (its `last_seq`, `last_activity_at`); the sender's markers
+/// follow at the end of the batch ([`SENDERS_READ_THEIR_MESSAGES`]). One statement is all-or-nothing, so a failed
 /// append leaves no trace, not even a used seq.
 const APPEND: &str = "
     INSERT INTO messages

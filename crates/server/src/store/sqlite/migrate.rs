@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0001_init.sql"),
     include_str!("../../../migrations/sqlite/0002_files.sql"),
     include_str!("../../../migrations/sqlite/0003_member_marker_indexes.sql"),
+    include_str!("../../../migrations/sqlite/0004_sender_marker_per_batch.sql"),
 ];
 
 /// Brings the schema up to date. Runs on the writer connection before the

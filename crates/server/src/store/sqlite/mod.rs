@@ -44,6 +44,15 @@ use std::path::Path;
 use std::time::Duration;
 use writer::Writer;
 
+/// The writer's end-of-batch SQL, in this order: the senders' markers
+/// (which find the batch's messages by the full-text mark), then the
+/// full-text indexing that moves the mark.
+const END_OF_BATCH: &[&str] = &[
+    messages::SENDERS_READ_THEIR_MESSAGES,
+    search::INDEX_NEW_MESSAGES,
+    search::RECORD_INDEXED,
+];
+
 /// How long a connection waits for a lock before failing with
 /// `SQLITE_BUSY` (only another process, or a checkpoint, can hold one).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -101,7 +110,7 @@ impl SqliteStore {
             wal.into(),
             checkpointer,
             settings.max_batch,
-            search::INDEX_NEW_MESSAGES,
+            END_OF_BATCH,
         )
         .map_err(sqlx::Error::Io)?;
         Ok(SqliteStore {

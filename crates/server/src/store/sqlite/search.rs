@@ -1,6 +1,6 @@
 //! Full-text search over messages with SQLite FTS5 (`messages_fts`, an
 //! external-content index over `messages.content`), and keeping that
-//! index up to date ([`INDEX_NEW_MESSAGES`]; edits and deletes are
+//! index up to date ([`INDEX_NEW_MESSAGES`], [`RECORD_INDEXED`]; edits and deletes are
 //! mirrored by triggers, see the schema). Building a safe MATCH
 //! expression from user input and marking up the snippet are the
 //! caller's; this module restricts hits to the chats the user is a member
@@ -11,20 +11,23 @@ use super::rows::{self, message_columns};
 use crate::store::{SearchRow, StoreResult};
 use sqlx::Row;
 
-/// Indexes the messages stored since the last run and records how far the
-/// index goes. The writer runs it once per batch, after the batch's jobs
+/// Indexes the messages stored since the last run ([`RECORD_INDEXED`]
+/// then records how far the index goes). The writer runs it once per batch, after the batch's jobs
 /// and before its COMMIT: FTS5 flushes its pending terms to disk at every
 /// savepoint, so indexing inside each job's savepoint would write one
 /// index segment per message, while here a whole batch makes one.
-pub(super) const INDEX_NEW_MESSAGES: &[&str] = &[
-    "INSERT INTO messages_fts (rowid, content)
-     SELECT rowid, content FROM messages
-     WHERE rowid > (SELECT indexed_rowid FROM search_progress)
-     ORDER BY rowid",
-    "UPDATE search_progress
-     SET indexed_rowid = (SELECT coalesce(max(rowid), 0) FROM messages)
-     WHERE indexed_rowid <> (SELECT coalesce(max(rowid), 0) FROM messages)",
-];
+pub(super) const INDEX_NEW_MESSAGES: &str = "
+    INSERT INTO messages_fts (rowid, content)
+    SELECT rowid, content FROM messages
+    WHERE rowid > (SELECT indexed_rowid FROM search_progress)
+    ORDER BY rowid";
+
+/// Moves the mark past the messages [`INDEX_NEW_MESSAGES`] indexed; runs
+/// right after it.
+pub(super) const RECORD_INDEXED: &str = "
+    UPDATE search_progress
+    SET indexed_rowid = (SELECT coalesce(max(rowid), 0) FROM messages)
+    WHERE indexed_rowid <> (SELECT coalesce(max(rowid), 0) FROM messages)";
 
 /// Matches are wrapped in U+E000 / U+E001 (private-use characters that
 /// cannot clash with text a caller would escape); `…` marks cut text;

@@ -297,3 +297,38 @@ async fn with_strict_full_sync_writes_are_acknowledged_ordered_and_kept() {
     let reopened = SqliteStore::open(&db_path(&dir), &settings).await.unwrap();
     assert_eq!(reopened.chat("g").await.unwrap().unwrap().last_seq, 20);
 }
+
+#[tokio::test]
+async fn senders_of_one_batch_have_read_up_to_their_last_message_in_it() {
+    let f = Fixture::new().await;
+    f.users(&["ann", "bob"]).await;
+    f.group("g", &["ann", "bob"], 1).await;
+    let (_dir, store) = shared(f);
+
+    let (release, blocker) = hold_writer(&store).await;
+    let mut appends = Vec::new();
+    for (id, sender, at) in [("m1", "ann", 10), ("m2", "bob", 20), ("m3", "ann", 30)] {
+        let store = store.clone();
+        appends.push(tokio::spawn(async move {
+            store.append_message(text(id, "g", sender, id, at)).await
+        }));
+        // Queued in this order, so stored with seqs 1, 2, 3.
+        settle().await;
+    }
+    release.send(()).unwrap();
+    blocker.await.unwrap().unwrap();
+    for append in appends {
+        append.await.unwrap().unwrap();
+    }
+
+    let ann = store.member("g", "ann").await.unwrap().unwrap();
+    let bob = store.member("g", "bob").await.unwrap().unwrap();
+    assert_eq!((ann.read_seq, ann.delivered_seq), (3, 3));
+    assert_eq!((bob.read_seq, bob.delivered_seq), (2, 2));
+    // Ann read bob's message when she sent her last one of the batch.
+    let receipts = store.receipts("g", 2, "bob").await.unwrap();
+    assert_eq!(
+        (receipts[0].user_id.as_str(), receipts[0].read_at),
+        ("ann", Some(30))
+    );
+}
