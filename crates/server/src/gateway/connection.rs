@@ -44,8 +44,35 @@ mod close {
 /// Most sends of one session queued and not yet answered.
 const MAX_SENDS_IN_FLIGHT: usize = 64;
 
-/// The answers to a session's pending sends (`send.ok` or `error`).
-type PendingAnswers<'c> = FuturesUnordered<BoxFuture<'c, ServerEvent>>;
+/// The answers to a session's pending sends (`send.ok` or `error`). The
+/// set is allocated on the session's first send: most sessions, at any
+/// moment, are idle and carry none.
+#[derive(Default)]
+struct PendingAnswers<'c>(Option<FuturesUnordered<BoxFuture<'c, ServerEvent>>>);
+
+impl<'c> PendingAnswers<'c> {
+    fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, FuturesUnordered::len)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn push(&mut self, answer: BoxFuture<'c, ServerEvent>) {
+        self.0
+            .get_or_insert_with(FuturesUnordered::new)
+            .push(answer);
+    }
+
+    /// The next answer to be ready; `None` once none is pending.
+    async fn next(&mut self) -> Option<ServerEvent> {
+        match &mut self.0 {
+            Some(answers) => answers.next().await,
+            None => None,
+        }
+    }
+}
 
 /// How a session ended, and what to tell the peer.
 struct Ending {
@@ -201,7 +228,7 @@ impl Session {
     /// them from its cursors after it reconnects.
     async fn pump(&mut self, socket: &mut WebSocket) -> Ending {
         let core = self.gateway.core.clone();
-        let mut sends = PendingAnswers::new();
+        let mut sends = PendingAnswers::default();
         let ending = self.pump_until_end(socket, &core, &mut sends).await;
         while sends.next().await.is_some() {}
         ending
