@@ -55,12 +55,24 @@ impl Core {
         kind: MarkerKind,
         seq: i64,
     ) -> CoreResult<()> {
-        if seq < 0 {
-            return Err(CoreError::invalid("seq must not be negative"));
-        }
+        check_seq(seq)?;
         self.markers
             .push((chat_id.to_owned(), caller.user_id.clone(), kind), seq);
         Ok(())
+    }
+
+    /// Moves the caller's delivered or read marker up to `seq` now (REST)
+    /// and announces it if it moved; `not_found` for a non-member.
+    pub async fn mark(
+        &self,
+        caller: &Caller,
+        chat_id: &str,
+        kind: MarkerKind,
+        seq: i64,
+    ) -> CoreResult<()> {
+        check_seq(seq)?;
+        self.role_in(chat_id, &caller.user_id).await?;
+        self.advance_and_announce(caller, chat_id, kind, seq).await
     }
 
     /// Writes every queued marker (the store commits them together) and
@@ -120,4 +132,11 @@ impl Core {
         });
         Ok(())
     }
+}
+
+fn check_seq(seq: i64) -> CoreResult<()> {
+    if seq < 0 {
+        return Err(CoreError::invalid("seq must not be negative"));
+    }
+    Ok(())
 }

@@ -3,7 +3,7 @@
 
 use super::{Caller, Core, CoreError, CoreResult, new_id, now_ms, views};
 use crate::bus::Envelope;
-use crate::store::{Cursor, MarkerKind, MessageRow, NewMessage, OnStored};
+use crate::store::{Cursor, MessageRow, NewMessage, OnStored};
 use natter_proto::Timestamp;
 use natter_proto::chats::{ChatType, Role};
 use natter_proto::events::ServerEvent;
@@ -285,22 +285,6 @@ impl Core {
             self.bus.publish(Envelope::to_chat(&row.chat_id, event));
         }
         Ok(())
-    }
-
-    /// Moves the caller's delivered or read marker up to `seq` and
-    /// announces it if it moved.
-    pub async fn mark(
-        &self,
-        caller: &Caller,
-        chat_id: &str,
-        kind: MarkerKind,
-        seq: i64,
-    ) -> CoreResult<()> {
-        if seq < 0 {
-            return Err(CoreError::invalid("seq must not be negative"));
-        }
-        self.membership(chat_id, &caller.user_id).await?;
-        self.advance_and_announce(caller, chat_id, kind, seq).await
     }
 
     /// Messages of a chat with `after < seq < before`, ascending; for the

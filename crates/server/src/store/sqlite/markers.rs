@@ -49,8 +49,8 @@ pub(super) async fn advance_marker(
             };
             let members: i64 = conn
                 .prepare_cached(MEMBERS_UP_TO)?
-                .query_row(params![chat_id, small_chat_bound()], |row| row.get(0))?;
-            let broadcast = members <= small_chat_bound() || {
+                .query_row(params![chat_id, SMALL_CHAT], |row| row.get(0))?;
+            let broadcast = members <= SMALL_CHAT || {
                 let reached: i64 = conn
                     .prepare_cached(others_reached)?
                     .query_row(params![chat_id, user_id, seq], |row| row.get(0))?;
@@ -62,9 +62,7 @@ pub(super) async fn advance_marker(
 }
 
 /// [`ANNOUNCE_ALL_RECEIPTS_UP_TO`] as an SQL value.
-fn small_chat_bound() -> i64 {
-    ANNOUNCE_ALL_RECEIPTS_UP_TO as i64
-}
+const SMALL_CHAT: i64 = ANNOUNCE_ALL_RECEIPTS_UP_TO as i64;
 
 /// Logs the advance of member (?1 chat, ?2 user)'s marker of kind ?3 to
 /// `min(?4, last_seq)` at time ?5, if that moves it forward; the schema's

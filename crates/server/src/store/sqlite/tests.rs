@@ -26,10 +26,12 @@ struct Fixture {
 
 impl Fixture {
     async fn new() -> Fixture {
+        Fixture::with_settings(&StoreSettings::default()).await
+    }
+
+    async fn with_settings(settings: &StoreSettings) -> Fixture {
         let dir = TempDir::new().unwrap();
-        let store = SqliteStore::open(&db_path(&dir), &StoreSettings::default())
-            .await
-            .unwrap();
+        let store = SqliteStore::open(&db_path(&dir), settings).await.unwrap();
         Fixture { dir, store }
     }
 

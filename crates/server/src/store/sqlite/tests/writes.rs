@@ -14,27 +14,7 @@ async fn concurrent_appends_to_one_chat_get_seqs_one_to_n_without_gaps() {
     f.group("g", &["ann", "bob"], 1).await;
     let (_dir, store) = shared(f);
 
-    let tasks: Vec<_> = (0..50)
-        .map(|i| {
-            let store = store.clone();
-            tokio::spawn(async move {
-                let sender = if i % 2 == 0 { "ann" } else { "bob" };
-                let message = text(
-                    &format!("m{i}"),
-                    "g",
-                    sender,
-                    &format!("message {i}"),
-                    100 + i,
-                );
-                store.append_message(message).await.unwrap().0.seq
-            })
-        })
-        .collect();
-    let mut seqs = Vec::new();
-    for task in tasks {
-        seqs.push(task.await.unwrap());
-    }
-    seqs.sort();
+    let seqs = append_concurrently(&store, &["ann", "bob"], 50).await;
     assert_eq!(seqs, (1..=50).collect::<Vec<i64>>());
     assert_eq!(store.chat("g").await.unwrap().unwrap().last_seq, 50);
     let (page, has_more) = store
@@ -125,6 +105,33 @@ async fn appending_to_a_missing_chat_is_not_found_and_uses_no_seq() {
         "{duplicate:?}"
     );
     assert_eq!(f.send("g", "ann", "two", 4).await, 2);
+}
+
+/// Appends `count` text messages to chat `g` all at once, the `senders`
+/// taking turns; returns their seqs, sorted.
+async fn append_concurrently(store: &Arc<SqliteStore>, senders: &[&str], count: i64) -> Vec<i64> {
+    let tasks: Vec<_> = (0..count)
+        .map(|i| {
+            let store = store.clone();
+            let sender = senders[i as usize % senders.len()].to_owned();
+            tokio::spawn(async move {
+                let message = text(
+                    &format!("m{i}"),
+                    "g",
+                    &sender,
+                    &format!("message {i}"),
+                    100 + i,
+                );
+                store.append_message(message).await.unwrap().0.seq
+            })
+        })
+        .collect();
+    let mut seqs = Vec::new();
+    for task in tasks {
+        seqs.push(task.await.unwrap());
+    }
+    seqs.sort();
+    seqs
 }
 
 /// Holds the writer inside a job until the returned sender fires, so that
@@ -266,30 +273,15 @@ async fn a_message_edited_in_the_batch_that_stores_it_is_indexed_as_edited() {
 
 #[tokio::test]
 async fn with_strict_full_sync_writes_are_acknowledged_ordered_and_kept() {
-    let dir = TempDir::new().unwrap();
     let settings = StoreSettings {
         synchronous_full: true,
         ..StoreSettings::default()
     };
-    let store = SqliteStore::open(&db_path(&dir), &settings).await.unwrap();
-    let f = Fixture { dir, store };
+    let f = Fixture::with_settings(&settings).await;
     f.users(&["ann"]).await;
     f.group("g", &["ann"], 1).await;
     let (dir, store) = shared(f);
-    let tasks: Vec<_> = (0..20)
-        .map(|i| {
-            let store = store.clone();
-            tokio::spawn(async move {
-                let message = text(&format!("m{i}"), "g", "ann", "strict", 10 + i);
-                store.append_message(message).await.unwrap().0.seq
-            })
-        })
-        .collect();
-    let mut seqs = Vec::new();
-    for task in tasks {
-        seqs.push(task.await.unwrap());
-    }
-    seqs.sort();
+    let seqs = append_concurrently(&store, &["ann"], 20).await;
     assert_eq!(seqs, (1..=20).collect::<Vec<i64>>());
     store.close().await;
     drop(store);
