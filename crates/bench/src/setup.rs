@@ -74,6 +74,14 @@ pub async fn register_users(
     Ok(users)
 }
 
+/// `count` groups of `size` users each, users taken in order: group `g`
+/// is users `g * size .. (g + 1) * size` (for [`create_groups`]).
+pub fn consecutive_groups(count: usize, size: usize) -> Vec<Vec<usize>> {
+    (0..count)
+        .map(|group| (group * size..(group + 1) * size).collect())
+        .collect()
+}
+
 /// Creates one group chat per entry of `groups` (indexes into `users`,
 /// the first one the owner), `concurrency` at a time; returns the chat
 /// ids in order.

@@ -7,7 +7,7 @@
 use super::{Output, connect_fleet, plan, record_steps, run_scenario, steps, watch};
 use crate::cli::FanoutArgs;
 use crate::protocol::ConnPlan;
-use crate::setup::{create_groups, register_users};
+use crate::setup::{consecutive_groups, create_groups, register_users};
 use std::time::Instant;
 
 pub async fn run(args: &FanoutArgs) -> anyhow::Result<()> {
@@ -35,9 +35,7 @@ async fn measure(
         common.register_concurrency,
     )
     .await?;
-    let groups: Vec<Vec<usize>> = (0..args.groups)
-        .map(|group| (group * args.members..(group + 1) * args.members).collect())
-        .collect();
+    let groups = consecutive_groups(args.groups, args.members);
     let chat_ids = create_groups(&base_url, &users, &groups, 4).await?;
     output.users = users.len();
     output.chats = chat_ids.len();

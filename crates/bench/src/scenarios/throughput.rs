@@ -1,5 +1,5 @@
 //! `throughput`: every member of many small chats sends into its chat,
-//! durably (each `send.ok` means stored with `synchronous=FULL`). Without
+//! durably (each `send.ok` means stored and its log fsynced). Without
 //! a rate (`--rates 0`) each connection keeps `--window` sends in flight:
 //! the figure is messages persisted per second. With a rate (e.g.
 //! `--rates 5000`) the figure is the send -> `send.ok` latency at it.
@@ -8,7 +8,7 @@ use super::{Output, connect_fleet, plan, record_steps, run_scenario, steps, watc
 use crate::cli::ThroughputArgs;
 use crate::fleet::split;
 use crate::protocol::ConnPlan;
-use crate::setup::{create_groups, persisted, register_users};
+use crate::setup::{consecutive_groups, create_groups, persisted, register_users};
 use std::time::Instant;
 
 pub async fn run(args: &ThroughputArgs) -> anyhow::Result<()> {
@@ -32,9 +32,7 @@ async fn measure(
     let chats = args.senders.div_ceil(args.members);
     let users =
         register_users(&base_url, chats * args.members, common.register_concurrency).await?;
-    let groups: Vec<Vec<usize>> = (0..chats)
-        .map(|chat| (chat * args.members..(chat + 1) * args.members).collect())
-        .collect();
+    let groups = consecutive_groups(chats, args.members);
     let chat_ids = create_groups(&base_url, &users, &groups, 8).await?;
     output.users = users.len();
     output.chats = chat_ids.len();
