@@ -27,10 +27,12 @@ use tokio::sync::{mpsc, oneshot};
 /// Pause before retrying a failed gap repair, so a broken store is not
 /// hammered in a loop.
 const REPAIR_RETRY: Duration = Duration::from_millis(200);
-/// Wait before fetching a gap from the store. Concurrent sends to one
-/// chat commit in one batch and are published by their own tasks, so a
-/// later `seq` often overtakes an earlier one by microseconds; the missing
-/// one nearly always arrives within this time and no read is needed.
+/// Wait before fetching a gap from the store. The store announces new
+/// messages in commit order (see `Store::queue_append`), so on one node a
+/// later `seq` does not overtake an earlier one; a gap is a message this
+/// router never saw (routes registered while it was published) or, with
+/// a bus between nodes, one still on its way: worth a short wait before
+/// a read.
 const REPAIR_DELAY: Duration = Duration::from_millis(20);
 
 /// A registered connection, as the router sees it.
