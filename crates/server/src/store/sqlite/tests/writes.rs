@@ -324,3 +324,31 @@ async fn senders_of_one_batch_have_read_up_to_their_last_message_in_it() {
         ("ann", Some(30))
     );
 }
+
+#[tokio::test]
+async fn the_log_is_folded_into_the_database_file_while_the_store_runs() {
+    let f = Fixture::new().await;
+    f.users(&["ann"]).await;
+    f.group("g", &["ann"], 1).await;
+    let database = db_path(&f.dir);
+    let size = || std::fs::metadata(&database).unwrap().len();
+    let before = size();
+    let (_dir, store) = shared(f);
+    // About 400 KiB of messages: they land in the log first; the writer
+    // never checkpoints, so only the checkpointer can move them into the
+    // database file before the store closes.
+    let long = "x".repeat(1000);
+    for i in 0..400 {
+        let message = text(&format!("m{i}"), "g", "ann", &long, 10 + i);
+        store.append_message(message).await.unwrap();
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while size() < before + 200 * 1024 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the database file did not grow: {} bytes, {before} before",
+            size()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
