@@ -17,13 +17,13 @@
 use super::Gateway;
 use super::outbox::{KEPT_CAPACITY, Outbox};
 use super::router::{Command, Route, encode};
-use crate::core::{Caller, Core, CoreError};
-use crate::store::MarkerKind;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesUnordered;
 use futures_util::{SinkExt, StreamExt};
+use natter_core::{Caller, Core, CoreError};
 use natter_proto::ErrorCode;
+use natter_proto::events::ReceiptKind;
 use natter_proto::events::{ClientFrame, ServerEvent};
 use natter_proto::messages::SendMessage;
 use natter_proto::users::PresenceStatus;
@@ -399,11 +399,11 @@ impl Session {
                 }
             }
             ClientFrame::Ack { chat_id, seq } => core
-                .queue_marker(caller, &chat_id, MarkerKind::Delivered, seq)
+                .queue_marker(caller, &chat_id, ReceiptKind::Delivered, seq)
                 .err()
                 .map(|error| error_event(None, error)),
             ClientFrame::Read { chat_id, seq } => core
-                .queue_marker(caller, &chat_id, MarkerKind::Read, seq)
+                .queue_marker(caller, &chat_id, ReceiptKind::Read, seq)
                 .err()
                 .map(|error| error_event(None, error)),
             ClientFrame::Typing { chat_id, active } => core

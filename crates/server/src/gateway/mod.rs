@@ -8,8 +8,8 @@ pub mod connection;
 pub mod outbox;
 pub mod router;
 
-use crate::config::GatewaySettings;
-use crate::core::Core;
+use natter_config::GatewaySettings;
+use natter_core::Core;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

@@ -13,9 +13,9 @@
 //! message seen already is dropped. Nothing is skipped.
 
 use super::outbox::Outbox;
-use crate::bus::{Envelope, Subscription, Target};
-use crate::core::Core;
 use axum::extract::ws::Utf8Bytes;
+use natter_core::Core;
+use natter_core::bus::{Envelope, Subscription, Target};
 use natter_proto::events::ServerEvent;
 use natter_proto::messages::Message;
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -3,12 +3,12 @@
 use super::AppState;
 use super::error::ApiResult;
 use super::extract::{ApiJson, Auth};
-use crate::store::MarkerKind;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use natter_proto::Problem;
 use natter_proto::chats::{AddMember, Chat, ChatList, CreateChat, ReadMarker, RenameChat};
+use natter_proto::events::ReceiptKind;
 
 #[utoipa::path(post, path = "/api/v1/chats", tag = "chats", security(("bearer" = [])), request_body = CreateChat,
     responses((status = 201, body = Chat, description = "Created"), (status = 200, body = Chat, description = "The existing direct chat of this pair"),
@@ -103,7 +103,7 @@ pub async fn mark_read(
 ) -> ApiResult<StatusCode> {
     state
         .core
-        .mark(&caller, &chat_id, MarkerKind::Read, marker.seq)
+        .mark(&caller, &chat_id, ReceiptKind::Read, marker.seq)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,9 +2,9 @@
 //! details (`application/problem+json`) with the API's `code`, decided in
 //! one place. Internal causes are logged, never sent.
 
-use crate::core::CoreError;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use natter_core::CoreError;
 use natter_proto::{ErrorCode, Problem};
 
 /// An error a handler returns.

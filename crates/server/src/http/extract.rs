@@ -4,11 +4,11 @@
 
 use super::AppState;
 use super::error::ApiError;
-use crate::core::{Caller, CoreError};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use natter_core::{Caller, CoreError};
 use natter_proto::ErrorCode;
 use serde::de::DeserializeOwned;
 

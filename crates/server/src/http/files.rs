@@ -5,10 +5,6 @@
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiQuery, Auth, bearer_token};
-use crate::blob::Variant;
-use crate::core::CoreError;
-use crate::core::files::FileAccess;
-use crate::store::FileRow;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::multipart::{Multipart, MultipartRejection};
@@ -16,6 +12,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
+use natter_core::CoreError;
+use natter_core::blob::Variant;
+use natter_core::files::{FileAccess, ReadableFile};
 use natter_proto::messages::FileInfo;
 use natter_proto::{ErrorCode, Problem};
 use serde::Deserialize;
@@ -105,7 +104,7 @@ pub async fn download(
     let core = &state.core;
     let row = match (params.expires, params.sig.as_deref()) {
         (Some(expires), Some(sig)) => {
-            if !core.files.link_valid(&file_id, variant, expires, sig) {
+            if !core.files().link_valid(&file_id, variant, expires, sig) {
                 return Err(CoreError::not_found("file").into());
             }
             core.readable_file(FileAccess::Signed, &file_id).await?
@@ -124,7 +123,7 @@ pub async fn download(
 
 async fn serve(
     state: &AppState,
-    row: &FileRow,
+    row: &ReadableFile,
     variant: Variant,
     request: &HeaderMap,
 ) -> ApiResult<Response> {

@@ -4,10 +4,10 @@
 use super::AppState;
 use super::error::ApiResult;
 use super::extract::{ApiJson, ApiQuery, Auth};
-use crate::core::messages::HistoryQuery;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use natter_core::messages::HistoryQuery;
 use natter_proto::Problem;
 use natter_proto::messages::{
     EditMessage, Message, MessagePage, ReceiptList, SendAck, SendMessage,

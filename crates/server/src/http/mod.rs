@@ -15,12 +15,12 @@ pub mod users;
 pub mod web;
 pub mod ws;
 
-use crate::core::Core;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use natter_core::Core;
 use natter_proto::{ErrorCode, Problem};
 use std::sync::Arc;
 use tower_http::trace::TraceLayer;
@@ -110,7 +110,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// The whole HTTP application.
-pub fn router(state: AppState, settings: &crate::config::Settings) -> Router {
+pub fn router(state: AppState, settings: &natter_config::Settings) -> Router {
     let (api, mut doc) = api();
     let (uploads, uploads_doc) = uploads(settings.files.max_upload_bytes);
     doc.merge(uploads_doc);

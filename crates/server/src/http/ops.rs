@@ -31,15 +31,12 @@ pub async fn healthz() -> &'static str {
 
 /// `GET /readyz`: the database and the bus answer.
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    let store = state.core.store().ping().await;
-    let bus = state.core.bus().is_ready();
-    let blob = state.core.files().blob.ping().await;
-    match (store, bus, blob) {
-        (Ok(()), true, Ok(())) => (StatusCode::OK, "ready").into_response(),
-        (store, bus, blob) => {
-            tracing::warn!(?store, bus, ?blob, "not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response()
-        }
+    let readiness = state.core.readiness().await;
+    if readiness.is_ready() {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        tracing::warn!(?readiness, "not ready");
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response()
     }
 }
 

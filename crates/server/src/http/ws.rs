@@ -6,13 +6,13 @@
 use super::AppState;
 use super::error::ApiError;
 use super::extract::bearer_token;
-use crate::core::CoreError;
 use crate::gateway::connection;
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
+use natter_core::CoreError;
 use natter_proto::ErrorCode;
 
 /// Bytes read from the socket at a time. tungstenite's default (128 KiB,

@@ -1,0 +1,220 @@
+//! Accounts and sessions: register, login, refresh with rotation and reuse
+//! detection, logout, and turning an access token into a [`Caller`].
+
+use super::tokens::{hash_refresh_token, new_refresh_token};
+use super::{Caller, Core, CoreError, CoreResult, bounded_text, new_id, now_ms};
+use natter_proto::auth::{AuthResponse, LoginRequest, RegisterRequest};
+use natter_store::{NewUser, RefreshOutcome, StoreError, UserRow};
+use std::net::IpAddr;
+
+/// Longest password accepted: argon2 hashes all of it, so unbounded input
+/// would be a cheap way to burn server CPU.
+const MAX_PASSWORD_LEN: usize = 1024;
+
+/// Lower-cases and checks a username: 3 to 32 of `a-z 0-9 _ . -`.
+pub fn normalize_username(username: &str) -> CoreResult<String> {
+    let lower = username.trim().to_ascii_lowercase();
+    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.-".contains(c);
+    if !(3..=32).contains(&lower.len()) || !lower.chars().all(allowed) {
+        return Err(CoreError::invalid(
+            "username must be 3 to 32 characters of a-z, 0-9, '_', '.' and '-'",
+        ));
+    }
+    Ok(lower)
+}
+
+fn check_password(password: &str) -> CoreResult<()> {
+    if password.chars().count() < 8 {
+        return Err(CoreError::invalid(
+            "password must be at least 8 characters long",
+        ));
+    }
+    if password.len() > MAX_PASSWORD_LEN {
+        return Err(CoreError::invalid(format!(
+            "password must be at most {MAX_PASSWORD_LEN} bytes long"
+        )));
+    }
+    Ok(())
+}
+
+impl Core {
+    pub async fn register(
+        &self,
+        request: RegisterRequest,
+        ip: Option<IpAddr>,
+    ) -> CoreResult<AuthResponse> {
+        self.limits.auth_attempt(ip)?;
+        let username = normalize_username(&request.username)?;
+        check_password(&request.password)?;
+        let display_name = match &request.display_name {
+            Some(name) => bounded_text("display_name", name, 1, 64)?,
+            None => username.clone(),
+        };
+        let password_hash = self.hash_password(request.password).await?;
+        let user = self
+            .store
+            .create_user(NewUser {
+                id: new_id(),
+                username,
+                display_name,
+                password_hash,
+                created_at: now_ms(),
+            })
+            .await
+            .map_err(|error| match error {
+                StoreError::Conflict(_) => CoreError::conflict("username is already taken"),
+                other => other.into(),
+            })?;
+        self.start_session(user).await
+    }
+
+    pub async fn login(
+        &self,
+        request: LoginRequest,
+        ip: Option<IpAddr>,
+    ) -> CoreResult<AuthResponse> {
+        self.limits.auth_attempt(ip)?;
+        let username = request.username.trim().to_ascii_lowercase();
+        self.limits.login_attempt(&username)?;
+        let user = self.store.user_by_username(&username).await?;
+        let phc = user
+            .as_ref()
+            .map_or(self.decoy_hash.clone(), |user| user.password_hash.clone());
+        let matches = self.verify_password(request.password, phc).await?;
+        match user {
+            Some(user) if matches => self.start_session(user).await,
+            _ => Err(CoreError::unauthorized("wrong username or password")),
+        }
+    }
+
+    /// Trades a live refresh token for a new pair; a dead one presented
+    /// again revokes its whole session (someone else holds a copy).
+    pub async fn refresh(&self, refresh_token: &str) -> CoreResult<AuthResponse> {
+        let new_token = new_refresh_token()?;
+        let now = now_ms();
+        let outcome = self
+            .store
+            .rotate_refresh(
+                &hash_refresh_token(refresh_token),
+                &hash_refresh_token(&new_token),
+                now,
+                now + self.refresh_ttl_ms,
+            )
+            .await?;
+        match outcome {
+            RefreshOutcome::Rotated {
+                session_id,
+                user_id,
+            } => {
+                let user = self
+                    .store
+                    .user_by_id(&user_id)
+                    .await?
+                    .ok_or_else(|| CoreError::unauthorized("the account no longer exists"))?;
+                self.auth_response(user, &session_id, new_token)
+            }
+            RefreshOutcome::Reused { session_id } => {
+                tracing::warn!(%session_id, "refresh token reused: session revoked");
+                Err(CoreError::unauthorized(
+                    "refresh token was already used; the session is revoked",
+                ))
+            }
+            RefreshOutcome::Invalid => Err(CoreError::unauthorized("refresh token is not valid")),
+        }
+    }
+
+    /// Ends the session of this refresh token; its access tokens stop
+    /// working. Unknown tokens are ignored (logout is idempotent).
+    pub async fn logout(&self, refresh_token: &str) -> CoreResult<()> {
+        self.store
+            .revoke_by_refresh(&hash_refresh_token(refresh_token))
+            .await?;
+        Ok(())
+    }
+
+    /// The caller behind an access token, if it is valid and its session
+    /// is still live.
+    pub async fn authenticate(&self, access_token: &str) -> CoreResult<Caller> {
+        let claims = self
+            .tokens
+            .verify(access_token)
+            .ok_or_else(|| CoreError::unauthorized("access token is invalid or expired"))?;
+        if !self.store.session_active(&claims.sid, now_ms()).await? {
+            return Err(CoreError::unauthorized("the session has ended"));
+        }
+        Ok(Caller {
+            user_id: claims.sub,
+            session_id: claims.sid,
+        })
+    }
+
+    async fn start_session(&self, user: UserRow) -> CoreResult<AuthResponse> {
+        let session_id = new_id();
+        let refresh_token = new_refresh_token()?;
+        let now = now_ms();
+        self.store
+            .create_session(
+                &session_id,
+                &user.id,
+                &hash_refresh_token(&refresh_token),
+                now,
+                now + self.refresh_ttl_ms,
+            )
+            .await?;
+        self.auth_response(user, &session_id, refresh_token)
+    }
+
+    fn auth_response(
+        &self,
+        user: UserRow,
+        session_id: &str,
+        refresh_token: String,
+    ) -> CoreResult<AuthResponse> {
+        let access_token = self.tokens.issue(&user.id, session_id, now_ms() / 1000)?;
+        Ok(AuthResponse {
+            user: self.user_view(&user),
+            access_token,
+            refresh_token,
+            expires_in: self.tokens.ttl_secs(),
+        })
+    }
+
+    async fn hash_password(&self, password: String) -> CoreResult<String> {
+        let passwords = self.passwords.clone();
+        let hashed = tokio::task::spawn_blocking(move || passwords.hash(&password))
+            .await
+            .map_err(anyhow::Error::from)??;
+        Ok(hashed)
+    }
+
+    async fn verify_password(&self, password: String, phc: String) -> CoreResult<bool> {
+        let passwords = self.passwords.clone();
+        Ok(
+            tokio::task::spawn_blocking(move || passwords.verify(&password, &phc))
+                .await
+                .map_err(anyhow::Error::from)?,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_lower_cased_and_restricted() {
+        assert_eq!(normalize_username("Alice_01").unwrap(), "alice_01");
+        assert!(normalize_username("al").is_err());
+        assert!(normalize_username(&"a".repeat(33)).is_err());
+        assert!(normalize_username("al ice").is_err());
+        assert!(normalize_username("alïce").is_err());
+        assert!(normalize_username("a.b-c_d").is_ok());
+    }
+
+    #[test]
+    fn passwords_need_eight_characters_and_a_sane_length() {
+        assert!(check_password("short").is_err());
+        assert!(check_password("long enough").is_ok());
+        assert!(check_password(&"x".repeat(2000)).is_err());
+    }
+}

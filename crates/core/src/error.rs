@@ -1,0 +1,83 @@
+//! The one error type of the use cases. Each variant maps to exactly one
+//! API error `code`; both the HTTP layer and the gateway render it.
+
+use natter_proto::ErrorCode;
+use natter_store::StoreError;
+
+/// Why a use case refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// The caller did something the API does not allow; `detail` says what
+    /// in words a client developer can act on.
+    #[error("{detail}")]
+    Rejected { code: ErrorCode, detail: String },
+    /// A token bucket is empty; retry after this many seconds.
+    #[error("rate limited, retry after {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    /// Something broke inside; logged, never shown to the client.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type CoreResult<T> = Result<T, CoreError>;
+
+impl CoreError {
+    pub fn invalid(detail: impl Into<String>) -> Self {
+        Self::rejected(ErrorCode::InvalidRequest, detail)
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::rejected(ErrorCode::Unauthorized, detail)
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::rejected(ErrorCode::Forbidden, detail)
+    }
+
+    /// `what` names the kind of thing, e.g. "chat".
+    pub fn not_found(what: &str) -> Self {
+        Self::rejected(ErrorCode::NotFound, format!("{what} not found"))
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::rejected(ErrorCode::Conflict, detail)
+    }
+
+    pub fn rejected(code: ErrorCode, detail: impl Into<String>) -> Self {
+        CoreError::Rejected {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    /// The API error code this error is reported with.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            CoreError::Rejected { code, .. } => *code,
+            CoreError::RateLimited { .. } => ErrorCode::RateLimited,
+            CoreError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// The text shown to the client (never the internal cause).
+    pub fn public_detail(&self) -> String {
+        match self {
+            CoreError::Internal(_) => "an internal error occurred".into(),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl From<StoreError> for CoreError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => CoreError::not_found("resource"),
+            StoreError::Conflict(what) => CoreError::conflict(format!("{what} already exists")),
+            StoreError::Unavailable(reason) => {
+                tracing::warn!(%reason, "the store is unavailable");
+                CoreError::rejected(ErrorCode::Unavailable, "the server is shutting down")
+            }
+            StoreError::Backend(cause) => CoreError::Internal(anyhow::anyhow!(cause)),
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! The use cases of natter: every change to data goes through here.
+//! Each use case validates its input, authorizes against CURRENT
+//! membership, calls the store, and only after the store committed
+//! publishes the change on the bus. HTTP handlers and the gateway call in
+//! here and nothing reaches around it. Knows nothing of HTTP or WebSocket.
+
+pub mod accounts;
+pub mod blob;
+pub mod chats;
+pub mod error;
+pub mod files;
+pub mod limits;
+pub mod markers;
+pub mod media;
+pub mod messages;
+pub mod presence;
+pub mod search;
+pub mod tokens;
+pub mod typing;
+pub mod users;
+pub mod views;
+
+/// The bus types the gateway routes (until the gateway gets its events
+/// through a feed of core's own).
+pub use natter_bus as bus;
+
+pub use error::{CoreError, CoreResult};
+use limits::RateLimits;
+use natter_bus::Bus;
+use natter_config::Settings;
+use natter_proto::Timestamp;
+use natter_store::Store;
+use std::sync::Arc;
+use tokens::{AccessTokens, Passwords};
+
+/// Who is calling: established from a valid access token of a live session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub user_id: String,
+    pub session_id: String,
+}
+
+/// The use cases with everything they need. Cheap to share (`Arc`).
+pub struct Core {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) bus: Arc<dyn Bus>,
+    pub(crate) passwords: Passwords,
+    pub(crate) tokens: AccessTokens,
+    pub(crate) limits: RateLimits,
+    pub(crate) presence: presence::PresenceTracker,
+    pub(crate) typing: typing::TypingTracker,
+    pub(crate) markers: markers::MarkerQueue,
+    pub(crate) files: files::Files,
+    refresh_ttl_ms: i64,
+    /// A real hash of a random password, verified when a login names an
+    /// unknown user so that timing does not tell which usernames exist.
+    decoy_hash: String,
+}
+
+impl Core {
+    pub fn new(
+        settings: &Settings,
+        secret: &[u8],
+        store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
+        blob: crate::blob::BlobStore,
+    ) -> anyhow::Result<Self> {
+        let passwords = Passwords::new(&settings.auth)?;
+        let decoy_hash = passwords.hash(&new_id())?;
+        Ok(Core {
+            store,
+            bus,
+            tokens: AccessTokens::new(secret, &settings.auth),
+            passwords,
+            limits: RateLimits::new(&settings.rate_limit),
+            presence: presence::PresenceTracker::default(),
+            typing: typing::TypingTracker::new(std::time::Duration::from_secs(
+                settings.gateway.typing_ttl_secs,
+            )),
+            markers: markers::MarkerQueue::default(),
+            files: files::Files::new(blob, settings.files.clone(), secret),
+            refresh_ttl_ms: settings.auth.refresh_ttl_secs as i64 * 1000,
+            decoy_hash,
+        })
+    }
+
+    /// Whether the store, the bus and the blob store answer (for
+    /// `/readyz`); each failure says why, for the log.
+    pub async fn readiness(&self) -> Readiness {
+        Readiness {
+            store: self.store.ping().await.map_err(|error| error.to_string()),
+            bus: self.bus.is_ready(),
+            blob: self
+                .files
+                .blob
+                .ping()
+                .await
+                .map_err(|error| error.to_string()),
+        }
+    }
+
+    /// The bus, for the gateway and readiness checks.
+    pub fn bus(&self) -> &Arc<dyn Bus> {
+        &self.bus
+    }
+
+    /// The file service (links, limits, blob store).
+    pub fn files(&self) -> &files::Files {
+        &self.files
+    }
+
+    /// Drops idle rate-limit buckets; call periodically.
+    pub fn housekeeping(&self) {
+        self.limits.forget_idle();
+    }
+}
+
+/// What [`Core::readiness`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Readiness {
+    pub store: Result<(), String>,
+    pub bus: bool,
+    pub blob: Result<(), String>,
+}
+
+impl Readiness {
+    /// True if everything answered.
+    pub fn is_ready(&self) -> bool {
+        self.store.is_ok() && self.bus && self.blob.is_ok()
+    }
+}
+
+/// A new UUIDv7: unique, and sortable by creation time.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Now, in milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    Timestamp::now().millis()
+}
+
+/// Trims `text` and checks its length in characters is within `min..=max`;
+/// `field` names it in the error.
+pub(crate) fn bounded_text(field: &str, text: &str, min: usize, max: usize) -> CoreResult<String> {
+    let trimmed = text.trim();
+    let length = trimmed.chars().count();
+    if length < min || length > max {
+        return Err(CoreError::invalid(format!(
+            "{field} must be {min} to {max} characters long"
+        )));
+    }
+    if trimmed.chars().any(|c| c.is_control()) {
+        return Err(CoreError::invalid(format!(
+            "{field} must not contain control characters"
+        )));
+    }
+    Ok(trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_text_trims_and_checks_length_and_control_characters() {
+        assert_eq!(bounded_text("name", "  Ops  ", 1, 10).unwrap(), "Ops");
+        assert!(bounded_text("name", "   ", 1, 10).is_err());
+        assert!(bounded_text("name", "x".repeat(11).as_str(), 1, 10).is_err());
+        assert!(bounded_text("name", "a\u{7}b", 1, 10).is_err());
+        let error = bounded_text("name", "", 1, 10).unwrap_err();
+        assert!(error.to_string().contains("name"));
+    }
+}

@@ -1,0 +1,466 @@
+//! Messages: send (idempotent by `client_msg_id`), history, edit, delete
+//! as tombstone, reactions, read markers and receipts.
+
+use super::{Caller, Core, CoreError, CoreResult, new_id, now_ms, views};
+use natter_bus::Envelope;
+use natter_proto::Timestamp;
+use natter_proto::chats::{ChatType, Role};
+use natter_proto::events::ServerEvent;
+use natter_proto::messages::{
+    Message, MessagePage, MessageStatus, MessageType, Metadata, Receipt, SendAck, SendMessage,
+};
+use natter_store::{Cursor, MessageRow, NewMessage, OnStored};
+
+/// Longest message content, in characters.
+pub const MAX_CONTENT_CHARS: usize = 16_384;
+/// Longest `client_msg_id`.
+const MAX_CLIENT_MSG_ID: usize = 128;
+/// Most mentions on one message.
+const MAX_MENTIONS: usize = 100;
+/// Default and largest history page.
+pub const DEFAULT_PAGE: u32 = 50;
+pub const MAX_PAGE: u32 = 200;
+
+/// A queued send (see [`Core::queue_send`]): resolves to the ack once the
+/// message is durable and published; `true` if it is new.
+pub type PendingSend<'a> = futures_util::future::BoxFuture<'a, CoreResult<(SendAck, bool)>>;
+
+/// Where a history page starts, as the client gave it: a message id or
+/// `seq:N`.
+#[derive(Clone, Debug, Default)]
+pub struct HistoryQuery {
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub limit: Option<u32>,
+    pub message_type: Option<String>,
+}
+
+impl Core {
+    /// Stores a message and answers once it is durable; `true` if it is
+    /// new, `false` if this sender already sent this `client_msg_id`.
+    pub async fn send(&self, caller: &Caller, request: SendMessage) -> CoreResult<(SendAck, bool)> {
+        self.queue_send(caller, request).await?.await
+    }
+
+    /// As [`send`](Core::send), in two steps: checks the request and queues
+    /// the message, then returns the future of its outcome (durable, then
+    /// published). Messages queued one after the other get `seq`s in that
+    /// order, so a socket can pipeline sends without reordering them.
+    pub async fn queue_send(
+        &self,
+        caller: &Caller,
+        request: SendMessage,
+    ) -> CoreResult<PendingSend<'_>> {
+        if request
+            .sender_id
+            .as_ref()
+            .is_some_and(|id| *id != caller.user_id)
+        {
+            return Err(CoreError::forbidden("sender_id must be the caller"));
+        }
+        self.limits.send(&caller.user_id)?;
+        let chat_id = request.chat_id;
+        let (chat_type, role) = self.role_in(&chat_id, &caller.user_id).await?;
+        if chat_type == ChatType::Channel && role == Role::Member {
+            return Err(CoreError::forbidden(
+                "only the owner and admins post in a channel",
+            ));
+        }
+        let content = check_content(&request.content, request.message_type)?;
+        if let Some(id) = &request.client_msg_id
+            && (id.is_empty() || id.len() > MAX_CLIENT_MSG_ID)
+        {
+            return Err(CoreError::invalid(format!(
+                "client_msg_id must be 1 to {MAX_CLIENT_MSG_ID} bytes long"
+            )));
+        }
+        let file = match (request.message_type, &request.file_id) {
+            (MessageType::Text, Some(_)) => {
+                return Err(CoreError::invalid("file_id: text messages carry no file"));
+            }
+            (MessageType::Image | MessageType::File, None) => {
+                return Err(CoreError::invalid(
+                    "file_id is required for image and file messages",
+                ));
+            }
+            (message_type, Some(file_id)) => Some(
+                self.attachable_file(caller, file_id, message_type == MessageType::Image)
+                    .await?,
+            ),
+            (MessageType::Text, None) => None,
+        };
+        let metadata = self
+            .check_metadata(&chat_id, request.metadata.unwrap_or_default())
+            .await?;
+        // Announced by the store's writer as soon as it is durable: in
+        // commit order, so every chat's messages reach the router in `seq`
+        // order, and even if this request is abandoned meanwhile.
+        let announce: OnStored = {
+            let bus = self.bus.clone();
+            let file = file.as_ref().map(|file| self.files.file_ref(file));
+            Box::new(move |row| {
+                metrics::counter!("natter_messages_stored_total").increment(1);
+                let message = views::message(row, Vec::new(), MessageStatus::Sent, file);
+                bus.publish(Envelope::to_chat(
+                    &row.chat_id,
+                    ServerEvent::MessageNew { message },
+                ));
+            })
+        };
+        let appending = self
+            .store
+            .queue_append(
+                NewMessage {
+                    id: new_id(),
+                    chat_id,
+                    sender_id: caller.user_id.clone(),
+                    message_type: request.message_type,
+                    content,
+                    file_id: request.file_id,
+                    metadata,
+                    client_msg_id: request.client_msg_id,
+                    created_at: now_ms(),
+                },
+                announce,
+            )
+            .await?;
+        Ok(Box::pin(async move {
+            let (row, created) = appending.await?;
+            if created {
+                self.typing_ended_by_message(&row.chat_id, &row.sender_id);
+            }
+            let ack = SendAck {
+                message_id: row.id,
+                chat_id: row.chat_id,
+                seq: row.seq,
+                status: MessageStatus::Sent,
+                created_at: Timestamp(row.created_at),
+            };
+            Ok((ack, created))
+        }))
+    }
+
+    pub async fn history(
+        &self,
+        caller: &Caller,
+        chat_id: &str,
+        query: HistoryQuery,
+    ) -> CoreResult<MessagePage> {
+        self.membership(chat_id, &caller.user_id).await?;
+        let cursor = match (&query.before, &query.after) {
+            (Some(_), Some(_)) => return Err(CoreError::invalid("give before or after, not both")),
+            (Some(before), None) => {
+                Cursor::Before(self.cursor_seq(chat_id, "before", before).await?)
+            }
+            (None, Some(after)) => Cursor::After(self.cursor_seq(chat_id, "after", after).await?),
+            (None, None) => Cursor::Latest,
+        };
+        let message_type = match query.message_type.as_deref() {
+            None | Some("all") => None,
+            Some(text) => Some(
+                MessageType::parse(text)
+                    .ok_or_else(|| CoreError::invalid("type must be all, text, image or file"))?,
+            ),
+        };
+        let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+        let (rows, has_more) = self
+            .store
+            .list_messages(chat_id, cursor, limit, message_type)
+            .await?;
+        Ok(MessagePage {
+            messages: self.render_messages(chat_id, &rows).await?,
+            has_more,
+        })
+    }
+
+    /// A message the caller may see (member of its chat now).
+    pub async fn message(&self, caller: &Caller, message_id: &str) -> CoreResult<Message> {
+        let row = self.visible_message(caller, message_id).await?;
+        Ok(self
+            .render_messages(&row.chat_id, std::slice::from_ref(&row))
+            .await?
+            .remove(0))
+    }
+
+    pub async fn edit_message(
+        &self,
+        caller: &Caller,
+        message_id: &str,
+        content: &str,
+    ) -> CoreResult<Message> {
+        let row = self.visible_message(caller, message_id).await?;
+        if row.sender_id != caller.user_id {
+            return Err(CoreError::forbidden("only the sender can edit a message"));
+        }
+        if row.deleted {
+            return Err(CoreError::conflict("the message is deleted"));
+        }
+        let content = check_content(content, row.message_type)?;
+        let edited = self
+            .store
+            .edit_message(message_id, &content, now_ms())
+            .await?;
+        let message = self
+            .render_messages(&edited.chat_id, std::slice::from_ref(&edited))
+            .await?
+            .remove(0);
+        self.bus.publish(Envelope::to_chat(
+            &edited.chat_id,
+            ServerEvent::MessageUpdated {
+                message: message.clone(),
+            },
+        ));
+        Ok(message)
+    }
+
+    /// Leaves a tombstone. Deleting a deleted message is a no-op.
+    pub async fn delete_message(&self, caller: &Caller, message_id: &str) -> CoreResult<()> {
+        let row = self.visible_message(caller, message_id).await?;
+        if row.sender_id != caller.user_id {
+            let (_, member) = self.membership(&row.chat_id, &caller.user_id).await?;
+            if !member.role.can_manage() {
+                return Err(CoreError::forbidden(
+                    "only the sender, the owner and admins can delete a message",
+                ));
+            }
+        }
+        if row.deleted {
+            return Ok(());
+        }
+        let deleted = self.store.delete_message(message_id, now_ms()).await?;
+        self.bus.publish(Envelope::to_chat(
+            &deleted.chat_id,
+            ServerEvent::MessageDeleted {
+                chat_id: deleted.chat_id.clone(),
+                message_id: deleted.id.clone(),
+                seq: deleted.seq,
+            },
+        ));
+        Ok(())
+    }
+
+    pub async fn react(
+        &self,
+        caller: &Caller,
+        message_id: &str,
+        emoji: &str,
+        add: bool,
+    ) -> CoreResult<()> {
+        check_emoji(emoji)?;
+        let row = self.visible_message(caller, message_id).await?;
+        if row.deleted {
+            return Err(CoreError::conflict("the message is deleted"));
+        }
+        let changed = if add {
+            self.store
+                .add_reaction(message_id, &caller.user_id, emoji, now_ms())
+                .await?
+        } else {
+            self.store
+                .remove_reaction(message_id, &caller.user_id, emoji)
+                .await?
+        };
+        if changed {
+            let (chat_id, message_id, emoji, user_id) = (
+                row.chat_id.clone(),
+                row.id,
+                emoji.to_owned(),
+                caller.user_id.clone(),
+            );
+            let event = if add {
+                ServerEvent::ReactionAdded {
+                    chat_id,
+                    message_id,
+                    emoji,
+                    user_id,
+                }
+            } else {
+                ServerEvent::ReactionRemoved {
+                    chat_id,
+                    message_id,
+                    emoji,
+                    user_id,
+                }
+            };
+            self.bus.publish(Envelope::to_chat(&row.chat_id, event));
+        }
+        Ok(())
+    }
+
+    /// Messages of a chat with `after < seq < before`, ascending; for the
+    /// gateway's gap repair (no caller: the gateway routes only to members).
+    pub async fn messages_between(
+        &self,
+        chat_id: &str,
+        after: i64,
+        before: i64,
+    ) -> CoreResult<Vec<Message>> {
+        let wanted = (before - after - 1).clamp(0, i64::from(MAX_PAGE)) as u32;
+        if wanted == 0 {
+            return Ok(Vec::new());
+        }
+        let (rows, _) = self
+            .store
+            .list_messages(chat_id, Cursor::After(after), wanted, None)
+            .await?;
+        let rows: Vec<MessageRow> = rows.into_iter().filter(|row| row.seq < before).collect();
+        self.render_messages(chat_id, &rows).await
+    }
+
+    pub async fn receipts(&self, caller: &Caller, message_id: &str) -> CoreResult<Vec<Receipt>> {
+        let row = self.visible_message(caller, message_id).await?;
+        let rows = self
+            .store
+            .receipts(&row.chat_id, row.seq, &row.sender_id)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|receipt| Receipt {
+                user_id: receipt.user_id,
+                delivered_at: receipt.delivered_at.map(Timestamp),
+                read_at: receipt.read_at.map(Timestamp),
+            })
+            .collect())
+    }
+
+    /// Messages with their reactions and status (one query each, whatever
+    /// the number of messages).
+    pub(crate) async fn render_messages(
+        &self,
+        chat_id: &str,
+        rows: &[MessageRow],
+    ) -> CoreResult<Vec<Message>> {
+        let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
+        let reactions = self.store.reactions(&ids).await?;
+        let file_ids: Vec<String> = rows.iter().filter_map(|row| row.file_id.clone()).collect();
+        let files = if file_ids.is_empty() {
+            Vec::new()
+        } else {
+            self.store.files(&file_ids).await?
+        };
+        let board = views::StatusBoard::new(&self.store.members(chat_id).await?);
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let status = board.status(row.seq, &row.sender_id);
+                let file = row
+                    .file_id
+                    .as_ref()
+                    .and_then(|id| files.iter().find(|file| &file.id == id))
+                    .map(|file| self.files.file_ref(file));
+                views::message(row, views::reactions_of(&row.id, &reactions), status, file)
+            })
+            .collect())
+    }
+
+    /// The message if the caller is a member of its chat now.
+    async fn visible_message(&self, caller: &Caller, message_id: &str) -> CoreResult<MessageRow> {
+        let row = self
+            .store
+            .message(message_id)
+            .await?
+            .ok_or_else(|| CoreError::not_found("message"))?;
+        match self.store.member(&row.chat_id, &caller.user_id).await? {
+            Some(_) => Ok(row),
+            None => Err(CoreError::not_found("message")),
+        }
+    }
+
+    /// A history cursor: `seq:N` or the id of a message of this chat.
+    async fn cursor_seq(&self, chat_id: &str, field: &str, value: &str) -> CoreResult<i64> {
+        if let Some(number) = value.strip_prefix("seq:") {
+            return number
+                .parse::<i64>()
+                .ok()
+                .filter(|seq| *seq >= 0)
+                .ok_or_else(|| {
+                    CoreError::invalid(format!("{field}: seq:N needs a number N >= 0"))
+                });
+        }
+        match self.store.message(value).await? {
+            Some(row) if row.chat_id == chat_id => Ok(row.seq),
+            _ => Err(CoreError::invalid(format!(
+                "{field}: no such message in this chat"
+            ))),
+        }
+    }
+
+    async fn check_metadata(&self, chat_id: &str, mut metadata: Metadata) -> CoreResult<Metadata> {
+        if let Some(reply_to) = &metadata.reply_to {
+            match self.store.message(reply_to).await? {
+                Some(target) if target.chat_id == chat_id => {}
+                _ => {
+                    return Err(CoreError::invalid(
+                        "metadata.reply_to must name a message of the same chat",
+                    ));
+                }
+            }
+        }
+        if let Some(mentions) = &mut metadata.mentions {
+            mentions.sort();
+            mentions.dedup();
+            if mentions.len() > MAX_MENTIONS {
+                return Err(CoreError::invalid(format!(
+                    "metadata.mentions may name at most {MAX_MENTIONS} users"
+                )));
+            }
+            for user_id in mentions.iter() {
+                if self.store.member_role(chat_id, user_id).await?.is_none() {
+                    return Err(CoreError::invalid(format!(
+                        "metadata.mentions: {user_id} is not a member of this chat"
+                    )));
+                }
+            }
+        }
+        Ok(metadata)
+    }
+}
+
+/// Text must say something; attachments may come without a caption.
+fn check_content(content: &str, message_type: MessageType) -> CoreResult<String> {
+    if content.chars().count() > MAX_CONTENT_CHARS {
+        return Err(CoreError::invalid(format!(
+            "content must be at most {MAX_CONTENT_CHARS} characters long"
+        )));
+    }
+    if message_type == MessageType::Text && content.trim().is_empty() {
+        return Err(CoreError::invalid("content must not be empty"));
+    }
+    Ok(content.to_owned())
+}
+
+/// A reaction is one short emoji-like token: no spaces or control
+/// characters, at most 64 bytes.
+fn check_emoji(emoji: &str) -> CoreResult<()> {
+    let valid = !emoji.is_empty()
+        && emoji.len() <= 64
+        && !emoji.chars().any(|c| c.is_whitespace() || c.is_control());
+    if valid {
+        Ok(())
+    } else {
+        Err(CoreError::invalid(
+            "emoji must be 1 to 64 bytes without spaces",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_needs_content_but_attachments_may_go_without() {
+        assert!(check_content("  ", MessageType::Text).is_err());
+        assert!(check_content("", MessageType::Image).is_ok());
+        assert!(check_content(&"x".repeat(MAX_CONTENT_CHARS + 1), MessageType::Text).is_err());
+    }
+
+    #[test]
+    fn emoji_are_short_tokens() {
+        assert!(check_emoji("👍").is_ok());
+        assert!(check_emoji("+1").is_ok());
+        assert!(check_emoji("").is_err());
+        assert!(check_emoji("a b").is_err());
+        assert!(check_emoji(&"x".repeat(65)).is_err());
+    }
+}

@@ -1,0 +1,138 @@
+//! The natter server as a library: picks the store and bus backends by
+//! URL scheme, wires them to the use cases (`natter-core`) and the network
+//! face (`natter-server`), and runs the process life cycle ([`start`]).
+//! `main.rs` only parses the command line and calls in here, so tests
+//! start the very same server in-process on `127.0.0.1:0`.
+
+mod backends;
+
+/// The settings tree (re-exported for embedders and tests).
+pub use natter_config as config;
+
+use anyhow::Context;
+use config::Settings;
+use natter_server::{gateway, http};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// How often idle rate-limit buckets are dropped.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(60);
+
+/// A server that is accepting connections.
+pub struct RunningServer {
+    addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl RunningServer {
+    /// The address it listens on (the real port when asked for port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://<addr>`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, finishes in-flight requests, flushes the store.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.task.await.context("server task panicked")?
+    }
+
+    /// Runs until `signal` completes, then shuts down gracefully.
+    pub async fn run_until(
+        self,
+        signal: impl std::future::Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        signal.await;
+        self.shutdown().await
+    }
+}
+
+/// Opens the data directory and the store, binds the listener and starts
+/// serving in the background.
+pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("creating data dir {}", settings.data_dir.display()))?;
+    let secret = natter_core::tokens::load_or_create_secret(&settings.auth, &settings.data_dir)?;
+    let store = backends::store(&settings).await?;
+    let bus = backends::bus(&settings)?;
+    let blob_options: Vec<(String, String)> = settings
+        .blob_options
+        .iter()
+        .map(|(key, value)| (key.clone(), value.0.clone()))
+        .collect();
+    let blob = natter_core::blob::BlobStore::from_url_with(
+        &settings.blob_url,
+        &settings.data_dir,
+        &blob_options,
+    )?;
+    let core = Arc::new(natter_core::Core::new(
+        &settings,
+        &secret,
+        store.clone(),
+        bus,
+        blob,
+    )?);
+    http::ops::prometheus();
+
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .with_context(|| format!("binding {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    let (gateway, gateway_handle) = gateway::Gateway::start(core.clone(), settings.gateway.clone());
+    let state = http::AppState {
+        core: core.clone(),
+        gateway,
+    };
+    let app = http::router(state, &settings);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let housekeeping = tokio::spawn(housekeeping(
+        core.clone(),
+        Duration::from_secs(settings.files.orphan_sweep_secs.max(1)),
+    ));
+    let task = tokio::spawn(async move {
+        // Chat frames are small and latency matters: without TCP_NODELAY,
+        // Nagle's algorithm and delayed ACKs hold frames back ~40 ms.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(?error, "could not set TCP_NODELAY");
+            }
+        });
+        let served = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stopped.await;
+        })
+        .await;
+        housekeeping.abort();
+        gateway_handle.stop().await;
+        store.close().await;
+        served.context("serving HTTP")
+    });
+    Ok(RunningServer { addr, stop, task })
+}
+
+/// Periodic upkeep: idle rate-limit buckets, orphaned uploads.
+async fn housekeeping(core: Arc<natter_core::Core>, sweep_every: Duration) {
+    let mut ticks = tokio::time::interval(HOUSEKEEPING_EVERY.min(sweep_every));
+    let mut last_sweep = tokio::time::Instant::now();
+    loop {
+        ticks.tick().await;
+        core.housekeeping();
+        if last_sweep.elapsed() >= sweep_every {
+            last_sweep = tokio::time::Instant::now();
+            if let Err(error) = core.sweep_orphans().await {
+                tracing::warn!(?error, "sweeping orphaned uploads failed");
+            }
+        }
+    }
+}

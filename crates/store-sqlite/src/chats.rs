@@ -1,0 +1,272 @@
+//! [`Chats`]: chats and their members: creation (with at most one direct
+//! chat per pair), lookups, renaming, joining and leaving, and the reads
+//! of real-time sessions (cursors, presence audience). The chat list with
+//! unread counts is built by `chat_list`, "who may post" answered from
+//! memory by `roles`; who may do what is the caller's.
+
+use crate::error::{Db, corrupt};
+use crate::rows::{self, chat_columns, member_columns};
+use crate::{SqliteStore, chat_list, roles};
+use async_trait::async_trait;
+use natter_proto::chats::{ChatType, Role};
+use natter_store::{
+    ChatListRow, ChatRow, Chats, CursorRow, MemberRow, NewChat, StoreError, StoreResult,
+};
+use rusqlite::{OptionalExtension, params};
+use sqlx::Row;
+
+#[async_trait]
+impl Chats for SqliteStore {
+    /// The lookup of an existing direct chat runs inside the write job, so two
+    /// concurrent creations of the same pair cannot both insert: the second
+    /// one to run finds the first one's chat.
+    async fn create_chat(&self, chat: NewChat) -> StoreResult<(ChatRow, bool)> {
+        let members: Vec<(&str, &str)> = chat
+            .members
+            .iter()
+            .map(|(id, role)| (id.as_str(), role.as_str()))
+            .collect();
+        let members =
+            serde_json::to_string(&members).map_err(|err| corrupt(format!("members: {err}")))?;
+        self.writer
+        .write(move |conn| {
+            if let Some(key) = &chat.direct_key {
+                let mut lookup = conn.prepare_cached(concat!(
+                    "SELECT ",
+                    chat_columns!(),
+                    " FROM chats c WHERE c.direct_key = ?1"
+                ))?;
+                if let Some(existing) = lookup.query(params![key])?.next()? {
+                    return Ok((rows::chat(existing)?, false));
+                }
+            }
+            conn.prepare_cached(
+                "INSERT INTO chats (id, type, name, created_by, created_at, last_activity_at, direct_key) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+            )?
+            .execute(params![
+                chat.id,
+                chat.chat_type.as_str(),
+                chat.name,
+                chat.created_by,
+                chat.created_at,
+                chat.direct_key
+            ])?;
+            // All members in one statement: `members` is a JSON array of
+            // [user_id, role] pairs, inserted in the order given.
+            conn.prepare_cached(
+                "INSERT INTO members (chat_id, user_id, role, joined_at) \
+                 SELECT ?1, value ->> 0, value ->> 1, ?2 FROM json_each(?3) ORDER BY key",
+            )?
+            .execute(params![chat.id, chat.created_at, members])?;
+            let row = ChatRow {
+                id: chat.id,
+                chat_type: chat.chat_type,
+                name: chat.name,
+                created_by: chat.created_by,
+                created_at: chat.created_at,
+                last_seq: 0,
+                last_activity_at: chat.created_at,
+            };
+            Ok((row, true))
+        })
+        .await
+    }
+
+    async fn chat(&self, chat_id: &str) -> StoreResult<Option<ChatRow>> {
+        let found = sqlx::query(concat!(
+            "SELECT ",
+            chat_columns!(),
+            " FROM chats c WHERE c.id = ?1"
+        ))
+        .bind(chat_id)
+        .fetch_optional(&self.readers)
+        .await
+        .db()?;
+        found.as_ref().map(rows::chat).transpose()
+    }
+
+    async fn membership(
+        &self,
+        chat_id: &str,
+        user_id: &str,
+    ) -> StoreResult<Option<(ChatRow, MemberRow)>> {
+        let found = sqlx::query(concat!(
+        "SELECT ",
+        chat_columns!(),
+        ", ",
+        member_columns!(),
+        " FROM members mb JOIN chats c ON c.id = mb.chat_id WHERE mb.chat_id = ?1 AND mb.user_id = ?2"
+    ))
+    .bind(chat_id)
+    .bind(user_id)
+    .fetch_optional(&self.readers)
+    .await
+    .db()?;
+        found
+            .as_ref()
+            .map(|row| Ok((rows::chat(row)?, rows::member(row)?)))
+            .transpose()
+    }
+
+    async fn member(&self, chat_id: &str, user_id: &str) -> StoreResult<Option<MemberRow>> {
+        let found = sqlx::query(concat!(
+            "SELECT ",
+            member_columns!(),
+            " FROM members mb WHERE mb.chat_id = ?1 AND mb.user_id = ?2"
+        ))
+        .bind(chat_id)
+        .bind(user_id)
+        .fetch_optional(&self.readers)
+        .await
+        .db()?;
+        found.as_ref().map(rows::member).transpose()
+    }
+
+    /// Oldest first; members who joined at the same time in the order they
+    /// were added.
+    async fn members(&self, chat_id: &str) -> StoreResult<Vec<MemberRow>> {
+        let found = sqlx::query(concat!(
+            "SELECT ",
+            member_columns!(),
+            " FROM members mb WHERE mb.chat_id = ?1 ORDER BY mb.joined_at, mb.rowid"
+        ))
+        .bind(chat_id)
+        .fetch_all(&self.readers)
+        .await
+        .db()?;
+        found.iter().map(rows::member).collect()
+    }
+
+    async fn rename_chat(&self, chat_id: &str, name: &str) -> StoreResult<()> {
+        let (chat_id, name) = (chat_id.to_owned(), name.to_owned());
+        self.writer
+            .write_statement(move |conn| {
+                let renamed = conn
+                    .prepare_cached("UPDATE chats SET name = ?2 WHERE id = ?1")?
+                    .execute(params![chat_id, name])?;
+                if renamed == 0 {
+                    return Err(StoreError::NotFound.into());
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    /// The new member's markers start at the chat's `last_seq`, and that is
+    /// logged as a read at `now`, so receipts of older messages show when the
+    /// member got to see them. `NotFound` if the chat (or user) does not exist.
+    async fn add_member(
+        &self,
+        chat_id: &str,
+        user_id: &str,
+        role: Role,
+        now: i64,
+    ) -> StoreResult<MemberRow> {
+        let (chat_id, user_id) = (chat_id.to_owned(), user_id.to_owned());
+        self.writer
+        .write(move |conn| {
+            let last_seq: i64 = conn
+                .prepare_cached("SELECT last_seq FROM chats WHERE id = ?1")?
+                .query_row(params![chat_id], |row| row.get(0))
+                .optional()?
+                .ok_or(StoreError::NotFound)?;
+            conn.prepare_cached(
+                "INSERT INTO members (chat_id, user_id, role, joined_at, read_seq, delivered_seq) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+            )?
+            .execute(params![chat_id, user_id, role.as_str(), now, last_seq])?;
+            if last_seq > 0 {
+                conn.prepare_cached(
+                    "INSERT INTO marker_log (chat_id, user_id, kind, seq, at) VALUES (?1, ?2, 'read', ?3, ?4)",
+                )?
+                .execute(params![chat_id, user_id, last_seq, now])?;
+            }
+            Ok(MemberRow {
+                chat_id,
+                user_id,
+                role,
+                joined_at: now,
+                read_seq: last_seq,
+                delivered_seq: last_seq,
+            })
+        })
+        .await
+    }
+
+    /// The member's marker history stays: should they come back, it still
+    /// tells when they saw the messages of their first stay.
+    async fn remove_member(&self, chat_id: &str, user_id: &str) -> StoreResult<bool> {
+        let (chat_id, user_id) = (chat_id.to_owned(), user_id.to_owned());
+        self.writer
+            .write_statement({
+                let (chat_id, user_id) = (chat_id.clone(), user_id.clone());
+                move |conn| {
+                    let removed = conn
+                        .prepare_cached("DELETE FROM members WHERE chat_id = ?1 AND user_id = ?2")?
+                        .execute(params![chat_id, user_id])?;
+                    Ok(removed > 0)
+                }
+            })
+            .await
+            .inspect(|_| self.roles.forget(&chat_id, &user_id))
+    }
+
+    async fn member_role(
+        &self,
+        chat_id: &str,
+        user_id: &str,
+    ) -> StoreResult<Option<(ChatType, Role)>> {
+        roles::member_role(self, chat_id, user_id).await
+    }
+
+    async fn chats_for_user(&self, user_id: &str) -> StoreResult<Vec<ChatListRow>> {
+        chat_list::list(self, user_id, None).await
+    }
+
+    async fn chat_for_user(
+        &self,
+        chat_id: &str,
+        user_id: &str,
+    ) -> StoreResult<Option<ChatListRow>> {
+        Ok(chat_list::list(self, user_id, Some(chat_id))
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn chat_cursors(&self, user_id: &str) -> StoreResult<Vec<CursorRow>> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.last_seq, m.read_seq FROM members m JOIN chats c ON c.id = m.chat_id \
+         WHERE m.user_id = ?1 ORDER BY c.last_activity_at DESC, c.id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.readers)
+        .await
+        .db()?;
+        rows.iter()
+            .map(|row| {
+                Ok(CursorRow {
+                    chat_id: row.try_get(0).db()?,
+                    last_seq: row.try_get(1).db()?,
+                    read_seq: row.try_get(2).db()?,
+                })
+            })
+            .collect()
+    }
+
+    async fn co_members(&self, user_id: &str, max_members: u32) -> StoreResult<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT other.user_id FROM members me \
+         JOIN members other ON other.chat_id = me.chat_id AND other.user_id <> me.user_id \
+         WHERE me.user_id = ?1 \
+           AND (SELECT count(*) FROM members x WHERE x.chat_id = me.chat_id) <= ?2",
+        )
+        .bind(user_id)
+        .bind(i64::from(max_members))
+        .fetch_all(&self.readers)
+        .await
+        .db()?;
+        rows.iter().map(|row| row.try_get(0).db()).collect()
+    }
+}

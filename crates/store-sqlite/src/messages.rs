@@ -1,0 +1,226 @@
+//! Messages: appending with per-chat `seq` and idempotent retries, single
+//! lookups, history pages, edits and tombstones. Reactions are in
+//! `reactions`, markers in `markers`; the full-text index follows edits
+//! and deletes through the schema's triggers.
+//!
+//! `seq` comes from `chats.last_seq`, advanced by the very statement that
+//! inserts the message (see [`APPEND`]): it is assigned only when the
+//! message is stored, has no gaps (a failed insert advances nothing), and
+//! survives restarts because it lives in the chat row.
+
+use crate::SqliteStore;
+use crate::error::Db;
+use crate::rows::{self, message_columns, message_returning};
+use crate::writer::{Isolation, OnCommit};
+use async_trait::async_trait;
+use natter_proto::messages::MessageType;
+use natter_store::{
+    Appending, Cursor, MessageRow, Messages, NewMessage, OnStored, StoreError, StoreResult,
+};
+use rusqlite::{OptionalExtension, params};
+
+#[async_trait]
+impl Messages for SqliteStore {
+    /// A single-statement job (see `writer`), plus a lookup for a retry or a
+    /// missing chat. Returns once queued.
+    async fn queue_append(&self, new: NewMessage, on_stored: OnStored) -> StoreResult<Appending> {
+        let metadata = rows::metadata_to_json(&new.metadata)?;
+        let on_commit: OnCommit<(MessageRow, bool)> = Box::new(move |(row, created)| {
+            if *created {
+                on_stored(row);
+            }
+        });
+        let answer = self
+            .writer
+            .enqueue(
+                Isolation::Statement,
+                move |conn| {
+                    let inserted: Option<i64> = conn
+                        .prepare_cached(APPEND)?
+                        .query_row(
+                            params![
+                                new.id,
+                                new.chat_id,
+                                new.sender_id,
+                                new.message_type.as_str(),
+                                new.content,
+                                new.file_id,
+                                metadata,
+                                new.client_msg_id,
+                                new.created_at
+                            ],
+                            |row| row.get(0),
+                        )
+                        .optional()?;
+                    let Some(seq) = inserted else {
+                        // Nothing inserted: a retry (return the original), or
+                        // there is no such chat.
+                        let client_msg_id =
+                            new.client_msg_id.as_deref().ok_or(StoreError::NotFound)?;
+                        let mut lookup = conn.prepare_cached(concat!(
+                            "SELECT ",
+                            message_columns!(),
+                            " FROM messages m WHERE m.sender_id = ?1 AND m.client_msg_id = ?2"
+                        ))?;
+                        let mut found = lookup.query(params![new.sender_id, client_msg_id])?;
+                        let original = found.next()?.ok_or(StoreError::NotFound)?;
+                        return Ok((rows::message(original)?, false));
+                    };
+                    let row = MessageRow {
+                        seq,
+                        id: new.id,
+                        chat_id: new.chat_id,
+                        sender_id: new.sender_id,
+                        message_type: new.message_type,
+                        content: new.content,
+                        file_id: new.file_id,
+                        metadata: new.metadata,
+                        client_msg_id: new.client_msg_id,
+                        created_at: new.created_at,
+                        edited_at: None,
+                        deleted: false,
+                    };
+                    Ok((row, true))
+                },
+                Some(on_commit),
+            )
+            .await?;
+        Ok(Box::pin(answer))
+    }
+
+    async fn message(&self, message_id: &str) -> StoreResult<Option<MessageRow>> {
+        let found = sqlx::query(concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM messages m WHERE m.id = ?1"
+        ))
+        .bind(message_id)
+        .fetch_optional(&self.readers)
+        .await
+        .db()?;
+        found.as_ref().map(rows::message).transpose()
+    }
+
+    /// Pages walk the `(chat_id, seq)` index from the cursor; one row beyond
+    /// `limit` is fetched to learn whether more lie in the paging direction.
+    async fn list_messages(
+        &self,
+        chat_id: &str,
+        cursor: Cursor,
+        limit: u32,
+        message_type: Option<MessageType>,
+    ) -> StoreResult<(Vec<MessageRow>, bool)> {
+        let (sql, bound, descending) = match cursor {
+            Cursor::Latest => (OLDER_THAN, i64::MAX, true),
+            Cursor::Before(seq) => (OLDER_THAN, seq, true),
+            Cursor::After(seq) => (NEWER_THAN, seq, false),
+        };
+        let found = sqlx::query(sql)
+            .bind(chat_id)
+            .bind(bound)
+            .bind(message_type.map(MessageType::as_str))
+            .bind(i64::from(limit) + 1)
+            .fetch_all(&self.readers)
+            .await
+            .db()?;
+        let mut page = found
+            .iter()
+            .map(rows::message)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let has_more = page.len() > limit as usize;
+        page.truncate(limit as usize);
+        if descending {
+            page.reverse();
+        }
+        Ok((page, has_more))
+    }
+
+    /// `NotFound` if the message is missing or deleted.
+    async fn edit_message(
+        &self,
+        message_id: &str,
+        content: &str,
+        now: i64,
+    ) -> StoreResult<MessageRow> {
+        let (message_id, content) = (message_id.to_owned(), content.to_owned());
+        self.writer
+            .write_statement(move |conn| {
+                let mut edit = conn.prepare_cached(concat!(
+                    "UPDATE messages SET content = ?2, edited_at = ?3 \
+                 WHERE id = ?1 AND deleted = 0 RETURNING ",
+                    message_returning!()
+                ))?;
+                let mut edited = edit.query(params![message_id, content, now])?;
+                Ok(rows::message(edited.next()?.ok_or(StoreError::NotFound)?)?)
+            })
+            .await
+    }
+
+    /// Tombstones the message (its `seq` stays taken) and drops its reactions.
+    /// `now` is kept as `deleted_at`. `NotFound` if missing or already deleted.
+    async fn delete_message(&self, message_id: &str, now: i64) -> StoreResult<MessageRow> {
+        let message_id = message_id.to_owned();
+        self.writer
+        .write(move |conn| {
+            let deleted = {
+                let mut delete = conn.prepare_cached(concat!(
+                    "UPDATE messages SET content = '', file_id = NULL, deleted = 1, deleted_at = ?2 \
+                     WHERE id = ?1 AND deleted = 0 RETURNING ",
+                    message_returning!()
+                ))?;
+                let mut deleted = delete.query(params![message_id, now])?;
+                rows::message(deleted.next()?.ok_or(StoreError::NotFound)?)?
+            };
+            conn.prepare_cached("DELETE FROM reactions WHERE message_id = ?1")?
+                .execute(params![message_id])?;
+            Ok(deleted)
+        })
+        .await
+    }
+}
+
+/// Run by the writer at the end of every batch, before the full-text
+/// indexing (whose mark, `search_progress.indexed_rowid`, still tells
+/// which messages the batch added): each sender of the batch has read, and
+/// received, their chat up to their last message in it. One marker per
+/// (chat, sender) per batch instead of one per message; a sender removed
+/// from the chat within the batch gets none. `NOT INDEXED`: without it
+/// SQLite walks a whole index of `messages` to produce the groups in
+/// order, instead of the few rows above the mark (the rowid range).
+pub(crate) const SENDERS_READ_THEIR_MESSAGES: &str = "
+    INSERT INTO marker_log (chat_id, user_id, kind, seq, at)
+    SELECT m.chat_id, m.sender_id, 'read', max(m.seq), max(m.created_at)
+    FROM messages m NOT INDEXED
+    WHERE m.rowid > (SELECT indexed_rowid FROM search_progress)
+    GROUP BY m.chat_id, m.sender_id
+    HAVING max(m.seq) > (
+        SELECT mb.read_seq FROM members mb
+        WHERE mb.chat_id = m.chat_id AND mb.user_id = m.sender_id)";
+
+/// Appending is one INSERT: the message takes the chat's `last_seq + 1`
+/// (no row if the chat does not exist), unless this sender already sent
+/// this `client_msg_id` (then nothing happens; a NULL id never conflicts).
+/// The schema's `messages_append` trigger then makes the message the
+/// chat's last (its `last_seq`, `last_activity_at`); the sender's markers
+/// follow at the end of the batch ([`SENDERS_READ_THEIR_MESSAGES`]). One statement is all-or-nothing, so a failed
+/// append leaves no trace, not even a used seq.
+const APPEND: &str = "
+    INSERT INTO messages
+        (id, chat_id, seq, sender_id, type, content, file_id, metadata, client_msg_id, created_at)
+    SELECT ?1, id, last_seq + 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9 FROM chats WHERE id = ?2
+    ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING
+    RETURNING seq";
+
+const OLDER_THAN: &str = concat!(
+    "SELECT ",
+    message_columns!(),
+    " FROM messages m WHERE m.chat_id = ?1 AND m.seq < ?2 AND (?3 IS NULL OR m.type = ?3) \
+     ORDER BY m.seq DESC LIMIT ?4"
+);
+
+const NEWER_THAN: &str = concat!(
+    "SELECT ",
+    message_columns!(),
+    " FROM messages m WHERE m.chat_id = ?1 AND m.seq > ?2 AND (?3 IS NULL OR m.type = ?3) \
+     ORDER BY m.seq ASC LIMIT ?4"
+);

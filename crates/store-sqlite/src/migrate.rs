@@ -1,0 +1,47 @@
+//! Schema migrations for the SQLite store: the SQL files of
+//! `migrations/sqlite/`, compiled into the binary, applied in order.
+//!
+//! The schema version is SQLite's own `PRAGMA user_version` (0 for a new
+//! file): migration `n` (1-based) is applied when `user_version < n`, and
+//! all pending ones run in one transaction together with the version bump,
+//! so a crash leaves either the old or the new schema, never half of one.
+//! A database newer than this binary is refused rather than guessed at.
+
+use crate::error::Db;
+use natter_store::{StoreError, StoreResult};
+use rusqlite::{Connection, TransactionBehavior};
+
+/// The migrations, oldest first. Append only: never edit a released one.
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_files.sql"),
+    include_str!("../migrations/0003_member_marker_indexes.sql"),
+    include_str!("../migrations/0004_sender_marker_per_batch.sql"),
+];
+
+/// Brings the schema up to date. Runs on the writer connection before the
+/// writer thread starts, so nothing else writes meanwhile.
+pub(super) fn run(conn: &mut Connection) -> StoreResult<()> {
+    let current: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .db()?;
+    let latest = MIGRATIONS.len() as i64;
+    if current > latest {
+        return Err(StoreError::backend(format!(
+            "the database's schema version {current} is newer than this binary's ({latest})"
+        )));
+    }
+    if current == latest {
+        return Ok(());
+    }
+
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .db()?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        tx.execute_batch(sql).db()?;
+        tracing::info!(version = index + 1, "applied SQLite migration");
+    }
+    tx.pragma_update(None, "user_version", latest).db()?;
+    tx.commit().db()
+}

@@ -1,0 +1,136 @@
+//! [`Sessions`]: sessions and their refresh tokens (stored as hashes
+//! only), with rotation and reuse detection. Token generation, hashing and the access
+//! tokens themselves are the caller's.
+//!
+//! A session keeps every refresh token it ever had: one live (`used = 0`)
+//! and the dead ones. Presenting a dead one means the token leaked (or a
+//! client raced itself), so the whole session is revoked.
+
+use crate::SqliteStore;
+use crate::error::Db;
+use async_trait::async_trait;
+use natter_store::{RefreshOutcome, Sessions, StoreResult};
+use rusqlite::{OptionalExtension, params};
+
+const INSERT_REFRESH: &str =
+    "INSERT INTO refresh_tokens (hash, session_id, created_at) VALUES (?1, ?2, ?3)";
+
+/// A refresh token and its session, as rotation reads them.
+struct Token {
+    session_id: String,
+    used: bool,
+    user_id: String,
+    revoked: bool,
+    expires_at: i64,
+}
+
+#[async_trait]
+impl Sessions for SqliteStore {
+    async fn create_session(
+        &self,
+        session_id: &str,
+        user_id: &str,
+        refresh_hash: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        let (session_id, user_id, hash) = (
+            session_id.to_owned(),
+            user_id.to_owned(),
+            refresh_hash.to_owned(),
+        );
+        self.writer
+        .write(move |conn| {
+            conn.prepare_cached(
+                "INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![session_id, user_id, now, expires_at])?;
+            conn.prepare_cached(INSERT_REFRESH)?
+                .execute(params![hash, session_id, now])?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// A live token of a live session is retired, `new_hash` becomes live and
+    /// the session's expiry moves to `expires_at`. A dead token revokes its
+    /// session (even one already revoked or expired: reuse is reported as
+    /// such). Anything else is `Invalid` and changes nothing.
+    async fn rotate_refresh(
+        &self,
+        old_hash: &str,
+        new_hash: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<RefreshOutcome> {
+        let (old_hash, new_hash) = (old_hash.to_owned(), new_hash.to_owned());
+        self.writer
+        .write(move |conn| {
+            let found = conn
+                .prepare_cached(
+                    "SELECT t.session_id, t.used, s.user_id, s.revoked, s.expires_at \
+                     FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.hash = ?1",
+                )?
+                .query_row(params![old_hash], |row| {
+                    Ok(Token {
+                        session_id: row.get("session_id")?,
+                        used: row.get("used")?,
+                        user_id: row.get("user_id")?,
+                        revoked: row.get("revoked")?,
+                        expires_at: row.get("expires_at")?,
+                    })
+                })
+                .optional()?;
+            let Some(token) = found else {
+                return Ok(RefreshOutcome::Invalid);
+            };
+            if token.used {
+                conn.prepare_cached("UPDATE sessions SET revoked = 1 WHERE id = ?1")?
+                    .execute(params![token.session_id])?;
+                return Ok(RefreshOutcome::Reused {
+                    session_id: token.session_id,
+                });
+            }
+            if token.revoked || token.expires_at <= now {
+                return Ok(RefreshOutcome::Invalid);
+            }
+            conn.prepare_cached("UPDATE refresh_tokens SET used = 1 WHERE hash = ?1")?
+                .execute(params![old_hash])?;
+            conn.prepare_cached(INSERT_REFRESH)?
+                .execute(params![new_hash, token.session_id, now])?;
+            conn.prepare_cached("UPDATE sessions SET expires_at = ?2 WHERE id = ?1")?
+                .execute(params![token.session_id, expires_at])?;
+            Ok(RefreshOutcome::Rotated {
+                session_id: token.session_id,
+                user_id: token.user_id,
+            })
+        })
+        .await
+    }
+
+    async fn revoke_by_refresh(&self, hash: &str) -> StoreResult<Option<String>> {
+        let hash = hash.to_owned();
+        self.writer
+        .write_statement(move |conn| {
+            Ok(conn
+                .prepare_cached(
+                    "UPDATE sessions SET revoked = 1 \
+                     WHERE id = (SELECT session_id FROM refresh_tokens WHERE hash = ?1) RETURNING id",
+                )?
+                .query_row(params![hash], |row| row.get("id"))
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn session_active(&self, session_id: &str, now: i64) -> StoreResult<bool> {
+        let found =
+            sqlx::query("SELECT 1 FROM sessions WHERE id = ?1 AND revoked = 0 AND expires_at > ?2")
+                .bind(session_id)
+                .bind(now)
+                .fetch_optional(&self.readers)
+                .await
+                .db()?;
+        Ok(found.is_some())
+    }
+}

@@ -1,0 +1,234 @@
+//! Delivered and read markers, the receipts they give, and who hears of
+//! an advance.
+
+use super::*;
+use crate::markers::{OTHERS_DELIVERED, OTHERS_READ};
+use natter_store::ANNOUNCE_ALL_RECEIPTS_UP_TO;
+use sqlx::Row;
+
+#[tokio::test]
+async fn markers_only_move_forward_and_receipts_report_when_they_reached_a_message() {
+    let f = Fixture::new().await;
+    f.users(&["ann", "bob", "cat", "dan"]).await;
+    f.group("g", &["ann", "bob", "cat"], 1).await;
+    for at in 1..=3 {
+        f.send("g", "ann", "x", at).await;
+    }
+    let store = &f.store;
+    let advance = |user: &'static str, kind, seq, at| async move {
+        let moved = store.advance_marker("g", user, kind, seq, at).await;
+        moved.map(|moved| moved.map(|advance| advance.seq))
+    };
+
+    assert_eq!(
+        advance("bob", MarkerKind::Delivered, 2, 100).await.unwrap(),
+        Some(2)
+    );
+    assert_eq!(
+        advance("bob", MarkerKind::Delivered, 1, 110).await.unwrap(),
+        None,
+        "never back"
+    );
+    assert_eq!(
+        advance("bob", MarkerKind::Delivered, 99, 200)
+            .await
+            .unwrap(),
+        Some(3),
+        "clamped to last_seq"
+    );
+    assert_eq!(
+        advance("bob", MarkerKind::Read, 2, 300).await.unwrap(),
+        Some(2)
+    );
+    assert_eq!(
+        advance("bob", MarkerKind::Read, 2, 310).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        advance("dan", MarkerKind::Read, 2, 320).await.unwrap(),
+        None,
+        "not a member"
+    );
+    assert_eq!(
+        advance("cat", MarkerKind::Read, 3, 400).await.unwrap(),
+        Some(3)
+    );
+
+    let bob = f.store.member("g", "bob").await.unwrap().unwrap();
+    assert_eq!((bob.delivered_seq, bob.read_seq), (3, 2));
+    let cat = f.store.member("g", "cat").await.unwrap().unwrap();
+    assert_eq!(
+        (cat.delivered_seq, cat.read_seq),
+        (3, 3),
+        "reading implies delivery"
+    );
+
+    let receipts = f.store.receipts("g", 2, "ann").await.unwrap();
+    let view: Vec<_> = receipts
+        .iter()
+        .map(|r| (r.user_id.as_str(), r.delivered_at, r.read_at))
+        .collect();
+    assert_eq!(
+        view,
+        [("bob", Some(100), Some(300)), ("cat", Some(400), Some(400))]
+    );
+    let receipts = f.store.receipts("g", 3, "ann").await.unwrap();
+    let view: Vec<_> = receipts
+        .iter()
+        .map(|r| (r.user_id.as_str(), r.delivered_at, r.read_at))
+        .collect();
+    assert_eq!(
+        view,
+        [("bob", Some(200), None), ("cat", Some(400), Some(400))]
+    );
+}
+
+#[tokio::test]
+async fn sending_reads_what_came_before_and_joining_counts_history_as_read() {
+    let f = Fixture::new().await;
+    f.users(&["ann", "bob", "cat"]).await;
+    f.group("g", &["ann", "bob"], 1).await;
+    f.send("g", "ann", "question", 10).await;
+    f.send("g", "bob", "answer", 20).await;
+    let bob = f.store.member("g", "bob").await.unwrap().unwrap();
+    assert_eq!((bob.read_seq, bob.delivered_seq), (2, 2));
+    let receipts = f.store.receipts("g", 1, "ann").await.unwrap();
+    assert_eq!(
+        (receipts[0].delivered_at, receipts[0].read_at),
+        (Some(20), Some(20))
+    );
+
+    let cat = f
+        .store
+        .add_member("g", "cat", Role::Member, 30)
+        .await
+        .unwrap();
+    assert_eq!(
+        (cat.read_seq, cat.delivered_seq, cat.role),
+        (2, 2, Role::Member)
+    );
+    let receipts = f.store.receipts("g", 1, "ann").await.unwrap();
+    assert_eq!(receipts[1].user_id, "cat");
+    assert_eq!(
+        (receipts[1].delivered_at, receipts[1].read_at),
+        (Some(30), Some(30))
+    );
+    let again = f
+        .store
+        .add_member("g", "cat", Role::Admin, 40)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(again, StoreError::Conflict(Conflict::Member)),
+        "{again:?}"
+    );
+}
+
+/// `count` users named `{prefix}00`, `{prefix}01`, ... (made in the store).
+async fn crowd(f: &Fixture, prefix: &str, count: usize) -> Vec<String> {
+    let names: Vec<String> = (0..count).map(|i| format!("{prefix}{i:02}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    f.users(&refs).await;
+    names
+}
+
+/// Advances and returns `(new marker, broadcast)`, or `None` if it did not
+/// move.
+async fn advance(
+    f: &Fixture,
+    chat: &str,
+    user: &str,
+    kind: MarkerKind,
+    seq: i64,
+) -> Option<(i64, bool)> {
+    f.store
+        .advance_marker(chat, user, kind, seq, 1_000)
+        .await
+        .unwrap()
+        .map(|advance| (advance.seq, advance.broadcast))
+}
+
+#[tokio::test]
+async fn in_a_large_chat_an_advance_is_broadcast_only_while_it_can_change_a_status() {
+    let f = Fixture::new().await;
+    let names = crowd(&f, "m", ANNOUNCE_ALL_RECEIPTS_UP_TO + 1).await;
+    let members: Vec<&str> = names.iter().map(String::as_str).collect();
+    f.group("big", &members, 1).await;
+    let (ann, bob, cat, dan, eve) = (members[0], members[1], members[2], members[3], members[4]);
+    use MarkerKind::{Delivered, Read};
+
+    f.send("big", ann, "hello", 10).await;
+    assert_eq!(
+        advance(&f, "big", bob, Delivered, 1).await,
+        Some((1, true)),
+        "first delivery of ann's message: her status becomes delivered"
+    );
+    assert_eq!(
+        advance(&f, "big", cat, Delivered, 1).await,
+        Some((1, false)),
+        "bob had it already: nobody's status changes"
+    );
+    assert_eq!(
+        advance(&f, "big", cat, Read, 1).await,
+        Some((1, true)),
+        "first read: delivered markers do not count for reads"
+    );
+    assert_eq!(advance(&f, "big", dan, Read, 1).await, Some((1, false)));
+    assert_eq!(
+        advance(&f, "big", eve, Delivered, 1).await,
+        Some((1, false)),
+        "cat's read counts as her delivery"
+    );
+
+    f.send("big", bob, "reply", 20).await;
+    assert_eq!(
+        advance(&f, "big", ann, Delivered, 99).await,
+        Some((2, true)),
+        "counted at the clamped seq: only bob, the sender, is there"
+    );
+    assert_eq!(
+        advance(&f, "big", eve, Read, 2).await,
+        Some((2, true)),
+        "ann's delivery is no read: bob's message becomes read now"
+    );
+    assert_eq!(advance(&f, "big", cat, Read, 2).await, Some((2, false)));
+    assert_eq!(advance(&f, "big", cat, Read, 2).await, None, "did not move");
+}
+
+#[tokio::test]
+async fn in_a_small_chat_every_advance_is_broadcast() {
+    let f = Fixture::new().await;
+    let names = crowd(&f, "s", ANNOUNCE_ALL_RECEIPTS_UP_TO).await;
+    let members: Vec<&str> = names.iter().map(String::as_str).collect();
+    f.group("small", &members, 1).await;
+    f.send("small", members[0], "hello", 10).await;
+    for member in &members[1..] {
+        assert_eq!(
+            advance(&f, "small", member, MarkerKind::Read, 1).await,
+            Some((1, true)),
+            "{member}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn counting_the_members_past_a_marker_is_an_index_range() {
+    let f = Fixture::new().await;
+    for (sql, index) in [
+        (OTHERS_READ, "members_read"),
+        (OTHERS_DELIVERED, "members_delivered"),
+    ] {
+        let explain = sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}"));
+        let plan: Vec<String> = sqlx::query(explain)
+            .fetch_all(&f.store.readers)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.get("detail"))
+            .collect();
+        assert!(
+            plan.iter().any(|step| step.contains(index)),
+            "{index} not used: {plan:?}"
+        );
+    }
+}

@@ -1,0 +1,46 @@
+//! natter's storage contract: what `core` writes and reads through, as
+//! one trait per aggregate ([`Users`], [`Sessions`], [`Chats`],
+//! [`Messages`], [`Reactions`], [`Markers`], [`Files`], [`Search`]) composed into
+//! [`Store`], with neutral row types and [`StoreError`]. Backends (SQLite
+//! in `natter-store-sqlite`, PostgreSQL next) implement each trait in the
+//! module that owns its tables. Knows nothing of HTTP or WebSocket, and
+//! nothing of authorization: callers decide who may do what, a store only
+//! keeps data consistent.
+//!
+//! Timestamps are milliseconds since the Unix epoch (`i64`). Ids are
+//! strings chosen by the caller (UUIDv7).
+
+pub mod chats;
+pub mod error;
+pub mod files;
+pub mod markers;
+pub mod messages;
+pub mod reactions;
+pub mod search;
+pub mod sessions;
+pub mod users;
+
+pub use chats::{ChatListRow, ChatRow, Chats, CursorRow, MemberRow, NewChat};
+pub use error::{Conflict, StoreError, StoreResult};
+pub use files::{FileRow, Files};
+pub use markers::{ANNOUNCE_ALL_RECEIPTS_UP_TO, Advance, MarkerKind, Markers, ReceiptRow};
+pub use messages::{Appending, Cursor, MessageRow, Messages, NewMessage, OnStored};
+pub use reactions::{ReactionRow, Reactions};
+pub use search::{Search, SearchQuery, SearchRow, SnippetPart};
+pub use sessions::{RefreshOutcome, Sessions};
+pub use users::{NewUser, UserRow, Users};
+
+use async_trait::async_trait;
+
+/// Everything natter keeps durably. Writes are durable when a call
+/// returns `Ok` (an implementation commits before answering).
+#[async_trait]
+pub trait Store:
+    Users + Sessions + Chats + Messages + Reactions + Markers + Files + Search + Send + Sync + 'static
+{
+    /// Answers if the database can be reached (for `/readyz`).
+    async fn ping(&self) -> StoreResult<()>;
+    /// Flushes and closes: waits for queued writes. Calls after it fail
+    /// with `Unavailable`.
+    async fn close(&self);
+}

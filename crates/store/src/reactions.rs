@@ -1,0 +1,37 @@
+//! Reactions: one per (message, user, emoji). Adding twice or removing
+//! what is not there is answered with `false`, not an error, so retries
+//! are harmless; tombstones lose their reactions.
+
+use crate::StoreResult;
+use async_trait::async_trait;
+
+/// One reaction of one user.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReactionRow {
+    pub message_id: String,
+    pub emoji: String,
+    pub user_id: String,
+    pub created_at: i64,
+}
+
+#[async_trait]
+pub trait Reactions: Send + Sync {
+    /// Returns false if the reaction already existed; `NotFound` if the
+    /// message is missing or deleted.
+    async fn add_reaction(
+        &self,
+        message_id: &str,
+        user_id: &str,
+        emoji: &str,
+        now: i64,
+    ) -> StoreResult<bool>;
+    /// Returns false if there was no such reaction.
+    async fn remove_reaction(
+        &self,
+        message_id: &str,
+        user_id: &str,
+        emoji: &str,
+    ) -> StoreResult<bool>;
+    /// Reactions of these messages, oldest first.
+    async fn reactions(&self, message_ids: &[String]) -> StoreResult<Vec<ReactionRow>>;
+}

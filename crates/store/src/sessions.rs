@@ -1,0 +1,44 @@
+//! Sessions and their refresh tokens (stored as hashes only), with
+//! rotation and reuse detection.
+
+use crate::StoreResult;
+use async_trait::async_trait;
+
+/// What presenting a refresh token did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RefreshOutcome {
+    /// The token was live: it is now dead and the new hash is the live one.
+    Rotated { session_id: String, user_id: String },
+    /// The token had already been used: the whole session is now revoked.
+    Reused { session_id: String },
+    /// Unknown token, or its session is revoked or expired.
+    Invalid,
+}
+
+#[async_trait]
+pub trait Sessions: Send + Sync {
+    /// Starts a session whose live refresh token hashes to `refresh_hash`.
+    async fn create_session(
+        &self,
+        session_id: &str,
+        user_id: &str,
+        refresh_hash: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<()>;
+    /// Atomically: if `old_hash` is the live token of a live session, kill it
+    /// and make `new_hash` live (the session's expiry moves to
+    /// `expires_at`); if it is a used token, revoke its session.
+    async fn rotate_refresh(
+        &self,
+        old_hash: &str,
+        new_hash: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<RefreshOutcome>;
+    /// Revokes the session the token belongs to (live or used token).
+    /// Returns the session id, or `None` for an unknown token.
+    async fn revoke_by_refresh(&self, hash: &str) -> StoreResult<Option<String>>;
+    /// True if the session exists, is not revoked and has not expired.
+    async fn session_active(&self, session_id: &str, now: i64) -> StoreResult<bool>;
+}
