@@ -5,6 +5,7 @@
 //! here and nothing reaches around it. Knows nothing of HTTP or WebSocket.
 
 pub mod accounts;
+pub mod announcer;
 pub mod blob;
 pub mod chats;
 pub mod error;

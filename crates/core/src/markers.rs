@@ -6,8 +6,8 @@
 //!
 //! Who hears of a receipt: the member's own connections always (their
 //! other devices keep their read state in step); the whole chat only when
-//! the store says the advance may change a message's `status` for someone,
-//! or the chat is small ([`Advance::broadcast`]). Announcing every ack to
+//! the advance may change a message's `status` for someone, or the chat is
+//! small ([`chat_hears_of`], decided on the facts the store reports). Announcing every ack to
 //! every member would cost members² frames per message in a large group.
 
 use super::{Caller, Core, CoreError, CoreResult, now_ms};
@@ -16,6 +16,29 @@ use natter_proto::events::{ReceiptKind, ServerEvent};
 use natter_store::{Advance, MarkerKind};
 use std::collections::HashMap;
 use std::sync::Mutex;
+
+/// Chats with at most this many members hear of every marker advance of
+/// every member. Announcing to all members costs members² frames per
+/// message, which is nothing in a small group and lets its members show
+/// "seen by" live; beyond this size only the advances that change a
+/// message's `status` are announced to the chat (see [`chat_hears_of`]).
+pub const ANNOUNCE_ALL_RECEIPTS_UP_TO: usize = 32;
+
+/// True if every member of the chat should hear of an advance: the chat
+/// has at most [`ANNOUNCE_ALL_RECEIPTS_UP_TO`] members, or the advance may
+/// change the `status` some member sees on their own messages. False if
+/// it changes nothing for anyone but the member who moved (whose other
+/// devices still need it).
+///
+/// A message's `status` is the most advanced marker over the members
+/// other than its sender. Member U moving marker K up to S can change the
+/// status of member X's messages only if, before, no member other than X
+/// and U had K at S or beyond; hence: true if at most one member other
+/// than U has K >= S afterwards (that one may be X). Of concurrent
+/// advances to one seq, only the first ones broadcast.
+pub fn chat_hears_of(advance: &Advance) -> bool {
+    advance.member_count as usize <= ANNOUNCE_ALL_RECEIPTS_UP_TO || advance.others_reached <= 1
+}
 
 type MarkerKey = (String, String, MarkerKind);
 
@@ -104,7 +127,8 @@ impl Core {
 
     /// Advances a marker (a non-member's does not move) and, if it moved,
     /// publishes a `receipt`: to every member of the chat if
-    /// [`Advance::broadcast`], else only to the member's own connections.
+    /// [`chat_hears_of`] the advance, else only to the member's own
+    /// connections.
     pub(crate) async fn advance_and_announce(
         &self,
         caller: &Caller,
@@ -116,9 +140,10 @@ impl Core {
             .store
             .advance_marker(chat_id, &caller.user_id, kind, seq, now_ms())
             .await?;
-        let Some(Advance { seq, broadcast }) = moved else {
+        let Some(advance) = moved else {
             return Ok(());
         };
+        let seq = advance.seq;
         let receipt = ServerEvent::Receipt {
             chat_id: chat_id.to_owned(),
             user_id: caller.user_id.clone(),
@@ -128,7 +153,7 @@ impl Core {
             },
             seq,
         };
-        self.bus.publish(if broadcast {
+        self.bus.publish(if chat_hears_of(&advance) {
             Envelope::to_chat(chat_id, receipt)
         } else {
             Envelope::to_user(&caller.user_id, receipt)
@@ -149,4 +174,27 @@ fn check_seq(seq: i64) -> CoreResult<()> {
         return Err(CoreError::invalid("seq must not be negative"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn advance(member_count: u32, others_reached: u32) -> Advance {
+        Advance {
+            seq: 1,
+            member_count,
+            others_reached,
+        }
+    }
+
+    #[test]
+    fn small_chats_hear_of_every_advance_large_ones_of_status_changes() {
+        let small = ANNOUNCE_ALL_RECEIPTS_UP_TO as u32;
+        assert!(chat_hears_of(&advance(small, 2)));
+        assert!(chat_hears_of(&advance(small + 1, 0)));
+        assert!(chat_hears_of(&advance(small + 1, 1)));
+        assert!(!chat_hears_of(&advance(small + 1, 2)));
+        assert!(!chat_hears_of(&advance(5_000, 2)));
+    }
 }

@@ -4,12 +4,11 @@
 use super::{Caller, Core, CoreError, CoreResult, new_id, now_ms, views};
 use natter_bus::Envelope;
 use natter_proto::Timestamp;
-use natter_proto::chats::{ChatType, Role};
 use natter_proto::events::ServerEvent;
 use natter_proto::messages::{
     Message, MessagePage, MessageStatus, MessageType, Metadata, Receipt, SendAck, SendMessage,
 };
-use natter_store::{Cursor, MessageRow, NewMessage, OnStored};
+use natter_store::{Appended, Cursor, MessageRow, NewMessage};
 
 /// Longest message content, in characters.
 pub const MAX_CONTENT_CHARS: usize = 16_384;
@@ -60,11 +59,13 @@ impl Core {
         }
         self.limits.send(&caller.user_id)?;
         let chat_id = request.chat_id;
-        let (chat_type, role) = self.role_in(&chat_id, &caller.user_id).await?;
-        if chat_type == ChatType::Channel && role == Role::Member {
-            return Err(CoreError::forbidden(
-                "only the owner and admins post in a channel",
-            ));
+        let metadata = request.metadata.unwrap_or_default();
+        if !metadata.is_empty() {
+            // Checking the metadata reads the chat (the message replied
+            // to, the members mentioned): only for members, so that it
+            // tells an outsider nothing. Plain messages are authorized by
+            // the store's append itself.
+            self.role_in(&chat_id, &caller.user_id).await?;
         }
         let content = check_content(&request.content, request.message_type)?;
         if let Some(id) = &request.client_msg_id
@@ -74,7 +75,7 @@ impl Core {
                 "client_msg_id must be 1 to {MAX_CLIENT_MSG_ID} bytes long"
             )));
         }
-        let file = match (request.message_type, &request.file_id) {
+        match (request.message_type, &request.file_id) {
             (MessageType::Text, Some(_)) => {
                 return Err(CoreError::invalid("file_id: text messages carry no file"));
             }
@@ -83,49 +84,40 @@ impl Core {
                     "file_id is required for image and file messages",
                 ));
             }
-            (message_type, Some(file_id)) => Some(
+            (message_type, Some(file_id)) => {
                 self.attachable_file(caller, file_id, message_type == MessageType::Image)
-                    .await?,
-            ),
-            (MessageType::Text, None) => None,
-        };
-        let metadata = self
-            .check_metadata(&chat_id, request.metadata.unwrap_or_default())
-            .await?;
-        // Announced by the store's writer as soon as it is durable: in
-        // commit order, so every chat's messages reach the router in `seq`
-        // order, and even if this request is abandoned meanwhile.
-        let announce: OnStored = {
-            let bus = self.bus.clone();
-            let file = file.as_ref().map(|file| self.files.file_ref(file));
-            Box::new(move |row| {
-                metrics::counter!("natter_messages_stored_total").increment(1);
-                let message = views::message(row, Vec::new(), MessageStatus::Sent, file);
-                bus.publish(Envelope::to_chat(
-                    &row.chat_id,
-                    ServerEvent::MessageNew { message },
-                ));
-            })
-        };
+                    .await?;
+            }
+            (MessageType::Text, None) => {}
+        }
+        let metadata = self.check_metadata(&chat_id, metadata).await?;
+        // Announced by the announcer once durable (the store reports every
+        // commit, in commit order, even if this request is abandoned).
         let appending = self
             .store
-            .queue_append(
-                NewMessage {
-                    id: new_id(),
-                    chat_id,
-                    sender_id: caller.user_id.clone(),
-                    message_type: request.message_type,
-                    content,
-                    file_id: request.file_id,
-                    metadata,
-                    client_msg_id: request.client_msg_id,
-                    created_at: now_ms(),
-                },
-                announce,
-            )
+            .queue_append(NewMessage {
+                id: new_id(),
+                chat_id,
+                sender_id: caller.user_id.clone(),
+                message_type: request.message_type,
+                content,
+                file_id: request.file_id,
+                metadata,
+                client_msg_id: request.client_msg_id,
+                created_at: now_ms(),
+            })
             .await?;
         Ok(Box::pin(async move {
-            let (row, created) = appending.await?;
+            let (row, created) = match appending.await? {
+                Appended::New(row) => (row, true),
+                Appended::Existing(row) => (row, false),
+                Appended::NotMember => return Err(CoreError::not_found("chat")),
+                Appended::ReadOnly => {
+                    return Err(CoreError::forbidden(
+                        "only the owner and admins post in a channel",
+                    ));
+                }
+            };
             if created {
                 self.typing_ended_by_message(&row.chat_id, &row.sender_id);
             }

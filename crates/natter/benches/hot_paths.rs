@@ -118,9 +118,13 @@ const CHATS: usize = 64;
 
 async fn seeded_store(dir: &std::path::Path) -> (Arc<dyn Store>, Vec<(String, String)>) {
     let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&dir.join("bench.db"), &StoreSettings::default())
-            .await
-            .expect("a store"),
+        SqliteStore::open(
+            &dir.join("bench.db"),
+            &StoreSettings::default(),
+            natter_store::commit_channel().0,
+        )
+        .await
+        .expect("a store"),
     );
     let mut chats = Vec::new();
     for index in 0..CHATS {

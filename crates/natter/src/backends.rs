@@ -6,18 +6,21 @@ use anyhow::Context;
 use natter_bus::Bus;
 use natter_bus::local::LocalBus;
 use natter_config::Settings;
-use natter_store::Store;
+use natter_store::{CommitSink, Store};
 use natter_store_sqlite::SqliteStore;
 use std::sync::Arc;
 
 /// The store `settings.database_url` names: empty or `sqlite://PATH` for
-/// the embedded SQLite file.
-pub(crate) async fn store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+/// the embedded SQLite file. It reports its commits to `commits`.
+pub(crate) async fn store(
+    settings: &Settings,
+    commits: CommitSink,
+) -> anyhow::Result<Arc<dyn Store>> {
     let url = settings.database_url.as_str();
     match scheme(url) {
         None | Some("sqlite") => {
             let path = settings.sqlite_path();
-            let store = SqliteStore::open(&path, &settings.store)
+            let store = SqliteStore::open(&path, &settings.store, commits)
                 .await
                 .with_context(|| format!("opening the database {}", path.display()))?;
             Ok(Arc::new(store))

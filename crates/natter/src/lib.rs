@@ -61,7 +61,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     std::fs::create_dir_all(&settings.data_dir)
         .with_context(|| format!("creating data dir {}", settings.data_dir.display()))?;
     let secret = natter_core::tokens::load_or_create_secret(&settings.auth, &settings.data_dir)?;
-    let store = backends::store(&settings).await?;
+    let (commits, committed) = natter_store::commit_channel();
+    let store = backends::store(&settings, commits).await?;
     let bus = backends::bus(&settings)?;
     let blob_options: Vec<(String, String)> = settings
         .blob_options
@@ -80,6 +81,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         bus,
         blob,
     )?);
+    let announcer = natter_core::announcer::Announcer::spawn(core.clone(), committed);
     http::ops::prometheus();
 
     let listener = tokio::net::TcpListener::bind(&settings.listen)
@@ -116,6 +118,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         housekeeping.abort();
         gateway_handle.stop().await;
         store.close().await;
+        announcer.finish().await;
         served.context("serving HTTP")
     });
     Ok(RunningServer { addr, stop, task })

@@ -19,7 +19,7 @@ macro_rules! chats_sql {
             "SELECT ",
             chat_columns!(),
             ", me.role AS my_role, me.read_seq AS my_read_seq, \
-             (SELECT count(*) FROM members x WHERE x.chat_id = c.id) AS member_count, \
+             c.member_count, \
              (SELECT count(*) FROM messages u WHERE u.chat_id = c.id AND u.seq > me.read_seq \
                  AND u.sender_id <> me.user_id AND u.deleted = 0) AS unread_count, \
              peer.user_id AS peer_id, pu.display_name AS peer_name \

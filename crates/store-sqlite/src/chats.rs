@@ -1,12 +1,12 @@
 //! [`Chats`]: chats and their members: creation (with at most one direct
 //! chat per pair), lookups, renaming, joining and leaving, and the reads
 //! of real-time sessions (cursors, presence audience). The chat list with
-//! unread counts is built by `chat_list`, "who may post" answered from
-//! memory by `roles`; who may do what is the caller's.
+//! unread counts is built by `chat_list`; who may do what is the
+//! caller's (except posting, which the append itself checks).
 
 use crate::error::{Db, corrupt};
 use crate::rows::{self, chat_columns, member_columns};
-use crate::{SqliteStore, chat_list, roles};
+use crate::{SqliteStore, chat_list};
 use async_trait::async_trait;
 use natter_proto::chats::{ChatType, Role};
 use natter_store::{
@@ -199,17 +199,13 @@ impl Chats for SqliteStore {
     async fn remove_member(&self, chat_id: &str, user_id: &str) -> StoreResult<bool> {
         let (chat_id, user_id) = (chat_id.to_owned(), user_id.to_owned());
         self.writer
-            .write_statement({
-                let (chat_id, user_id) = (chat_id.clone(), user_id.clone());
-                move |conn| {
-                    let removed = conn
-                        .prepare_cached("DELETE FROM members WHERE chat_id = ?1 AND user_id = ?2")?
-                        .execute(params![chat_id, user_id])?;
-                    Ok(removed > 0)
-                }
+            .write_statement(move |conn| {
+                let removed = conn
+                    .prepare_cached("DELETE FROM members WHERE chat_id = ?1 AND user_id = ?2")?
+                    .execute(params![chat_id, user_id])?;
+                Ok(removed > 0)
             })
             .await
-            .inspect(|_| self.roles.forget(&chat_id, &user_id))
     }
 
     async fn member_role(
@@ -217,7 +213,21 @@ impl Chats for SqliteStore {
         chat_id: &str,
         user_id: &str,
     ) -> StoreResult<Option<(ChatType, Role)>> {
-        roles::member_role(self, chat_id, user_id).await
+        let found = sqlx::query(
+            "SELECT c.type, mb.role FROM members mb JOIN chats c ON c.id = mb.chat_id \
+             WHERE mb.chat_id = ?1 AND mb.user_id = ?2",
+        )
+        .bind(chat_id)
+        .bind(user_id)
+        .fetch_optional(&self.readers)
+        .await
+        .db()?;
+        let Some(found) = found else {
+            return Ok(None);
+        };
+        let chat_type = rows::chat_type(found.try_get("type").db()?)?;
+        let role = rows::role(found.try_get("role").db()?)?;
+        Ok(Some((chat_type, role)))
     }
 
     async fn chats_for_user(&self, user_id: &str) -> StoreResult<Vec<ChatListRow>> {
@@ -258,9 +268,9 @@ impl Chats for SqliteStore {
     async fn co_members(&self, user_id: &str, max_members: u32) -> StoreResult<Vec<String>> {
         let rows = sqlx::query(
             "SELECT DISTINCT other.user_id FROM members me \
+         JOIN chats c ON c.id = me.chat_id AND c.member_count <= ?2 \
          JOIN members other ON other.chat_id = me.chat_id AND other.user_id <> me.user_id \
-         WHERE me.user_id = ?1 \
-           AND (SELECT count(*) FROM members x WHERE x.chat_id = me.chat_id) <= ?2",
+         WHERE me.user_id = ?1",
         )
         .bind(user_id)
         .bind(i64::from(max_members))

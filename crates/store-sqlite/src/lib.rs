@@ -11,8 +11,10 @@
 //! markers, search, files, real-time reads), and each of them implements
 //! the store trait of its aggregate for [`SqliteStore`].
 //!
-//! Not here: authorization (callers check membership and roles) and event
-//! publication (the bus).
+//! Not here: authorization (callers check membership and roles; only the
+//! right to post is checked by the append itself, see `messages`) and
+//! event publication (committed messages go to a [`CommitSink`]; `core`
+//! announces them).
 
 mod chat_list;
 mod chats;
@@ -23,7 +25,6 @@ mod markers;
 mod messages;
 mod migrate;
 mod reactions;
-mod roles;
 mod rows;
 mod search;
 mod sessions;
@@ -37,7 +38,7 @@ use async_trait::async_trait;
 use checkpointer::Checkpointer;
 use error::Db;
 use natter_config::StoreSettings;
-use natter_store::{Store, StoreError, StoreResult};
+use natter_store::{CommitSink, Store, StoreError, StoreResult};
 use sqlx::ConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use std::path::Path;
@@ -66,15 +67,21 @@ const STATEMENT_CACHE: usize = 256;
 pub struct SqliteStore {
     writer: Writer,
     readers: SqlitePool,
-    roles: roles::RoleCache,
+    /// Where committed appends are reported (see `messages`).
+    commits: CommitSink,
 }
 
 impl SqliteStore {
     /// Opens (creating the directory and file if missing) and migrates
-    /// the database at `path`, then starts the writer task. Needs a tokio
+    /// the database at `path`, then starts the writer task; each message
+    /// it appends is reported to `commits` once durable. Needs a tokio
     /// runtime. Fails if the file cannot be opened or its schema is newer
     /// than this binary.
-    pub async fn open(path: &Path, settings: &StoreSettings) -> StoreResult<SqliteStore> {
+    pub async fn open(
+        path: &Path,
+        settings: &StoreSettings,
+        commits: CommitSink,
+    ) -> StoreResult<SqliteStore> {
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
             tokio::fs::create_dir_all(dir)
                 .await
@@ -115,7 +122,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             writer,
             readers,
-            roles: roles::RoleCache::default(),
+            commits,
         })
     }
 

@@ -8,25 +8,23 @@
 //! advance is logged, which is what lets `receipts` say *when* a member's
 //! marker first reached a given message.
 //!
-//! An advance also says who should hear of it ([`Advance::broadcast`]);
+//! An advance also reports what deciding its audience takes ([`Advance`]);
 //! the `members_read` and `members_delivered` indexes keep that question
 //! a few index rows deep in chats of any size.
 
 use crate::SqliteStore;
 use crate::error::Db;
 use async_trait::async_trait;
-use natter_store::{
-    ANNOUNCE_ALL_RECEIPTS_UP_TO, Advance, MarkerKind, Markers, ReceiptRow, StoreResult,
-};
+use natter_store::{Advance, MarkerKind, Markers, ReceiptRow, StoreResult};
 use rusqlite::{OptionalExtension, params};
 use sqlx::Row;
 
 /// `Some` if the marker moved; `None` if it did not or if `user_id` is
 /// not a member. One job on the writer: the advance is a single statement
-/// ([`ADVANCE`]) and who hears of it is read right after it, by at most
-/// two bounded queries ([`MEMBERS_UP_TO`], then [`OTHERS_READ`] or
-/// [`OTHERS_DELIVERED`]), so the answer sees exactly the markers this
-/// advance left, whatever else the batch holds.
+/// ([`ADVANCE`]) and the facts of [`Advance`] are read right after it (the
+/// chat row's member count, then a bounded count, [`OTHERS_READ`] or
+/// [`OTHERS_DELIVERED`]), so they are exactly what this advance left,
+/// whatever else the batch holds.
 #[async_trait]
 impl Markers for SqliteStore {
     async fn advance_marker(
@@ -53,16 +51,17 @@ impl Markers for SqliteStore {
                 let Some(seq) = moved else {
                     return Ok(None);
                 };
-                let members: i64 = conn
-                    .prepare_cached(MEMBERS_UP_TO)?
-                    .query_row(params![chat_id, SMALL_CHAT], |row| row.get(0))?;
-                let broadcast = members <= SMALL_CHAT || {
-                    let reached: i64 = conn
-                        .prepare_cached(others_reached)?
-                        .query_row(params![chat_id, user_id, seq], |row| row.get(0))?;
-                    reached <= 1
-                };
-                Ok(Some(Advance { seq, broadcast }))
+                let member_count: u32 = conn
+                    .prepare_cached("SELECT member_count FROM chats WHERE id = ?1")?
+                    .query_row(params![chat_id], |row| row.get(0))?;
+                let others_reached: u32 = conn
+                    .prepare_cached(others_reached)?
+                    .query_row(params![chat_id, user_id, seq], |row| row.get(0))?;
+                Ok(Some(Advance {
+                    seq,
+                    member_count,
+                    others_reached,
+                }))
             })
             .await
     }
@@ -113,9 +112,6 @@ impl Markers for SqliteStore {
     }
 }
 
-/// [`ANNOUNCE_ALL_RECEIPTS_UP_TO`] as an SQL value.
-const SMALL_CHAT: i64 = ANNOUNCE_ALL_RECEIPTS_UP_TO as i64;
-
 /// Logs the advance of member (?1 chat, ?2 user)'s marker of kind ?3 to
 /// `min(?4, last_seq)` at time ?5, if that moves it forward; the schema's
 /// `marker_log_apply` trigger moves the marker itself. Returns the new
@@ -128,14 +124,8 @@ const ADVANCE: &str = "
       AND min(?4, c.last_seq) > CASE ?3 WHEN 'read' THEN mb.read_seq ELSE mb.delivered_seq END
     RETURNING seq";
 
-/// The number of members of chat ?1, counted no further than ?2 + 1: all
-/// that matters is whether it is above ?2, and a 5,000-member chat must
-/// not cost 5,000 rows per ack.
-const MEMBERS_UP_TO: &str = "
-    SELECT count(*) FROM (SELECT 1 FROM members WHERE chat_id = ?1 LIMIT ?2 + 1)";
-
 /// How many members of chat ?1 other than ?2 have read up to ?3 or
-/// further, counted no further than 2 (all [`Advance::broadcast`] needs).
+/// further, counted no further than 2 ([`Advance::others_reached`]).
 /// A range of the `members_read` index, so a few rows whatever the size
 /// of the chat.
 pub(super) const OTHERS_READ: &str = "

@@ -4,9 +4,10 @@
 //! and deletes through the schema's triggers.
 //!
 //! `seq` comes from `chats.last_seq`, advanced by the very statement that
-//! inserts the message (see [`APPEND`]): it is assigned only when the
-//! message is stored, has no gaps (a failed insert advances nothing), and
-//! survives restarts because it lives in the chat row.
+//! inserts the message (see [`APPEND`]), which is also where the sender's
+//! right to post is checked: it is assigned only when the message is
+//! stored, has no gaps (a failed insert advances nothing), and survives
+//! restarts because it lives in the chat row.
 
 use crate::SqliteStore;
 use crate::error::Db;
@@ -15,19 +16,22 @@ use crate::writer::{Isolation, OnCommit};
 use async_trait::async_trait;
 use natter_proto::messages::MessageType;
 use natter_store::{
-    Appending, Cursor, MessageRow, Messages, NewMessage, OnStored, StoreError, StoreResult,
+    Appended, Appending, Cursor, MessageRow, Messages, NewMessage, StoreError, StoreResult,
 };
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 #[async_trait]
 impl Messages for SqliteStore {
-    /// A single-statement job (see `writer`), plus a lookup for a retry or a
-    /// missing chat. Returns once queued.
-    async fn queue_append(&self, new: NewMessage, on_stored: OnStored) -> StoreResult<Appending> {
+    /// A single-statement job (see `writer`) whose statement also checks
+    /// that the sender may post; only when it inserts nothing does the job
+    /// look further (why not: membership, then a retry). Returns once
+    /// queued; a new message goes to the commit sink once durable.
+    async fn queue_append(&self, new: NewMessage) -> StoreResult<Appending> {
         let metadata = rows::metadata_to_json(&new.metadata)?;
-        let on_commit: OnCommit<(MessageRow, bool)> = Box::new(move |(row, created)| {
-            if *created {
-                on_stored(row);
+        let sink = self.commits.clone();
+        let on_commit: OnCommit<Appended> = Box::new(move |appended| {
+            if let Appended::New(row) = appended {
+                sink.committed(row.clone());
             }
         });
         let answer = self
@@ -52,35 +56,23 @@ impl Messages for SqliteStore {
                             |row| row.get(0),
                         )
                         .optional()?;
-                    let Some(seq) = inserted else {
-                        // Nothing inserted: a retry (return the original), or
-                        // there is no such chat.
-                        let client_msg_id =
-                            new.client_msg_id.as_deref().ok_or(StoreError::NotFound)?;
-                        let mut lookup = conn.prepare_cached(concat!(
-                            "SELECT ",
-                            message_columns!(),
-                            " FROM messages m WHERE m.sender_id = ?1 AND m.client_msg_id = ?2"
-                        ))?;
-                        let mut found = lookup.query(params![new.sender_id, client_msg_id])?;
-                        let original = found.next()?.ok_or(StoreError::NotFound)?;
-                        return Ok((rows::message(original)?, false));
-                    };
-                    let row = MessageRow {
-                        seq,
-                        id: new.id,
-                        chat_id: new.chat_id,
-                        sender_id: new.sender_id,
-                        message_type: new.message_type,
-                        content: new.content,
-                        file_id: new.file_id,
-                        metadata: new.metadata,
-                        client_msg_id: new.client_msg_id,
-                        created_at: new.created_at,
-                        edited_at: None,
-                        deleted: false,
-                    };
-                    Ok((row, true))
+                    match inserted {
+                        Some(seq) => Ok(Appended::New(MessageRow {
+                            seq,
+                            id: new.id,
+                            chat_id: new.chat_id,
+                            sender_id: new.sender_id,
+                            message_type: new.message_type,
+                            content: new.content,
+                            file_id: new.file_id,
+                            metadata: new.metadata,
+                            client_msg_id: new.client_msg_id,
+                            created_at: new.created_at,
+                            edited_at: None,
+                            deleted: false,
+                        })),
+                        None => why_not_appended(conn, &new),
+                    }
                 },
                 Some(on_commit),
             )
@@ -197,19 +189,57 @@ pub(crate) const SENDERS_READ_THEIR_MESSAGES: &str = "
         SELECT mb.read_seq FROM members mb
         WHERE mb.chat_id = m.chat_id AND mb.user_id = m.sender_id)";
 
-/// Appending is one INSERT: the message takes the chat's `last_seq + 1`
-/// (no row if the chat does not exist), unless this sender already sent
-/// this `client_msg_id` (then nothing happens; a NULL id never conflicts).
-/// The schema's `messages_append` trigger then makes the message the
-/// chat's last (its `last_seq`, `last_activity_at`); the sender's markers
-/// follow at the end of the batch ([`SENDERS_READ_THEIR_MESSAGES`]). One statement is all-or-nothing, so a failed
-/// append leaves no trace, not even a used seq.
+/// Appending is one INSERT: the message takes the chat's `last_seq + 1`,
+/// provided its sender is a member who may post there (anyone in a direct
+/// chat or a group, the owner and admins in a channel); no row otherwise.
+/// Checking membership inside the statement that appends is what makes
+/// it current: no cache, and no window between a check and the write. If
+/// this sender already sent this `client_msg_id`, nothing happens (a NULL
+/// id never conflicts). The schema's `messages_append` trigger then makes
+/// the message the chat's last (its `last_seq`, `last_activity_at`); the
+/// sender's markers follow at the end of the batch
+/// ([`SENDERS_READ_THEIR_MESSAGES`]). One statement is all-or-nothing, so
+/// a failed append leaves no trace, not even a used seq.
 const APPEND: &str = "
     INSERT INTO messages
         (id, chat_id, seq, sender_id, type, content, file_id, metadata, client_msg_id, created_at)
-    SELECT ?1, id, last_seq + 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9 FROM chats WHERE id = ?2
+    SELECT ?1, c.id, c.last_seq + 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9
+    FROM chats c JOIN members mb ON mb.chat_id = c.id AND mb.user_id = ?3
+    WHERE c.id = ?2 AND (c.type <> 'channel' OR mb.role <> 'member')
     ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING
     RETURNING seq";
+
+/// Why [`APPEND`] stored nothing: the sender is no member (or there is no
+/// such chat), may not post, or sent this `client_msg_id` before (then
+/// the original). Membership first: a member removed since a first try
+/// learns that the chat is gone, not what it once sent there.
+fn why_not_appended(conn: &Connection, new: &NewMessage) -> crate::error::Result<Appended> {
+    let role: Option<(String, String)> = conn
+        .prepare_cached(
+            "SELECT c.type, mb.role FROM members mb JOIN chats c ON c.id = mb.chat_id \
+             WHERE mb.chat_id = ?1 AND mb.user_id = ?2",
+        )?
+        .query_row(params![new.chat_id, new.sender_id], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .optional()?;
+    match role {
+        None => return Ok(Appended::NotMember),
+        Some((chat_type, role)) if chat_type == "channel" && role == "member" => {
+            return Ok(Appended::ReadOnly);
+        }
+        Some(_) => {}
+    }
+    let client_msg_id = new.client_msg_id.as_deref().ok_or(StoreError::NotFound)?;
+    let mut lookup = conn.prepare_cached(concat!(
+        "SELECT ",
+        message_columns!(),
+        " FROM messages m WHERE m.sender_id = ?1 AND m.client_msg_id = ?2"
+    ))?;
+    let mut found = lookup.query(params![new.sender_id, client_msg_id])?;
+    let original = found.next()?.ok_or(StoreError::NotFound)?;
+    Ok(Appended::Existing(rows::message(original)?))
+}
 
 const OLDER_THAN: &str = concat!(
     "SELECT ",

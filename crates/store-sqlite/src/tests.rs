@@ -6,9 +6,9 @@ use natter_config::StoreSettings;
 use natter_proto::chats::{ChatType, Role};
 use natter_proto::messages::{MessageType, Metadata};
 use natter_store::{
-    Chats, Conflict, Cursor, MarkerKind, Markers, Messages, NewChat, NewMessage, NewUser,
-    Reactions, RefreshOutcome, Search, SearchQuery, SearchRow, Sessions, Store, StoreError,
-    StoreResult, Users,
+    Advance, Appended, Chats, CommitFeed, Conflict, Cursor, MarkerKind, Markers, MessageRow,
+    Messages, NewChat, NewMessage, NewUser, Reactions, RefreshOutcome, Search, SearchQuery,
+    SearchRow, Sessions, Store, StoreError, StoreResult, Users, commit_channel,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -67,6 +67,8 @@ fn marked(row: &SearchRow) -> String {
 struct Fixture {
     dir: TempDir,
     store: SqliteStore,
+    /// What the store reports as committed.
+    commits: CommitFeed,
 }
 
 impl Fixture {
@@ -76,19 +78,28 @@ impl Fixture {
 
     async fn with_settings(settings: &StoreSettings) -> Fixture {
         let dir = TempDir::new().unwrap();
-        let store = SqliteStore::open(&db_path(&dir), settings).await.unwrap();
-        Fixture { dir, store }
+        let (sink, commits) = commit_channel();
+        let store = SqliteStore::open(&db_path(&dir), settings, sink)
+            .await
+            .unwrap();
+        Fixture {
+            dir,
+            store,
+            commits,
+        }
     }
 
     /// Closes the store and opens the same file again.
     async fn reopen(self) -> Fixture {
         self.store.close().await;
-        let store = SqliteStore::open(&db_path(&self.dir), &StoreSettings::default())
+        let (sink, commits) = commit_channel();
+        let store = SqliteStore::open(&db_path(&self.dir), &StoreSettings::default(), sink)
             .await
             .unwrap();
         Fixture {
             dir: self.dir,
             store,
+            commits,
         }
     }
 
@@ -125,9 +136,20 @@ impl Fixture {
     /// Sends `content` as `sender` at `at`; returns the seq.
     async fn send(&self, chat: &str, sender: &str, content: &str, at: i64) -> i64 {
         let message = text(&format!("{chat}-{sender}-{at}"), chat, sender, content, at);
-        let (row, created) = self.store.append_message(message).await.unwrap();
-        assert!(created);
-        row.seq
+        match self.store.append_message(message).await.unwrap() {
+            Appended::New(row) => row.seq,
+            other => panic!("not stored: {other:?}"),
+        }
+    }
+}
+
+/// The message of an append that stored one or found the original (and
+/// whether it is new); panics if the append was refused.
+fn appended(outcome: Appended) -> (MessageRow, bool) {
+    match outcome {
+        Appended::New(row) => (row, true),
+        Appended::Existing(row) => (row, false),
+        refused => panic!("the append was refused: {refused:?}"),
     }
 }
 

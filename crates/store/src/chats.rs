@@ -85,8 +85,8 @@ pub trait Chats: Send + Sync {
         user_id: &str,
     ) -> StoreResult<Option<(ChatRow, MemberRow)>>;
     /// `user_id`'s role in the chat and the chat's type; `None` if not a
-    /// member. The send path asks this for every message, so an
-    /// implementation should answer it from memory when it can.
+    /// member. Read from the database as it is now (never from a cache
+    /// that another process could leave stale).
     async fn member_role(
         &self,
         chat_id: &str,

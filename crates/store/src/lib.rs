@@ -11,6 +11,7 @@
 //! strings chosen by the caller (UUIDv7).
 
 pub mod chats;
+pub mod commits;
 pub mod error;
 pub mod files;
 pub mod markers;
@@ -21,10 +22,11 @@ pub mod sessions;
 pub mod users;
 
 pub use chats::{ChatListRow, ChatRow, Chats, CursorRow, MemberRow, NewChat};
+pub use commits::{CommitFeed, CommitSink, commit_channel};
 pub use error::{Conflict, StoreError, StoreResult};
 pub use files::{FileRow, Files};
-pub use markers::{ANNOUNCE_ALL_RECEIPTS_UP_TO, Advance, MarkerKind, Markers, ReceiptRow};
-pub use messages::{Appending, Cursor, MessageRow, Messages, NewMessage, OnStored};
+pub use markers::{Advance, MarkerKind, Markers, ReceiptRow};
+pub use messages::{Appended, Appending, Cursor, MessageRow, Messages, NewMessage};
 pub use reactions::{ReactionRow, Reactions};
 pub use search::{Search, SearchQuery, SearchRow, SnippetPart};
 pub use sessions::{RefreshOutcome, Sessions};

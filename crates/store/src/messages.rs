@@ -47,37 +47,43 @@ pub enum Cursor {
     After(i64),
 }
 
-/// Called once a new message is durable (see [`Messages::queue_append`]).
-pub type OnStored = Box<dyn FnOnce(&MessageRow) + Send>;
+/// What appending a message did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Appended {
+    /// Stored now, with its `seq`; reported to the commit sink too.
+    New(MessageRow),
+    /// The sender already sent this `client_msg_id`: the original, and
+    /// nothing was stored.
+    Existing(MessageRow),
+    /// The sender is not a member of the chat (or there is no such chat).
+    NotMember,
+    /// The sender is a member who may not post here (a plain member of a
+    /// channel).
+    ReadOnly,
+}
 
-/// A queued append: resolves once the message is durable (or refused),
-/// with the message and whether it is new.
-pub type Appending = futures_util::future::BoxFuture<'static, StoreResult<(MessageRow, bool)>>;
+/// A queued append: resolves once the message is durable (or refused).
+pub type Appending = futures_util::future::BoxFuture<'static, StoreResult<Appended>>;
 
 #[async_trait]
 pub trait Messages: Send + Sync {
     /// Assigns the next `seq` and stores the message in one transaction,
     /// advancing the chat's `last_seq`/`last_activity_at` and the sender's
-    /// read and delivered markers. If the sender already sent this
-    /// `client_msg_id`, returns that message and `false`, storing nothing.
-    /// `NotFound` if the chat does not exist.
-    async fn append_message(&self, message: NewMessage) -> StoreResult<(MessageRow, bool)> {
-        self.queue_append(message, Box::new(|_| {})).await?.await
+    /// read and delivered markers. This is the authorization point of
+    /// sending: the sender's membership and role are checked inside the
+    /// same transaction (so a member removed a moment ago, by any
+    /// process, cannot post), before the `client_msg_id` is looked at.
+    async fn append_message(&self, message: NewMessage) -> StoreResult<Appended> {
+        self.queue_append(message).await?.await
     }
     /// As [`append_message`](Messages::append_message), in two steps:
     /// returns once the append is queued, with the future of its outcome.
     /// Appends queued one after the other are stored in that order (their
     /// `seq`s follow it), so a connection can have several sends in flight
-    /// and still keep its messages in the order it sent them.
-    ///
-    /// `on_stored` is called with the message once it is durable, if it is
-    /// new: in commit order (so in `seq` order within a chat), and even if
-    /// the returned future is dropped. It must be quick and not block.
-    async fn queue_append(
-        &self,
-        message: NewMessage,
-        on_stored: OnStored,
-    ) -> StoreResult<Appending>;
+    /// and still keep its messages in the order it sent them. A new message
+    /// goes to the store's [`CommitSink`](crate::CommitSink) once durable,
+    /// whether or not the returned future is still awaited.
+    async fn queue_append(&self, message: NewMessage) -> StoreResult<Appending>;
     async fn message(&self, message_id: &str) -> StoreResult<Option<MessageRow>>;
     /// A page in ascending `seq` order, and whether more lie beyond it in
     /// the paging direction. `message_type` filters when given.

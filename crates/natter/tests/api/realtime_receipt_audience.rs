@@ -12,10 +12,10 @@ use crate::helpers::{
     TestServer, events_until, group, history, new_message_in, new_messages, send, wait_for,
 };
 use natter_client::Client;
+use natter_core::markers::ANNOUNCE_ALL_RECEIPTS_UP_TO;
 use natter_proto::auth::AuthResponse;
 use natter_proto::events::{ClientFrame, ReceiptKind, ServerEvent};
 use natter_proto::messages::MessageStatus;
-use natter_store::ANNOUNCE_ALL_RECEIPTS_UP_TO;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_a_large_group_only_receipts_that_change_a_status_reach_every_member() {

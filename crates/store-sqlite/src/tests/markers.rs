@@ -3,7 +3,6 @@
 
 use super::*;
 use crate::markers::{OTHERS_DELIVERED, OTHERS_READ};
-use natter_store::ANNOUNCE_ALL_RECEIPTS_UP_TO;
 use sqlx::Row;
 
 #[tokio::test]
@@ -132,26 +131,26 @@ async fn crowd(f: &Fixture, prefix: &str, count: usize) -> Vec<String> {
     names
 }
 
-/// Advances and returns `(new marker, broadcast)`, or `None` if it did not
-/// move.
+/// Advances and returns `(new marker, others at or past it)`, or `None`
+/// if it did not move.
 async fn advance(
     f: &Fixture,
     chat: &str,
     user: &str,
     kind: MarkerKind,
     seq: i64,
-) -> Option<(i64, bool)> {
+) -> Option<(i64, u32)> {
     f.store
         .advance_marker(chat, user, kind, seq, 1_000)
         .await
         .unwrap()
-        .map(|advance| (advance.seq, advance.broadcast))
+        .map(|advance| (advance.seq, advance.others_reached))
 }
 
 #[tokio::test]
-async fn in_a_large_chat_an_advance_is_broadcast_only_while_it_can_change_a_status() {
+async fn an_advance_counts_the_other_members_at_or_past_it_up_to_two() {
     let f = Fixture::new().await;
-    let names = crowd(&f, "m", ANNOUNCE_ALL_RECEIPTS_UP_TO + 1).await;
+    let names = crowd(&f, "m", 40).await;
     let members: Vec<&str> = names.iter().map(String::as_str).collect();
     f.group("big", &members, 1).await;
     let (ann, bob, cat, dan, eve) = (members[0], members[1], members[2], members[3], members[4]);
@@ -160,55 +159,60 @@ async fn in_a_large_chat_an_advance_is_broadcast_only_while_it_can_change_a_stat
     f.send("big", ann, "hello", 10).await;
     assert_eq!(
         advance(&f, "big", bob, Delivered, 1).await,
-        Some((1, true)),
-        "first delivery of ann's message: her status becomes delivered"
+        Some((1, 1)),
+        "ann, the sender, has her own message"
     );
-    assert_eq!(
-        advance(&f, "big", cat, Delivered, 1).await,
-        Some((1, false)),
-        "bob had it already: nobody's status changes"
-    );
+    assert_eq!(advance(&f, "big", cat, Delivered, 1).await, Some((1, 2)));
     assert_eq!(
         advance(&f, "big", cat, Read, 1).await,
-        Some((1, true)),
-        "first read: delivered markers do not count for reads"
+        Some((1, 1)),
+        "delivered markers do not count for reads"
     );
-    assert_eq!(advance(&f, "big", dan, Read, 1).await, Some((1, false)));
+    assert_eq!(advance(&f, "big", dan, Read, 1).await, Some((1, 2)));
     assert_eq!(
         advance(&f, "big", eve, Delivered, 1).await,
-        Some((1, false)),
-        "cat's read counts as her delivery"
+        Some((1, 2)),
+        "counted no further than 2, reads count as deliveries"
     );
 
     f.send("big", bob, "reply", 20).await;
     assert_eq!(
         advance(&f, "big", ann, Delivered, 99).await,
-        Some((2, true)),
+        Some((2, 1)),
         "counted at the clamped seq: only bob, the sender, is there"
     );
-    assert_eq!(
-        advance(&f, "big", eve, Read, 2).await,
-        Some((2, true)),
-        "ann's delivery is no read: bob's message becomes read now"
-    );
-    assert_eq!(advance(&f, "big", cat, Read, 2).await, Some((2, false)));
+    assert_eq!(advance(&f, "big", eve, Read, 2).await, Some((2, 1)));
+    assert_eq!(advance(&f, "big", cat, Read, 2).await, Some((2, 2)));
     assert_eq!(advance(&f, "big", cat, Read, 2).await, None, "did not move");
 }
 
 #[tokio::test]
-async fn in_a_small_chat_every_advance_is_broadcast() {
+async fn an_advance_reports_the_member_count_as_members_come_and_go() {
     let f = Fixture::new().await;
-    let names = crowd(&f, "s", ANNOUNCE_ALL_RECEIPTS_UP_TO).await;
+    let names = crowd(&f, "s", 5).await;
     let members: Vec<&str> = names.iter().map(String::as_str).collect();
-    f.group("small", &members, 1).await;
+    f.group("small", &members[..4], 1).await;
     f.send("small", members[0], "hello", 10).await;
-    for member in &members[1..] {
-        assert_eq!(
-            advance(&f, "small", member, MarkerKind::Read, 1).await,
-            Some((1, true)),
-            "{member}"
-        );
-    }
+    let count = |advance: Option<Advance>| advance.expect("moved").member_count;
+    let moved = f
+        .store
+        .advance_marker("small", members[1], MarkerKind::Read, 1, 1_000)
+        .await
+        .unwrap();
+    assert_eq!(count(moved), 4);
+    f.store
+        .add_member("small", members[4], Role::Member, 20)
+        .await
+        .unwrap();
+    assert!(f.store.remove_member("small", members[3]).await.unwrap());
+    assert!(f.store.remove_member("small", members[2]).await.unwrap());
+    f.send("small", members[0], "again", 30).await;
+    let moved = f
+        .store
+        .advance_marker("small", members[4], MarkerKind::Read, 2, 1_000)
+        .await
+        .unwrap();
+    assert_eq!(count(moved), 3);
 }
 
 #[tokio::test]

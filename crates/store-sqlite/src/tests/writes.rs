@@ -39,12 +39,12 @@ async fn a_retried_client_msg_id_returns_the_original_and_stores_nothing() {
         reply_to: None,
         mentions: Some(vec!["bob".into()]),
     };
-    let (original, created) = f.store.append_message(first).await.unwrap();
+    let (original, created) = appended(f.store.append_message(first).await.unwrap());
     assert!(created);
 
     let mut retry = text("m2", "g", "ann", "hello again", 200);
     retry.client_msg_id = Some("c1".into());
-    let (again, created) = f.store.append_message(retry).await.unwrap();
+    let (again, created) = appended(f.store.append_message(retry).await.unwrap());
     assert!(!created);
     assert_eq!(again, original);
     assert_eq!(again.metadata.mentions, Some(vec!["bob".to_string()]));
@@ -54,7 +54,10 @@ async fn a_retried_client_msg_id_returns_the_original_and_stores_nothing() {
     // The key is per sender: bob may use the same client id.
     let mut bobs = text("m3", "g", "bob", "hi", 300);
     bobs.client_msg_id = Some("c1".into());
-    assert_eq!(f.store.append_message(bobs).await.unwrap().0.seq, 2);
+    assert_eq!(
+        appended(f.store.append_message(bobs).await.unwrap()).0.seq,
+        2
+    );
 }
 
 #[tokio::test]
@@ -85,7 +88,7 @@ async fn seq_survives_close_and_reopen() {
 }
 
 #[tokio::test]
-async fn appending_to_a_missing_chat_is_not_found_and_uses_no_seq() {
+async fn appending_to_a_missing_chat_is_refused_and_uses_no_seq() {
     let f = Fixture::new().await;
     f.users(&["ann"]).await;
     f.group("g", &["ann"], 1).await;
@@ -93,7 +96,7 @@ async fn appending_to_a_missing_chat_is_not_found_and_uses_no_seq() {
         .store
         .append_message(text("m1", "nope", "ann", "x", 1))
         .await;
-    assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+    assert!(matches!(missing, Ok(Appended::NotMember)), "{missing:?}");
     // A failing insert (duplicate message id) rolls back its seq too.
     f.send("g", "ann", "one", 2).await;
     let duplicate = f
@@ -122,7 +125,7 @@ async fn append_concurrently(store: &Arc<SqliteStore>, senders: &[&str], count: 
                     &format!("message {i}"),
                     100 + i,
                 );
-                store.append_message(message).await.unwrap().0.seq
+                appended(store.append_message(message).await.unwrap()).0.seq
             })
         })
         .collect();
@@ -286,7 +289,9 @@ async fn with_strict_full_sync_writes_are_acknowledged_ordered_and_kept() {
     store.close().await;
     drop(store);
 
-    let reopened = SqliteStore::open(&db_path(&dir), &settings).await.unwrap();
+    let reopened = SqliteStore::open(&db_path(&dir), &settings, commit_channel().0)
+        .await
+        .unwrap();
     assert_eq!(reopened.chat("g").await.unwrap().unwrap().last_seq, 20);
 }
 
@@ -351,4 +356,103 @@ async fn the_log_is_folded_into_the_database_file_while_the_store_runs() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+#[tokio::test]
+async fn committed_messages_are_reported_in_seq_order_and_retries_are_not() {
+    let f = Fixture::new().await;
+    f.users(&["ann", "bob"]).await;
+    f.group("g", &["ann", "bob"], 1).await;
+    let mut first = text("first", "g", "ann", "first", 1);
+    first.client_msg_id = Some("c0".into());
+    f.store.append_message(first.clone()).await.unwrap();
+    first.id = "first-again".into();
+    assert!(matches!(
+        f.store.append_message(first).await.unwrap(),
+        Appended::Existing(_)
+    ));
+    let Fixture {
+        dir: _dir,
+        store,
+        mut commits,
+    } = f;
+    let store = Arc::new(store);
+    let seqs = append_concurrently(&store, &["ann", "bob"], 30).await;
+    assert_eq!(seqs, (2..=31).collect::<Vec<i64>>());
+    let mut reported = Vec::new();
+    while let Some(row) = commits.try_next() {
+        reported.push(row.seq);
+    }
+    assert_eq!(reported, (1..=31).collect::<Vec<i64>>());
+}
+
+#[tokio::test]
+async fn only_members_allowed_to_post_can_append() {
+    let f = Fixture::new().await;
+    f.users(&["ann", "bob", "cat"]).await;
+    f.group("g", &["ann", "bob"], 1).await;
+    let channel = NewChat {
+        id: "news".into(),
+        chat_type: ChatType::Channel,
+        name: Some("news".into()),
+        created_by: "ann".into(),
+        created_at: 1,
+        direct_key: None,
+        members: vec![("ann".into(), Role::Owner), ("bob".into(), Role::Member)],
+    };
+    f.store.create_chat(channel).await.unwrap();
+    let append = |id: &str, chat: &str, sender: &str| {
+        f.store.append_message(text(id, chat, sender, "hi", 2))
+    };
+    assert!(matches!(
+        append("c1", "g", "cat").await,
+        Ok(Appended::NotMember)
+    ));
+    assert!(matches!(
+        append("b1", "news", "bob").await,
+        Ok(Appended::ReadOnly)
+    ));
+    assert!(matches!(
+        append("a1", "news", "ann").await,
+        Ok(Appended::New(_))
+    ));
+
+    assert!(matches!(
+        append("b2", "g", "bob").await,
+        Ok(Appended::New(_))
+    ));
+    assert!(f.store.remove_member("g", "bob").await.unwrap());
+    assert!(
+        matches!(append("b3", "g", "bob").await, Ok(Appended::NotMember)),
+        "refused from the moment the removal is stored"
+    );
+    assert_eq!(f.store.chat("g").await.unwrap().unwrap().last_seq, 1);
+}
+
+#[tokio::test]
+async fn a_member_removed_by_another_process_cannot_post_the_next_moment() {
+    let f = Fixture::new().await;
+    f.users(&["ann", "bob"]).await;
+    f.group("g", &["ann", "bob"], 1).await;
+    f.send("g", "bob", "before", 2).await;
+    // Another process sharing the database (a second node, an operator's
+    // tool) removes bob: nothing in this store hears of it.
+    let other = rusqlite::Connection::open(db_path(&f.dir)).unwrap();
+    other
+        .busy_timeout(std::time::Duration::from_secs(5))
+        .unwrap();
+    let removed = other
+        .execute(
+            "DELETE FROM members WHERE chat_id = 'g' AND user_id = 'bob'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(removed, 1);
+    let refused = f
+        .store
+        .append_message(text("after", "g", "bob", "after", 3))
+        .await
+        .unwrap();
+    assert_eq!(refused, Appended::NotMember);
+    assert_eq!(f.store.member_role("g", "bob").await.unwrap(), None);
 }
