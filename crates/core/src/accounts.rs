@@ -111,7 +111,7 @@ impl Core {
                     .user_by_id(&user_id)
                     .await?
                     .ok_or_else(|| CoreError::unauthorized("the account no longer exists"))?;
-                self.auth_response(user, &session_id, new_token)
+                self.auth_response(user, &session_id, new_token).await
             }
             RefreshOutcome::Reused { session_id } => {
                 tracing::warn!(%session_id, "refresh token reused: session revoked");
@@ -161,10 +161,10 @@ impl Core {
                 now + self.refresh_ttl_ms,
             )
             .await?;
-        self.auth_response(user, &session_id, refresh_token)
+        self.auth_response(user, &session_id, refresh_token).await
     }
 
-    fn auth_response(
+    async fn auth_response(
         &self,
         user: UserRow,
         session_id: &str,
@@ -172,7 +172,7 @@ impl Core {
     ) -> CoreResult<AuthResponse> {
         let access_token = self.tokens.issue(&user.id, session_id, now_ms() / 1000)?;
         Ok(AuthResponse {
-            user: self.user_view(&user),
+            user: self.user_view(&user).await,
             access_token,
             refresh_token,
             expires_in: self.tokens.ttl_secs(),

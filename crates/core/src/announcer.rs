@@ -100,7 +100,7 @@ async fn announce(core: &Core, batch: &mut Vec<MessageRow>) {
         let message = views::message(&row, Vec::new(), MessageStatus::Sent, file);
         core.bus.publish(Envelope::to_chat(
             &row.chat_id,
-            ServerEvent::MessageNew { message },
+            &ServerEvent::MessageNew { message },
         ));
         metrics::counter!("natter_messages_stored_total").increment(1);
     }

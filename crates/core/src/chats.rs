@@ -3,7 +3,7 @@
 //! membership as it is now.
 
 use super::{Caller, Core, CoreError, CoreResult, bounded_text, new_id, now_ms, views};
-use natter_bus::Envelope;
+use natter_bus::{Envelope, Subject};
 use natter_proto::chats::{Chat, ChatSummary, ChatType, CreateChat, Role};
 use natter_proto::events::{ChatCursor, ServerEvent};
 use natter_store::{ChatListRow, ChatRow, MemberRow, NewChat};
@@ -140,7 +140,7 @@ impl Core {
         let detail = self.chat(caller, chat_id).await?;
         self.bus.publish(Envelope::to_chat(
             chat_id,
-            ServerEvent::ChatUpdated {
+            &ServerEvent::ChatUpdated {
                 chat: detail.summary.clone(),
             },
         ));
@@ -181,7 +181,7 @@ impl Core {
             })?;
         self.bus.publish(Envelope::to_chat(
             chat_id,
-            ServerEvent::ChatMemberAdded {
+            &ServerEvent::ChatMemberAdded {
                 chat_id: chat_id.to_owned(),
                 user_id: user_id.to_owned(),
             },
@@ -226,8 +226,10 @@ impl Core {
             chat_id: chat_id.to_owned(),
             user_id: user_id.to_owned(),
         };
-        self.bus.publish(Envelope::to_user(user_id, event.clone()));
-        self.bus.publish(Envelope::to_chat(chat_id, event));
+        let to_chat = Envelope::to_chat(chat_id, &event);
+        self.bus
+            .publish(to_chat.readdressed(Subject::User(user_id.to_owned())));
+        self.bus.publish(to_chat);
         Ok(())
     }
 
@@ -272,7 +274,7 @@ impl Core {
             let chat = self.summary(&row).await?;
             self.bus.publish(Envelope::to_user(
                 user_id,
-                ServerEvent::ChatCreated { chat },
+                &ServerEvent::ChatCreated { chat },
             ));
         }
         Ok(())

@@ -15,19 +15,16 @@ pub mod markers;
 pub mod media;
 pub mod messages;
 pub mod presence;
+pub mod realtime;
 pub mod search;
 pub mod tokens;
 pub mod typing;
 pub mod users;
 pub mod views;
 
-/// The bus types the gateway routes (until the gateway gets its events
-/// through a feed of core's own).
-pub use natter_bus as bus;
-
 pub use error::{CoreError, CoreResult};
 use limits::RateLimits;
-use natter_bus::Bus;
+use natter_bus::{Bus, Presence};
 use natter_config::Settings;
 use natter_proto::Timestamp;
 use natter_store::Store;
@@ -41,6 +38,14 @@ pub struct Caller {
     pub session_id: String,
 }
 
+/// What the use cases run on, chosen by the binary (by URL scheme).
+pub struct Backends {
+    pub store: Arc<dyn Store>,
+    pub bus: Arc<dyn Bus>,
+    pub presence: Arc<dyn Presence>,
+    pub blob: crate::blob::BlobStore,
+}
+
 /// The use cases with everything they need. Cheap to share (`Arc`).
 pub struct Core {
     pub(crate) store: Arc<dyn Store>,
@@ -48,7 +53,8 @@ pub struct Core {
     pub(crate) passwords: Passwords,
     pub(crate) tokens: AccessTokens,
     pub(crate) limits: RateLimits,
-    pub(crate) presence: presence::PresenceTracker,
+    pub(crate) presence: Arc<dyn Presence>,
+    pub(crate) connections: presence::ConnectionCounts,
     pub(crate) typing: typing::TypingTracker,
     pub(crate) markers: markers::MarkerQueue,
     pub(crate) files: files::Files,
@@ -59,13 +65,13 @@ pub struct Core {
 }
 
 impl Core {
-    pub fn new(
-        settings: &Settings,
-        secret: &[u8],
-        store: Arc<dyn Store>,
-        bus: Arc<dyn Bus>,
-        blob: crate::blob::BlobStore,
-    ) -> anyhow::Result<Self> {
+    pub fn new(settings: &Settings, secret: &[u8], backends: Backends) -> anyhow::Result<Self> {
+        let Backends {
+            store,
+            bus,
+            presence,
+            blob,
+        } = backends;
         let passwords = Passwords::new(&settings.auth)?;
         let decoy_hash = passwords.hash(&new_id())?;
         Ok(Core {
@@ -74,7 +80,8 @@ impl Core {
             tokens: AccessTokens::new(secret, &settings.auth),
             passwords,
             limits: RateLimits::new(&settings.rate_limit),
-            presence: presence::PresenceTracker::default(),
+            presence,
+            connections: presence::ConnectionCounts::default(),
             typing: typing::TypingTracker::new(std::time::Duration::from_secs(
                 settings.gateway.typing_ttl_secs,
             )),
@@ -98,11 +105,6 @@ impl Core {
                 .await
                 .map_err(|error| error.to_string()),
         }
-    }
-
-    /// The bus, for the gateway and readiness checks.
-    pub fn bus(&self) -> &Arc<dyn Bus> {
-        &self.bus
     }
 
     /// The file service (links, limits, blob store).

@@ -154,9 +154,9 @@ impl Core {
             seq,
         };
         self.bus.publish(if chat_hears_of(&advance) {
-            Envelope::to_chat(chat_id, receipt)
+            Envelope::to_chat(chat_id, &receipt)
         } else {
-            Envelope::to_user(&caller.user_id, receipt)
+            Envelope::to_user(&caller.user_id, &receipt)
         });
         Ok(())
     }

@@ -198,7 +198,7 @@ impl Core {
             .remove(0);
         self.bus.publish(Envelope::to_chat(
             &edited.chat_id,
-            ServerEvent::MessageUpdated {
+            &ServerEvent::MessageUpdated {
                 message: message.clone(),
             },
         ));
@@ -222,7 +222,7 @@ impl Core {
         let deleted = self.store.delete_message(message_id, now_ms()).await?;
         self.bus.publish(Envelope::to_chat(
             &deleted.chat_id,
-            ServerEvent::MessageDeleted {
+            &ServerEvent::MessageDeleted {
                 chat_id: deleted.chat_id.clone(),
                 message_id: deleted.id.clone(),
                 seq: deleted.seq,
@@ -274,7 +274,7 @@ impl Core {
                     user_id,
                 }
             };
-            self.bus.publish(Envelope::to_chat(&row.chat_id, event));
+            self.bus.publish(Envelope::to_chat(&row.chat_id, &event));
         }
         Ok(())
     }

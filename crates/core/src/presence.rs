@@ -1,115 +1,79 @@
-//! Presence: `online` while any connection of a user is open and not
-//! away, `away` when every open connection asked for it, `offline` with
-//! `last_seen` when the last one closes. Kept in memory only; `last_seen`
-//! is written on disconnect. Changes go to everyone who shares a chat of
-//! modest size with the user, and to the user's other devices.
+//! Presence as users see it, on top of the [`Presence`](natter_bus::Presence)
+//! service: a connection opening or closing (or going away) is reported
+//! to it, and a change of status is announced to everyone who shares a
+//! chat of modest size with the user, and to the user's other devices.
+//! `last_seen` is written when the user goes offline.
+//!
+//! Also the one per-node limit of this module: how many connections one
+//! user may hold on this node ([`ConnectionCounts`]). It is per node on
+//! purpose: it protects this process's memory and file descriptors, not
+//! a cluster-wide quota.
 
 use super::{Core, CoreError, CoreResult, now_ms};
-use natter_bus::{Envelope, Target};
+use natter_bus::{Envelope, PresenceChange, Subject};
 use natter_proto::Timestamp;
 use natter_proto::events::ServerEvent;
 use natter_proto::users::{Presence, PresenceStatus};
+use natter_store::UserRow;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Mutex, PoisonError};
 
 /// Chats larger than this do not carry presence (a 5,000-member channel
 /// would turn every login into 5,000 events for people who never look).
 pub const PRESENCE_MAX_CHAT_MEMBERS: u32 = 256;
 
-#[derive(Clone, Copy, Debug, Default)]
-struct Connections {
-    online: u32,
-    away: u32,
-}
-
-impl Connections {
-    fn status(self) -> PresenceStatus {
-        if self.online > 0 {
-            PresenceStatus::Online
-        } else if self.away > 0 {
-            PresenceStatus::Away
-        } else {
-            PresenceStatus::Offline
-        }
-    }
-}
-
 /// Open connections per user on this node.
 #[derive(Default)]
-pub struct PresenceTracker {
-    users: Mutex<HashMap<String, Connections>>,
+pub struct ConnectionCounts {
+    users: Mutex<HashMap<String, usize>>,
 }
 
-impl PresenceTracker {
-    /// Applies `change` to a user's counts; returns (before, after).
-    fn update(
-        &self,
-        user_id: &str,
-        change: impl FnOnce(&mut Connections),
-    ) -> (PresenceStatus, PresenceStatus) {
-        let mut users = self
-            .users
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        let entry = users.entry(user_id.to_owned()).or_default();
-        let before = entry.status();
-        change(entry);
-        let after = entry.status();
-        if after == PresenceStatus::Offline {
-            users.remove(user_id);
+impl ConnectionCounts {
+    /// Counts one more connection of `user_id`, unless it has `max`.
+    fn open(&self, user_id: &str, max: usize) -> bool {
+        let mut users = self.users.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = users.entry(user_id.to_owned()).or_default();
+        if *count >= max {
+            return false;
         }
-        (before, after)
+        *count += 1;
+        true
     }
 
-    /// The live status of a user on this node.
-    pub fn status(&self, user_id: &str) -> PresenceStatus {
-        let users = self
-            .users
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        users.get(user_id).copied().unwrap_or_default().status()
-    }
-
-    fn connections(&self, user_id: &str) -> u32 {
-        let users = self
-            .users
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        users
-            .get(user_id)
-            .map_or(0, |counts| counts.online + counts.away)
+    fn close(&self, user_id: &str) {
+        let mut users = self.users.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = users.get_mut(user_id) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                users.remove(user_id);
+            }
+        }
     }
 }
 
 impl Core {
-    /// A connection of `user_id` opened; refused beyond `max` connections.
+    /// A connection of `user_id` opened; refused beyond `max` connections
+    /// of that user on this node.
     pub async fn connection_opened(&self, user_id: &str, max: usize) -> CoreResult<()> {
-        if self.presence.connections(user_id) as usize >= max {
+        if !self.connections.open(user_id, max) {
             return Err(CoreError::rejected(
                 natter_proto::ErrorCode::RateLimited,
                 "too many open connections for this user",
             ));
         }
-        let (before, after) = self.presence.update(user_id, |counts| counts.online += 1);
-        self.announce_presence(user_id, before, after, now_ms())
-            .await
+        let change = self.presence.connected(user_id).await;
+        self.announce_presence(user_id, change, now_ms()).await
     }
 
     /// A connection closed; `away` says what that connection had asked.
     pub async fn connection_closed(&self, user_id: &str, away: bool) -> CoreResult<()> {
-        let (before, after) = self.presence.update(user_id, |counts| {
-            let count = if away {
-                &mut counts.away
-            } else {
-                &mut counts.online
-            };
-            *count = count.saturating_sub(1);
-        });
+        self.connections.close(user_id);
+        let change = self.presence.disconnected(user_id, away).await;
         let now = now_ms();
-        if after == PresenceStatus::Offline {
+        if change.after == PresenceStatus::Offline {
             self.store.set_last_seen(user_id, now).await?;
         }
-        self.announce_presence(user_id, before, after, now).await
+        self.announce_presence(user_id, change, now).await
     }
 
     /// One connection switches between online and away.
@@ -122,41 +86,39 @@ impl Core {
         if was_away == away {
             return Ok(());
         }
-        let (before, after) = self.presence.update(user_id, |counts| {
-            if away {
-                counts.online = counts.online.saturating_sub(1);
-                counts.away += 1;
-            } else {
-                counts.away = counts.away.saturating_sub(1);
-                counts.online += 1;
-            }
-        });
-        self.announce_presence(user_id, before, after, now_ms())
-            .await
+        let change = self.presence.set_away(user_id, away).await;
+        self.announce_presence(user_id, change, now_ms()).await
     }
 
-    /// Presence as shown in user objects: live status, and `last_seen`
-    /// of now while connected.
-    pub(crate) fn presence_of(&self, user_id: &str, stored_last_seen: Option<i64>) -> Presence {
-        let status = self.presence.status(user_id);
-        let last_seen = match status {
-            PresenceStatus::Offline => stored_last_seen,
-            _ => Some(now_ms()),
-        };
-        Presence {
-            status,
-            last_seen: last_seen.map(Timestamp),
-        }
+    /// Presence as shown in user objects, for each of `rows` in order (one
+    /// lookup for all): live status, and `last_seen` of now while
+    /// connected.
+    pub(crate) async fn presences_of(&self, rows: &[UserRow]) -> Vec<Presence> {
+        let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
+        let statuses = self.presence.statuses(&ids).await;
+        let now = now_ms();
+        rows.iter()
+            .zip(statuses)
+            .map(|(row, status)| {
+                let last_seen = match status {
+                    PresenceStatus::Offline => row.last_seen,
+                    _ => Some(now),
+                };
+                Presence {
+                    status,
+                    last_seen: last_seen.map(Timestamp),
+                }
+            })
+            .collect()
     }
 
     async fn announce_presence(
         &self,
         user_id: &str,
-        before: PresenceStatus,
-        after: PresenceStatus,
+        change: PresenceChange,
         now: i64,
     ) -> CoreResult<()> {
-        if before == after {
+        if !change.changed() {
             return Ok(());
         }
         let mut audience = self
@@ -164,14 +126,19 @@ impl Core {
             .co_members(user_id, PRESENCE_MAX_CHAT_MEMBERS)
             .await?;
         audience.push(user_id.to_owned());
-        self.bus.publish(Envelope {
-            target: Target::Users(Arc::from(audience)),
-            event: Arc::new(ServerEvent::Presence {
+        let envelope = Envelope::to_user(
+            user_id,
+            &ServerEvent::Presence {
                 user_id: user_id.to_owned(),
-                status: after,
+                status: change.after,
                 last_seen: Some(Timestamp(now)),
-            }),
-        });
+            },
+        );
+        // Encoded once, addressed to each member of the audience.
+        for member in audience {
+            self.bus
+                .publish(envelope.readdressed(Subject::User(member)));
+        }
         Ok(())
     }
 }

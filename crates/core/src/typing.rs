@@ -119,7 +119,7 @@ impl Core {
     fn announce_typing(&self, chat_id: &str, user_id: &str, active: bool) {
         self.bus.publish(Envelope::to_chat(
             chat_id,
-            ServerEvent::Typing {
+            &ServerEvent::Typing {
                 chat_id: chat_id.to_owned(),
                 user_id: user_id.to_owned(),
                 active,

@@ -2,6 +2,7 @@
 
 use super::{Caller, Core, CoreError, CoreResult, bounded_text, views};
 use natter_proto::users::{UpdateMe, User};
+use natter_store::UserRow;
 
 /// Most users one search returns.
 pub const MAX_USER_SEARCH: u32 = 50;
@@ -17,7 +18,7 @@ impl Core {
             .user_by_id(user_id)
             .await?
             .ok_or_else(|| CoreError::not_found("user"))?;
-        Ok(self.user_view(&row))
+        Ok(self.user_view(&row).await)
     }
 
     pub async fn update_me(&self, caller: &Caller, update: UpdateMe) -> CoreResult<User> {
@@ -40,18 +41,29 @@ impl Core {
             .store
             .update_user(&caller.user_id, display_name, update.avatar_file_id)
             .await?;
-        Ok(self.user_view(&row))
+        Ok(self.user_view(&row).await)
     }
 
     /// A user object with live presence.
-    pub(crate) fn user_view(&self, row: &natter_store::UserRow) -> User {
-        let mut user = views::user(row);
-        user.presence = self.presence_of(&row.id, row.last_seen);
-        user.avatar_url = row
-            .avatar_file_id
-            .as_ref()
-            .map(|file_id| self.files.link(file_id, crate::blob::Variant::Thumb));
-        user
+    pub(crate) async fn user_view(&self, row: &UserRow) -> User {
+        self.user_views(std::slice::from_ref(row)).await.remove(0)
+    }
+
+    /// User objects with live presence, asked for all at once.
+    pub(crate) async fn user_views(&self, rows: &[UserRow]) -> Vec<User> {
+        let presences = self.presences_of(rows).await;
+        rows.iter()
+            .zip(presences)
+            .map(|(row, presence)| {
+                let mut user = views::user(row);
+                user.presence = presence;
+                user.avatar_url = row
+                    .avatar_file_id
+                    .as_ref()
+                    .map(|file_id| self.files.link(file_id, crate::blob::Variant::Thumb));
+                user
+            })
+            .collect()
     }
 
     /// Users whose username or display name starts with `prefix`.
@@ -68,6 +80,6 @@ impl Core {
             .store
             .search_users(&prefix.to_lowercase(), limit)
             .await?;
-        Ok(rows.iter().map(|row| self.user_view(row)).collect())
+        Ok(self.user_views(&rows).await)
     }
 }

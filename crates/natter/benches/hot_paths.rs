@@ -14,13 +14,13 @@
 //! come from `natter-bench` (see BENCHMARKS.md).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use natter_bus::encode;
 use natter_config::StoreSettings;
 use natter_proto::Timestamp;
 use natter_proto::chats::{ChatType, Role};
 use natter_proto::events::ServerEvent;
 use natter_proto::messages::{Message, MessageStatus, MessageType, Metadata};
 use natter_server::gateway::outbox::Outbox;
-use natter_server::gateway::router::encode;
 use natter_store::{NewChat, NewMessage, NewUser, Store};
 use natter_store_sqlite::SqliteStore;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -82,9 +82,11 @@ fn tables(members: usize) -> Tables {
 }
 
 fn fanout(c: &mut Criterion) {
-    let frame = encode(&ServerEvent::MessageNew {
+    // As the router holds it: the publisher's bytes, checked once.
+    let frame = axum::extract::ws::Utf8Bytes::try_from(encode(&ServerEvent::MessageNew {
         message: message(100),
-    });
+    }))
+    .expect("UTF-8");
     let mut group = c.benchmark_group("fanout");
     for members in [100, 5000] {
         let tables = tables(members);

@@ -3,8 +3,9 @@
 //! `natter-store` and `natter-bus` traits.
 
 use anyhow::Context;
-use natter_bus::Bus;
 use natter_bus::local::LocalBus;
+use natter_bus::presence::LocalPresence;
+use natter_bus::{Bus, Presence};
 use natter_config::Settings;
 use natter_store::{CommitSink, Store};
 use natter_store_sqlite::SqliteStore;
@@ -31,10 +32,11 @@ pub(crate) async fn store(
     }
 }
 
-/// The bus `settings.bus_url` names: empty for the in-process bus.
-pub(crate) fn bus(settings: &Settings) -> anyhow::Result<Arc<dyn Bus>> {
+/// The bus `settings.bus_url` names and the presence service beside it:
+/// empty for the in-process ones.
+pub(crate) fn bus(settings: &Settings) -> anyhow::Result<(Arc<dyn Bus>, Arc<dyn Presence>)> {
     match scheme(settings.bus_url.as_str()) {
-        None => Ok(Arc::new(LocalBus::new())),
+        None => Ok((Arc::new(LocalBus::new()), Arc::new(LocalPresence::new()))),
         Some(other) => anyhow::bail!(
             "bus URL scheme {other}:// is not available in this build (leave it empty for the in-process bus)"
         ),

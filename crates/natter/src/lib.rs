@@ -63,7 +63,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     let secret = natter_core::tokens::load_or_create_secret(&settings.auth, &settings.data_dir)?;
     let (commits, committed) = natter_store::commit_channel();
     let store = backends::store(&settings, commits).await?;
-    let bus = backends::bus(&settings)?;
+    let (bus, presence) = backends::bus(&settings)?;
     let blob_options: Vec<(String, String)> = settings
         .blob_options
         .iter()
@@ -77,9 +77,12 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     let core = Arc::new(natter_core::Core::new(
         &settings,
         &secret,
-        store.clone(),
-        bus,
-        blob,
+        natter_core::Backends {
+            store: store.clone(),
+            bus,
+            presence,
+            blob,
+        },
     )?);
     let announcer = natter_core::announcer::Announcer::spawn(core.clone(), committed);
     http::ops::prometheus();

@@ -66,7 +66,7 @@ impl Gateway {
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (stop, shutdown) = watch::channel(false);
         let router = router::Router::new(core.clone(), commands.clone());
-        let router_task = tokio::spawn(router.run(core.bus().subscribe(), command_rx));
+        let router_task = tokio::spawn(router.run(core.feed(), command_rx));
         let ticker_core = core.clone();
         let ticker = tokio::spawn(async move {
             let mut ticks = tokio::time::interval(TICK);

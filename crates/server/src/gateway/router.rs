@@ -1,10 +1,15 @@
-//! The node's event router: one task that takes every event from the bus
-//! and hands it to the local connections it concerns, encoded once and
-//! shared by all of them (a refcounted buffer, not a copy per recipient).
+//! The node's event router: one task that takes every envelope from the
+//! node's feed and hands its frame (encoded once by the publisher, shared
+//! by every recipient as a refcounted buffer) to the local connections it
+//! concerns.
 //!
 //! It alone owns the routing tables (who is connected, which local users
-//! belong to which chat), so no lock is taken per delivery. Membership
-//! follows the events themselves: `chat.created` to a user adds a chat,
+//! belong to which chat), so no lock is taken per delivery. It declares
+//! the node's interest: in a user's subject while the user has a local
+//! connection, in a chat's subject while a local user is a member. Once
+//! an interest is confirmed it catches up from the store, so what was
+//! published before reaches the sockets too. Membership follows the
+//! events themselves: `chat.created` to a user adds a chat,
 //! `chat.member_removed` of that user removes it, so a removed member gets
 //! nothing of the chat from that event on.
 //!
@@ -14,25 +19,24 @@
 
 use super::outbox::Outbox;
 use axum::extract::ws::Utf8Bytes;
+use bytes::Bytes;
 use natter_core::Core;
-use natter_core::bus::{Envelope, Subscription, Target};
+use natter_core::realtime::{Envelope, Feed, Meta, Received, Subject};
 use natter_proto::events::ServerEvent;
 use natter_proto::messages::Message;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{mpsc, oneshot};
 
 /// Pause before retrying a failed gap repair, so a broken store is not
 /// hammered in a loop.
 const REPAIR_RETRY: Duration = Duration::from_millis(200);
-/// Wait before fetching a gap from the store. The store announces new
-/// messages in commit order (see `Store::queue_append`), so on one node a
-/// later `seq` does not overtake an earlier one; a gap is a message this
-/// router never saw (routes registered while it was published) or, with
-/// a bus between nodes, one still on its way: worth a short wait before
-/// a read.
+/// Wait before fetching a gap from the store. On one node the store's
+/// commits are announced in commit order, so a later `seq` does not
+/// overtake an earlier one; a gap is a message this router never saw
+/// (routes registered while it was published) or, with a bus between
+/// nodes, one still on its way: worth a short wait before a read.
 const REPAIR_DELAY: Duration = Duration::from_millis(20);
 
 /// A registered connection, as the router sees it.
@@ -42,7 +46,7 @@ pub struct Route {
     pub outbox: Arc<Outbox>,
 }
 
-/// What connections and repair tasks tell the router.
+/// What connections and the router's own tasks tell the router.
 pub enum Command {
     /// A connection of `user_id` is ready to receive; `chats` are the
     /// user's chats with the `last_seq` the connection announced.
@@ -50,16 +54,17 @@ pub enum Command {
         route: Route,
         user_id: String,
         chats: Vec<(String, i64)>,
-        /// Answered once the routes are in place.
+        /// Answered once the routes are in place and the node's interest
+        /// in them is confirmed.
         registered: oneshot::Sender<()>,
     },
     Unregister {
         id: u64,
         user_id: String,
     },
-    /// The chats' `last_seq` read again just after a `Register` was
-    /// answered: a message stored between the first read and the
-    /// registration was routed while no local member listened, so fetch it.
+    /// The chats' `last_seq` read again after interest in them was
+    /// confirmed: a message stored before that was published while this
+    /// node did not listen, so fetch it.
     CatchUp {
         chats: Vec<(String, i64)>,
     },
@@ -95,9 +100,21 @@ pub struct Router {
     chats: HashMap<String, ChatRoute>,
 }
 
-/// Encodes an event once for every recipient.
+/// Encodes a frame the router builds itself (repaired messages).
 pub fn encode(event: &ServerEvent) -> Utf8Bytes {
     Utf8Bytes::from(serde_json::to_string(event).unwrap_or_default())
+}
+
+/// A publisher's frame as a WebSocket text frame. The bus carries bytes;
+/// checking they are UTF-8 costs one pass per envelope, not per recipient.
+fn text_frame(frame: Bytes) -> Option<Utf8Bytes> {
+    match Utf8Bytes::try_from(frame) {
+        Ok(text) => Some(text),
+        Err(error) => {
+            tracing::warn!(?error, "dropping an envelope that is not UTF-8");
+            None
+        }
+    }
 }
 
 impl Router {
@@ -113,7 +130,7 @@ impl Router {
     /// Runs until the bus and every command sender are gone.
     pub async fn run(
         mut self,
-        mut bus: Subscription,
+        mut feed: Box<dyn Feed>,
         mut commands: mpsc::UnboundedReceiver<Command>,
     ) {
         loop {
@@ -122,15 +139,15 @@ impl Router {
                     Some(command) => self.command(command),
                     None => break,
                 },
-                envelope = bus.recv() => match envelope {
-                    Ok(envelope) => self.route(envelope),
-                    Err(RecvError::Lagged(missed)) => {
+                received = feed.recv() => match received {
+                    Some(Received::Envelope(envelope)) => self.route(envelope),
+                    Some(Received::Lost(missed)) => {
                         // Lost message events show up as gaps and are
                         // repaired; lost ephemeral events are just lost.
-                        tracing::warn!(missed, "gateway router lagged behind the bus");
+                        tracing::warn!(missed, "gateway router lost envelopes");
                         metrics::counter!("natter_gateway_bus_lagged_total").increment(missed);
                     }
-                    Err(RecvError::Closed) => break,
+                    None => break,
                 },
             }
         }
@@ -144,15 +161,19 @@ impl Router {
                 chats,
                 registered,
             } => {
-                self.users
-                    .entry(user_id.clone())
-                    .or_default()
-                    .routes
-                    .push(route);
-                for (chat_id, last_seq) in chats {
-                    self.join(&user_id, &chat_id, last_seq);
+                let mut confirmations = Vec::new();
+                let user = self.users.entry(user_id.clone()).or_default();
+                if user.routes.is_empty() {
+                    confirmations.push(self.core.interest(&Subject::User(user_id.clone()), true));
                 }
-                let _ = registered.send(());
+                user.routes.push(route);
+                for (chat_id, last_seq) in chats {
+                    confirmations.extend(self.join(&user_id, &chat_id, last_seq));
+                }
+                tokio::spawn(async move {
+                    futures_util::future::join_all(confirmations).await;
+                    let _ = registered.send(());
+                });
             }
             Command::CatchUp { chats } => {
                 for (chat_id, last_seq) in chats {
@@ -167,6 +188,8 @@ impl Router {
                 if user.routes.is_empty()
                     && let Some(user) = self.users.remove(&user_id)
                 {
+                    // Nothing waits for interest to end.
+                    drop(self.core.interest(&Subject::User(user_id.clone()), false));
                     for chat_id in user.chats {
                         self.forget_member(&chat_id, &user_id);
                     }
@@ -176,22 +199,30 @@ impl Router {
         }
     }
 
-    /// Records that local `user_id` belongs to `chat_id`.
-    fn join(&mut self, user_id: &str, chat_id: &str, last_seq: i64) {
-        let chat = self
-            .chats
-            .entry(chat_id.to_owned())
-            .or_insert_with(|| ChatRoute {
+    /// Records that local `user_id` belongs to `chat_id`; returns the
+    /// confirmation of the node's interest if the chat is new here.
+    fn join(
+        &mut self,
+        user_id: &str,
+        chat_id: &str,
+        last_seq: i64,
+    ) -> Option<natter_core::realtime::Confirmation> {
+        let mut confirmation = None;
+        let chat = self.chats.entry(chat_id.to_owned()).or_insert_with(|| {
+            confirmation = Some(self.core.interest(&Subject::Chat(chat_id.to_owned()), true));
+            ChatRoute {
                 next_seq: last_seq + 1,
                 early: BTreeMap::new(),
                 repairing: false,
                 fetch_until: 0,
                 users: HashSet::new(),
-            });
+            }
+        });
         chat.users.insert(user_id.to_owned());
         if let Some(user) = self.users.get_mut(user_id) {
             user.chats.insert(chat_id.to_owned());
         }
+        confirmation
     }
 
     fn forget_member(&mut self, chat_id: &str, user_id: &str) {
@@ -199,49 +230,45 @@ impl Router {
             chat.users.remove(user_id);
             if chat.users.is_empty() {
                 self.chats.remove(chat_id);
+                drop(
+                    self.core
+                        .interest(&Subject::Chat(chat_id.to_owned()), false),
+                );
             }
         }
     }
 
     fn route(&mut self, envelope: Envelope) {
-        match &envelope.target {
-            Target::User(user_id) => {
-                if !self.users.contains_key(user_id) {
+        let Envelope {
+            subject,
+            meta,
+            frame,
+        } = envelope;
+        match subject {
+            Subject::User(user_id) => {
+                if !self.users.contains_key(&user_id) {
                     return;
                 }
-                self.deliver_to_user(user_id, &encode(&envelope.event));
-                self.follow_membership(user_id, &envelope.event);
+                let Some(frame) = text_frame(frame) else {
+                    return;
+                };
+                self.deliver_to_user(&user_id, &frame);
+                self.follow_membership(&user_id, &meta);
             }
-            Target::Users(user_ids) => {
-                let local: Vec<&String> = user_ids
-                    .iter()
-                    .filter(|id| self.users.contains_key(*id))
-                    .collect();
-                if local.is_empty() {
+            Subject::Chat(chat_id) => {
+                if !self.chats.contains_key(&chat_id) {
                     return;
                 }
-                let frame = encode(&envelope.event);
-                for user_id in local {
-                    self.deliver_to_user(user_id, &frame);
-                }
-            }
-            Target::Chat(chat_id) => {
-                if !self.chats.contains_key(chat_id) {
+                let Some(frame) = text_frame(frame) else {
                     return;
-                }
-                match envelope.event.as_ref() {
-                    ServerEvent::MessageNew { message } => {
-                        self.sequence(chat_id, message.seq, encode(&envelope.event));
-                    }
+                };
+                match meta {
+                    Meta::MessageNew { seq } => self.sequence(&chat_id, seq, frame),
                     // Typists do not need their own indication back.
-                    ServerEvent::Typing { user_id, .. } => {
-                        self.deliver_to_chat_except(
-                            chat_id,
-                            &encode(&envelope.event),
-                            Some(user_id),
-                        );
+                    Meta::Typing { user_id } => {
+                        self.deliver_to_chat_except(&chat_id, &frame, Some(&user_id));
                     }
-                    event => self.deliver_to_chat(chat_id, &encode(event)),
+                    _ => self.deliver_to_chat(&chat_id, &frame),
                 }
             }
         }
@@ -249,10 +276,14 @@ impl Router {
 
     /// Keeps the routing tables in step with membership events addressed
     /// to one user.
-    fn follow_membership(&mut self, user_id: &str, event: &ServerEvent) {
-        match event {
-            ServerEvent::ChatCreated { chat } => self.join(user_id, &chat.chat_id, chat.last_seq),
-            ServerEvent::ChatMemberRemoved {
+    fn follow_membership(&mut self, user_id: &str, meta: &Meta) {
+        match meta {
+            Meta::Joined { chat_id, last_seq } => {
+                if let Some(confirmation) = self.join(user_id, chat_id, *last_seq) {
+                    self.catch_up_once_listening(chat_id.clone(), confirmation);
+                }
+            }
+            Meta::Left {
                 chat_id,
                 user_id: removed,
             } if removed == user_id => {
@@ -263,6 +294,29 @@ impl Router {
             }
             _ => {}
         }
+    }
+
+    /// After interest in a chat that joined during a session is confirmed,
+    /// reads its `last_seq` and catches up: a message stored between the
+    /// `chat.created` being built and the interest would be missed.
+    fn catch_up_once_listening(
+        &self,
+        chat_id: String,
+        confirmation: natter_core::realtime::Confirmation,
+    ) {
+        let (core, commands) = (self.core.clone(), self.commands.clone());
+        tokio::spawn(async move {
+            confirmation.await;
+            match core.last_seq(&chat_id).await {
+                Ok(Some(last_seq)) => {
+                    let _ = commands.send(Command::CatchUp {
+                        chats: vec![(chat_id, last_seq)],
+                    });
+                }
+                Ok(None) => {}
+                Err(error) => tracing::warn!(%chat_id, ?error, "catching up a new chat failed"),
+            }
+        });
     }
 
     /// Delivers `message.new` frames of a chat strictly in `seq` order.

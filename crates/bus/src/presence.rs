@@ -1,0 +1,125 @@
+//! Presence: who is online, cluster-wide in principle. A user is `online`
+//! while any of their connections is open and not away, `away` when every
+//! open connection asked for it, `offline` when none is open. Nodes tell
+//! the presence service about their connections; anyone asks it about
+//! users, many at a time.
+//!
+//! [`LocalPresence`] counts the connections of this process (embedded
+//! mode); a cluster implementation keeps heartbeated entries with a time
+//! to live instead, so that a dead node's users go offline by themselves.
+
+use async_trait::async_trait;
+use natter_proto::users::PresenceStatus;
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+/// A user's status before and after a change of their connections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PresenceChange {
+    pub before: PresenceStatus,
+    pub after: PresenceStatus,
+}
+
+impl PresenceChange {
+    /// True if the status changed (and is worth announcing).
+    pub fn changed(&self) -> bool {
+        self.before != self.after
+    }
+}
+
+/// Who is online.
+#[async_trait]
+pub trait Presence: Send + Sync + 'static {
+    /// A connection of `user_id` opened (online, not away).
+    async fn connected(&self, user_id: &str) -> PresenceChange;
+    /// A connection of `user_id` closed; `away` is what it had asked for.
+    async fn disconnected(&self, user_id: &str, away: bool) -> PresenceChange;
+    /// One open connection of `user_id` switched to away or back.
+    async fn set_away(&self, user_id: &str, away: bool) -> PresenceChange;
+    /// The status of each of `user_ids`, in the same order: one call for
+    /// a page of users, however many.
+    async fn statuses(&self, user_ids: &[String]) -> Vec<PresenceStatus>;
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Connections {
+    online: u32,
+    away: u32,
+}
+
+impl Connections {
+    fn status(self) -> PresenceStatus {
+        if self.online > 0 {
+            PresenceStatus::Online
+        } else if self.away > 0 {
+            PresenceStatus::Away
+        } else {
+            PresenceStatus::Offline
+        }
+    }
+}
+
+/// Open connections per user in this process.
+#[derive(Default)]
+pub struct LocalPresence {
+    users: Mutex<HashMap<String, Connections>>,
+}
+
+impl LocalPresence {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Applies `change` to a user's counts.
+    fn update(&self, user_id: &str, change: impl FnOnce(&mut Connections)) -> PresenceChange {
+        let mut users = self.users.lock().unwrap_or_else(PoisonError::into_inner);
+        let entry = users.entry(user_id.to_owned()).or_default();
+        let before = entry.status();
+        change(entry);
+        let after = entry.status();
+        if after == PresenceStatus::Offline {
+            users.remove(user_id);
+        }
+        PresenceChange { before, after }
+    }
+}
+
+#[async_trait]
+impl Presence for LocalPresence {
+    async fn connected(&self, user_id: &str) -> PresenceChange {
+        self.update(user_id, |counts| counts.online += 1)
+    }
+
+    async fn disconnected(&self, user_id: &str, away: bool) -> PresenceChange {
+        self.update(user_id, |counts| {
+            let count = if away {
+                &mut counts.away
+            } else {
+                &mut counts.online
+            };
+            *count = count.saturating_sub(1);
+        })
+    }
+
+    async fn set_away(&self, user_id: &str, away: bool) -> PresenceChange {
+        self.update(user_id, |counts| {
+            let (from, to) = if away {
+                (&mut counts.online, &mut counts.away)
+            } else {
+                (&mut counts.away, &mut counts.online)
+            };
+            if *from > 0 {
+                *from -= 1;
+                *to += 1;
+            }
+        })
+    }
+
+    async fn statuses(&self, user_ids: &[String]) -> Vec<PresenceStatus> {
+        let users = self.users.lock().unwrap_or_else(PoisonError::into_inner);
+        user_ids
+            .iter()
+            .map(|id| users.get(id).copied().unwrap_or_default().status())
+            .collect()
+    }
+}
