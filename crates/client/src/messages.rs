@@ -22,14 +22,17 @@ pub fn text_message(chat_id: &str, content: &str) -> SendMessage {
     }
 }
 
-/// Which page of a chat's history to fetch. With neither cursor, the
-/// newest `limit` messages; pages are always in ascending `seq` order.
+/// Which page of a chat's history to fetch. With no cursor, the newest
+/// `limit` messages; pages are in ascending `seq` order, or in ascending
+/// `version` order with `changed_after`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HistoryQuery {
     /// Older than this cursor: a `message_id` or `seq:N`.
     pub before: Option<String>,
     /// Newer than this cursor: a `message_id` or `seq:N`.
     pub after: Option<String>,
+    /// Changed since this chat version (the change cursor).
+    pub changed_after: Option<i64>,
     /// Page size (server default 50, at most 200).
     pub limit: Option<u32>,
     /// `text`, `image`, `file` or `all` (the default).
@@ -64,6 +67,13 @@ impl HistoryQuery {
         self.after(format!("seq:{seq}"))
     }
 
+    /// Messages changed (new, edited, deleted, reacted to) since the
+    /// chat's `version`, oldest change first.
+    pub fn changed_after(mut self, version: i64) -> HistoryQuery {
+        self.changed_after = Some(version);
+        self
+    }
+
     /// At most `limit` messages.
     pub fn limit(mut self, limit: u32) -> HistoryQuery {
         self.limit = Some(limit);
@@ -83,6 +93,9 @@ impl HistoryQuery {
         }
         if let Some(after) = &self.after {
             pairs.push(("after", after.clone()));
+        }
+        if let Some(version) = self.changed_after {
+            pairs.push(("changed_after", version.to_string()));
         }
         if let Some(limit) = self.limit {
             pairs.push(("limit", limit.to_string()));

@@ -243,6 +243,7 @@ impl Core {
                 chat_id: row.chat_id,
                 last_seq: row.last_seq,
                 read_seq: row.read_seq,
+                last_version: row.last_version,
             })
             .collect())
     }

@@ -30,6 +30,9 @@ pub type PendingSend<'a> = futures_util::future::BoxFuture<'a, CoreResult<(SendA
 pub struct HistoryQuery {
     pub before: Option<String>,
     pub after: Option<String>,
+    /// The change cursor: messages whose `version` is above this, in
+    /// `version` order.
+    pub changed_after: Option<i64>,
     pub limit: Option<u32>,
     pub message_type: Option<String>,
 }
@@ -139,14 +142,16 @@ impl Core {
         query: HistoryQuery,
     ) -> CoreResult<MessagePage> {
         self.membership(chat_id, &caller.user_id).await?;
-        let cursor = match (&query.before, &query.after) {
-            (Some(_), Some(_)) => return Err(CoreError::invalid("give before or after, not both")),
-            (Some(before), None) => {
-                Cursor::Before(self.cursor_seq(chat_id, "before", before).await?)
-            }
-            (None, Some(after)) => Cursor::After(self.cursor_seq(chat_id, "after", after).await?),
-            (None, None) => Cursor::Latest,
-        };
+        let cursors_given = [
+            query.before.is_some(),
+            query.after.is_some(),
+            query.changed_after.is_some(),
+        ];
+        if cursors_given.iter().filter(|given| **given).count() > 1 {
+            return Err(CoreError::invalid(
+                "give one of before, after and changed_after, not several",
+            ));
+        }
         let message_type = match query.message_type.as_deref() {
             None | Some("all") => None,
             Some(text) => Some(
@@ -155,6 +160,24 @@ impl Core {
             ),
         };
         let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+        if let Some(version) = query.changed_after {
+            if version < 0 {
+                return Err(CoreError::invalid("changed_after must not be negative"));
+            }
+            let (rows, has_more) = self
+                .store
+                .changed_messages(chat_id, version, limit, message_type)
+                .await?;
+            return Ok(MessagePage {
+                messages: self.render_messages(chat_id, &rows).await?,
+                has_more,
+            });
+        }
+        let cursor = match (&query.before, &query.after) {
+            (Some(before), _) => Cursor::Before(self.cursor_seq(chat_id, "before", before).await?),
+            (None, Some(after)) => Cursor::After(self.cursor_seq(chat_id, "after", after).await?),
+            (None, None) => Cursor::Latest,
+        };
         let (rows, has_more) = self
             .store
             .list_messages(chat_id, cursor, limit, message_type)
@@ -226,6 +249,7 @@ impl Core {
                 chat_id: deleted.chat_id.clone(),
                 message_id: deleted.id.clone(),
                 seq: deleted.seq,
+                version: deleted.version,
             },
         ));
         Ok(())
@@ -252,7 +276,7 @@ impl Core {
                 .remove_reaction(message_id, &caller.user_id, emoji)
                 .await?
         };
-        if changed {
+        if let Some(version) = changed {
             let (chat_id, message_id, emoji, user_id) = (
                 row.chat_id.clone(),
                 row.id,
@@ -265,6 +289,7 @@ impl Core {
                     message_id,
                     emoji,
                     user_id,
+                    version,
                 }
             } else {
                 ServerEvent::ReactionRemoved {
@@ -272,6 +297,7 @@ impl Core {
                     message_id,
                     emoji,
                     user_id,
+                    version,
                 }
             };
             self.bus.publish(Envelope::to_chat(&row.chat_id, &event));

@@ -119,6 +119,7 @@ pub fn message(
         message_id: row.id.clone(),
         chat_id: row.chat_id.clone(),
         seq: row.seq,
+        version: row.version,
         sender_id: row.sender_id.clone(),
         message_type: row.message_type,
         content: if row.deleted {
@@ -153,6 +154,7 @@ pub fn chat_summary(row: &ChatListRow, last_message: Option<Message>) -> ChatSum
         member_count: row.member_count,
         last_message,
         last_seq: row.chat.last_seq,
+        last_version: row.chat.last_version,
         read_seq: row.read_seq,
         unread_count: row.unread_count,
         created_at: Timestamp(row.chat.created_at),

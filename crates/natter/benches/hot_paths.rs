@@ -34,6 +34,7 @@ fn message(content_len: usize) -> Message {
         message_id: "0195f3a2-7c1e-7d2a-9b1e-3f5a6b7c8d9e".into(),
         chat_id: "0195f3a2-7c1e-7d2a-9b1e-000000000001".into(),
         seq: 123_456,
+        version: 123_460,
         sender_id: "0195f3a2-7c1e-7d2a-9b1e-0000000000aa".into(),
         message_type: MessageType::Text,
         content: "x".repeat(content_len),

@@ -95,6 +95,9 @@ pub struct ChatSummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_message: Option<Message>,
     pub last_seq: i64,
+    /// The chat's change cursor (see `ChatCursor::last_version`).
+    #[serde(default)]
+    pub last_version: i64,
     pub read_seq: i64,
     pub unread_count: i64,
     pub created_at: Timestamp,

@@ -22,6 +22,10 @@ pub struct ChatCursor {
     pub chat_id: String,
     pub last_seq: i64,
     pub read_seq: i64,
+    /// The chat's change cursor: fetch `?changed_after=` what you hold to
+    /// see the edits, deletes and reactions you missed.
+    #[serde(default)]
+    pub last_version: i64,
 }
 
 /// Server -> client frames.
@@ -43,6 +47,9 @@ pub enum ServerEvent {
         chat_id: String,
         message_id: String,
         seq: i64,
+        /// The tombstone's version.
+        #[serde(default)]
+        version: i64,
     },
     #[serde(rename = "reaction.added")]
     ReactionAdded {
@@ -50,6 +57,9 @@ pub enum ServerEvent {
         message_id: String,
         emoji: String,
         user_id: String,
+        /// The message's version after the change.
+        #[serde(default)]
+        version: i64,
     },
     #[serde(rename = "reaction.removed")]
     ReactionRemoved {
@@ -57,6 +67,9 @@ pub enum ServerEvent {
         message_id: String,
         emoji: String,
         user_id: String,
+        /// The message's version after the change.
+        #[serde(default)]
+        version: i64,
     },
     #[serde(rename = "receipt")]
     Receipt {
@@ -167,6 +180,7 @@ mod tests {
             chat_id: "c".into(),
             message_id: "m".into(),
             seq: 3,
+            version: 9,
         };
         let json = serde_json::to_value(&event).unwrap();
         assert_eq!(json["type"], "message.deleted");

@@ -143,6 +143,10 @@ pub struct Message {
     pub message_id: String,
     pub chat_id: String,
     pub seq: i64,
+    /// The chat's version at this message's last change (its creation, an
+    /// edit, its deletion or a reaction): the change cursor.
+    #[serde(default)]
+    pub version: i64,
     pub sender_id: String,
     #[serde(rename = "type")]
     pub message_type: MessageType,
@@ -160,7 +164,8 @@ pub struct Message {
     pub client_msg_id: Option<String>,
 }
 
-/// `GET /api/v1/chats/{chat_id}/messages`: ascending by `seq`.
+/// `GET /api/v1/chats/{chat_id}/messages`: ascending by `seq`, or by
+/// `version` when asked with `changed_after`.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct MessagePage {
     pub messages: Vec<Message>,

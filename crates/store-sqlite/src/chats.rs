@@ -66,6 +66,7 @@ impl Chats for SqliteStore {
                 created_by: chat.created_by,
                 created_at: chat.created_at,
                 last_seq: 0,
+                last_version: 0,
                 last_activity_at: chat.created_at,
             };
             Ok((row, true))
@@ -247,7 +248,8 @@ impl Chats for SqliteStore {
 
     async fn chat_cursors(&self, user_id: &str) -> StoreResult<Vec<CursorRow>> {
         let rows = sqlx::query(
-            "SELECT c.id, c.last_seq, m.read_seq FROM members m JOIN chats c ON c.id = m.chat_id \
+            "SELECT c.id, c.last_seq, m.read_seq, c.last_version \
+         FROM members m JOIN chats c ON c.id = m.chat_id \
          WHERE m.user_id = ?1 ORDER BY c.last_activity_at DESC, c.id",
         )
         .bind(user_id)
@@ -260,6 +262,7 @@ impl Chats for SqliteStore {
                     chat_id: row.try_get(0).db()?,
                     last_seq: row.try_get(1).db()?,
                     read_seq: row.try_get(2).db()?,
+                    last_version: row.try_get(3).db()?,
                 })
             })
             .collect()

@@ -20,6 +20,15 @@ use natter_store::{
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
+/// The version a change to a message takes: its chat's next one. For an
+/// `UPDATE messages`; the schema's `messages_versioned` trigger then
+/// makes it the chat's `last_version`.
+macro_rules! next_version {
+    () => {
+        "(SELECT c.last_version + 1 FROM chats c WHERE c.id = messages.chat_id)"
+    };
+}
+
 #[async_trait]
 impl Messages for SqliteStore {
     /// A single-statement job (see `writer`) whose statement also checks
@@ -39,7 +48,7 @@ impl Messages for SqliteStore {
             .enqueue(
                 Isolation::Statement,
                 move |conn| {
-                    let inserted: Option<i64> = conn
+                    let inserted: Option<(i64, i64)> = conn
                         .prepare_cached(APPEND)?
                         .query_row(
                             params![
@@ -53,12 +62,13 @@ impl Messages for SqliteStore {
                                 new.client_msg_id,
                                 new.created_at
                             ],
-                            |row| row.get(0),
+                            |row| Ok((row.get(0)?, row.get(1)?)),
                         )
                         .optional()?;
                     match inserted {
-                        Some(seq) => Ok(Appended::New(MessageRow {
+                        Some((seq, version)) => Ok(Appended::New(MessageRow {
                             seq,
+                            version,
                             id: new.id,
                             chat_id: new.chat_id,
                             sender_id: new.sender_id,
@@ -127,6 +137,32 @@ impl Messages for SqliteStore {
         Ok((page, has_more))
     }
 
+    /// A page of the `(chat_id, version)` index from the cursor, one row
+    /// beyond `limit` to learn whether there are more.
+    async fn changed_messages(
+        &self,
+        chat_id: &str,
+        after_version: i64,
+        limit: u32,
+        message_type: Option<MessageType>,
+    ) -> StoreResult<(Vec<MessageRow>, bool)> {
+        let found = sqlx::query(CHANGED_AFTER)
+            .bind(chat_id)
+            .bind(after_version)
+            .bind(message_type.map(MessageType::as_str))
+            .bind(i64::from(limit) + 1)
+            .fetch_all(&self.readers)
+            .await
+            .db()?;
+        let mut page = found
+            .iter()
+            .map(rows::message)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let has_more = page.len() > limit as usize;
+        page.truncate(limit as usize);
+        Ok((page, has_more))
+    }
+
     /// `NotFound` if the message is missing or deleted.
     async fn edit_message(
         &self,
@@ -138,8 +174,9 @@ impl Messages for SqliteStore {
         self.writer
             .write_statement(move |conn| {
                 let mut edit = conn.prepare_cached(concat!(
-                    "UPDATE messages SET content = ?2, edited_at = ?3 \
-                 WHERE id = ?1 AND deleted = 0 RETURNING ",
+                    "UPDATE messages SET content = ?2, edited_at = ?3, version = ",
+                    next_version!(),
+                    " WHERE id = ?1 AND deleted = 0 RETURNING ",
                     message_returning!()
                 ))?;
                 let mut edited = edit.query(params![message_id, content, now])?;
@@ -153,21 +190,22 @@ impl Messages for SqliteStore {
     async fn delete_message(&self, message_id: &str, now: i64) -> StoreResult<MessageRow> {
         let message_id = message_id.to_owned();
         self.writer
-        .write(move |conn| {
-            let deleted = {
+            .write(move |conn| {
+                // Reactions first: removing them gives the message versions
+                // of their own, and the tombstone's must be the last one.
+                conn.prepare_cached("DELETE FROM reactions WHERE message_id = ?1")?
+                    .execute(params![message_id])?;
                 let mut delete = conn.prepare_cached(concat!(
-                    "UPDATE messages SET content = '', file_id = NULL, deleted = 1, deleted_at = ?2 \
-                     WHERE id = ?1 AND deleted = 0 RETURNING ",
-                    message_returning!()
-                ))?;
+                "UPDATE messages SET content = '', file_id = NULL, deleted = 1, deleted_at = ?2, \
+                 version = ",
+                next_version!(),
+                " WHERE id = ?1 AND deleted = 0 RETURNING ",
+                message_returning!()
+            ))?;
                 let mut deleted = delete.query(params![message_id, now])?;
-                rows::message(deleted.next()?.ok_or(StoreError::NotFound)?)?
-            };
-            conn.prepare_cached("DELETE FROM reactions WHERE message_id = ?1")?
-                .execute(params![message_id])?;
-            Ok(deleted)
-        })
-        .await
+                Ok(rows::message(deleted.next()?.ok_or(StoreError::NotFound)?)?)
+            })
+            .await
     }
 }
 
@@ -189,7 +227,8 @@ pub(crate) const SENDERS_READ_THEIR_MESSAGES: &str = "
         SELECT mb.read_seq FROM members mb
         WHERE mb.chat_id = m.chat_id AND mb.user_id = m.sender_id)";
 
-/// Appending is one INSERT: the message takes the chat's `last_seq + 1`,
+/// Appending is one INSERT: the message takes the chat's `last_seq + 1`
+/// (and `last_version + 1`),
 /// provided its sender is a member who may post there (anyone in a direct
 /// chat or a group, the owner and admins in a channel); no row otherwise.
 /// Checking membership inside the statement that appends is what makes
@@ -201,13 +240,13 @@ pub(crate) const SENDERS_READ_THEIR_MESSAGES: &str = "
 /// ([`SENDERS_READ_THEIR_MESSAGES`]). One statement is all-or-nothing, so
 /// a failed append leaves no trace, not even a used seq.
 const APPEND: &str = "
-    INSERT INTO messages
-        (id, chat_id, seq, sender_id, type, content, file_id, metadata, client_msg_id, created_at)
-    SELECT ?1, c.id, c.last_seq + 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9
+    INSERT INTO messages (id, chat_id, seq, version, sender_id, type, content, file_id,
+        metadata, client_msg_id, created_at)
+    SELECT ?1, c.id, c.last_seq + 1, c.last_version + 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9
     FROM chats c JOIN members mb ON mb.chat_id = c.id AND mb.user_id = ?3
     WHERE c.id = ?2 AND (c.type <> 'channel' OR mb.role <> 'member')
     ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING
-    RETURNING seq";
+    RETURNING seq, version";
 
 /// Why [`APPEND`] stored nothing: the sender is no member (or there is no
 /// such chat), may not post, or sent this `client_msg_id` before (then
@@ -253,4 +292,11 @@ const NEWER_THAN: &str = concat!(
     message_columns!(),
     " FROM messages m WHERE m.chat_id = ?1 AND m.seq > ?2 AND (?3 IS NULL OR m.type = ?3) \
      ORDER BY m.seq ASC LIMIT ?4"
+);
+
+const CHANGED_AFTER: &str = concat!(
+    "SELECT ",
+    message_columns!(),
+    " FROM messages m WHERE m.chat_id = ?1 AND m.version > ?2 AND (?3 IS NULL OR m.type = ?3) \
+     ORDER BY m.version ASC LIMIT ?4"
 );

@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_member_marker_indexes.sql"),
     include_str!("../migrations/0004_sender_marker_per_batch.sql"),
     include_str!("../migrations/0005_member_count.sql"),
+    include_str!("../migrations/0006_change_cursor.sql"),
 ];
 
 /// Brings the schema up to date. Runs on the writer connection before the

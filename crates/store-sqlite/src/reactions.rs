@@ -1,6 +1,9 @@
 //! Reactions: one row per (message, user, emoji). Adding twice or removing
-//! what is not there is answered with `false`, not an error, so retries
-//! are harmless. Tombstones lose their reactions (see `messages`).
+//! what is not there changes nothing and is no error, so retries are
+//! harmless. A change gives the message its chat's next version (the
+//! schema's `reactions_added` / `reactions_removed` triggers, so the
+//! change stays one statement). Tombstones lose their reactions (see
+//! `messages`).
 
 use crate::SqliteStore;
 use crate::error::{Db, corrupt};
@@ -18,7 +21,7 @@ impl Reactions for SqliteStore {
         user_id: &str,
         emoji: &str,
         now: i64,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<Option<i64>> {
         let (message_id, user_id, emoji) =
             (message_id.to_owned(), user_id.to_owned(), emoji.to_owned());
         self.writer
@@ -35,7 +38,7 @@ impl Reactions for SqliteStore {
                      VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
                     )?
                     .execute(params![message_id, user_id, emoji, now])?;
-                Ok(added > 0)
+                version_if(conn, added > 0, &message_id)
             })
             .await
     }
@@ -45,7 +48,7 @@ impl Reactions for SqliteStore {
         message_id: &str,
         user_id: &str,
         emoji: &str,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<Option<i64>> {
         let (message_id, user_id, emoji) =
             (message_id.to_owned(), user_id.to_owned(), emoji.to_owned());
         self.writer
@@ -55,7 +58,7 @@ impl Reactions for SqliteStore {
                     "DELETE FROM reactions WHERE message_id = ?1 AND user_id = ?2 AND emoji = ?3",
                 )?
                 .execute(params![message_id, user_id, emoji])?;
-                Ok(removed > 0)
+                version_if(conn, removed > 0, &message_id)
             })
             .await
     }
@@ -88,4 +91,19 @@ impl Reactions for SqliteStore {
             })
             .collect()
     }
+}
+
+/// The message's version after a change that `changed` it, else `None`.
+fn version_if(
+    conn: &rusqlite::Connection,
+    changed: bool,
+    message_id: &str,
+) -> crate::error::Result<Option<i64>> {
+    if !changed {
+        return Ok(None);
+    }
+    let version = conn
+        .prepare_cached("SELECT version FROM messages WHERE id = ?1")?
+        .query_row(params![message_id], |row| row.get(0))?;
+    Ok(Some(version))
 }

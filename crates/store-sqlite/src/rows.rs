@@ -69,7 +69,8 @@ macro_rules! user_columns {
 /// The columns [`chat`] reads, from `chats` aliased `c`.
 macro_rules! chat_columns {
     () => {
-        "c.id, c.type, c.name, c.created_by, c.created_at, c.last_seq, c.last_activity_at"
+        "c.id, c.type, c.name, c.created_by, c.created_at, c.last_seq, c.last_version, \
+         c.last_activity_at"
     };
 }
 
@@ -83,16 +84,16 @@ macro_rules! member_columns {
 /// The columns [`message`] reads, from `messages` aliased `m`.
 macro_rules! message_columns {
     () => {
-        "m.id, m.chat_id, m.seq, m.sender_id, m.type, m.content, m.file_id, m.metadata, \
-         m.client_msg_id, m.created_at, m.edited_at, m.deleted"
+        "m.id, m.chat_id, m.seq, m.version, m.sender_id, m.type, m.content, m.file_id, \
+         m.metadata, m.client_msg_id, m.created_at, m.edited_at, m.deleted"
     };
 }
 
 /// The same columns unqualified, for `RETURNING` (which takes no alias).
 macro_rules! message_returning {
     () => {
-        "id, chat_id, seq, sender_id, type, content, file_id, metadata, client_msg_id, \
-         created_at, edited_at, deleted"
+        "id, chat_id, seq, version, sender_id, type, content, file_id, metadata, \
+         client_msg_id, created_at, edited_at, deleted"
     };
 }
 
@@ -118,6 +119,7 @@ pub(super) fn chat(row: &impl Columns) -> StoreResult<ChatRow> {
         created_by: row.text("created_by")?,
         created_at: row.int("created_at")?,
         last_seq: row.int("last_seq")?,
+        last_version: row.int("last_version")?,
         last_activity_at: row.int("last_activity_at")?,
     })
 }
@@ -138,6 +140,7 @@ pub(super) fn message(row: &impl Columns) -> StoreResult<MessageRow> {
         id: row.text("id")?,
         chat_id: row.text("chat_id")?,
         seq: row.int("seq")?,
+        version: row.int("version")?,
         sender_id: row.text("sender_id")?,
         message_type: message_type(&row.text("type")?)?,
         content: row.text("content")?,

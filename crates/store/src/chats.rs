@@ -31,6 +31,8 @@ pub struct ChatRow {
     pub created_at: i64,
     /// Highest `seq` assigned in this chat (0 when empty).
     pub last_seq: i64,
+    /// The version of the chat's latest change to a message (0 when none).
+    pub last_version: i64,
     /// Time of the last message, or creation; orders chat lists.
     pub last_activity_at: i64,
 }
@@ -66,6 +68,7 @@ pub struct ChatListRow {
 pub struct CursorRow {
     pub chat_id: String,
     pub last_seq: i64,
+    pub last_version: i64,
     /// The user's read marker.
     pub read_seq: i64,
 }

@@ -1,5 +1,9 @@
 //! Messages: appending with a per-chat gap-free `seq` and idempotent
-//! retries, lookups, history pages, edits and tombstones.
+//! retries, lookups, history pages, edits and tombstones, and the change
+//! cursor: every change to a chat's messages (a new message, an edit, a
+//! deletion, a reaction added or removed) raises the chat's
+//! `last_version` and gives the message that version, so a reader can ask
+//! for everything changed since the version it holds.
 
 use crate::StoreResult;
 use async_trait::async_trait;
@@ -23,6 +27,9 @@ pub struct MessageRow {
     pub id: String,
     pub chat_id: String,
     pub seq: i64,
+    /// The chat's `last_version` when this message last changed (its
+    /// append, an edit, its deletion, a reaction).
+    pub version: i64,
     pub sender_id: String,
     pub message_type: MessageType,
     /// Empty once deleted.
@@ -94,14 +101,25 @@ pub trait Messages: Send + Sync {
         limit: u32,
         message_type: Option<MessageType>,
     ) -> StoreResult<(Vec<MessageRow>, bool)>;
-    /// Sets content and `edited_at`; `NotFound` if missing or deleted.
+    /// Messages of the chat whose `version` is above `after_version`, in
+    /// ascending `version` order (tombstones included), and whether more
+    /// lie beyond the page. `message_type` filters when given.
+    async fn changed_messages(
+        &self,
+        chat_id: &str,
+        after_version: i64,
+        limit: u32,
+        message_type: Option<MessageType>,
+    ) -> StoreResult<(Vec<MessageRow>, bool)>;
+    /// Sets content and `edited_at` and a new version; `NotFound` if
+    /// missing or deleted.
     async fn edit_message(
         &self,
         message_id: &str,
         content: &str,
         now: i64,
     ) -> StoreResult<MessageRow>;
-    /// Makes a tombstone: empty content, no file, no reactions,
-    /// `deleted`; `NotFound` if missing or already deleted.
+    /// Makes a tombstone with a new version: empty content, no file, no
+    /// reactions, `deleted`; `NotFound` if missing or already deleted.
     async fn delete_message(&self, message_id: &str, now: i64) -> StoreResult<MessageRow>;
 }

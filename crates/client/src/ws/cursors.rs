@@ -1,10 +1,13 @@
 //! The resume state machine of [`RealtimeClient`](super::RealtimeClient),
 //! free of I/O so it can be tested alone: per chat, the highest `seq`
-//! delivered to the application and the live messages that arrived ahead
-//! of a gap. It decides, for every message from the socket or from a
-//! history page, whether to deliver it now, drop it as a duplicate, or
-//! hold it until the gap before it is fetched. Delivering strictly
-//! `delivered + 1` is what makes the output exactly-once and in order.
+//! delivered to the application, the live messages that arrived ahead
+//! of a gap, and the change cursor (the chat `version` up to which edits,
+//! deletes and reactions are known). It decides, for every message from
+//! the socket or from a history page, whether to deliver it now, drop it
+//! as a duplicate, or hold it until the gap before it is fetched.
+//! Delivering strictly `delivered + 1` is what makes the output
+//! exactly-once and in order; after a `ready`, [`ChatCursors::changes`]
+//! names the chats whose changes must be fetched (`?changed_after=V`).
 
 use natter_proto::events::ChatCursor;
 use natter_proto::messages::Message;
@@ -18,6 +21,23 @@ pub struct Gap {
     pub chat_id: String,
     /// The last `seq` delivered; fetch from the one after it.
     pub after: i64,
+}
+
+/// Changes of one chat to fetch over REST: every message whose `version`
+/// is above `after_version` (`GET /chats/{chat_id}/messages?changed_after=V`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Changes {
+    /// The chat.
+    pub chat_id: String,
+    /// The change cursor held; fetch what changed after it.
+    pub after_version: i64,
+    /// The chat's `last_version` in the `ready`: once the fetch is done,
+    /// the new cursor (see [`ChatCursors::changes_fetched`]).
+    pub up_to: i64,
+    /// The `seq` delivered when the `ready` came: only messages up to it
+    /// are changes for the application; later ones are delivered (in
+    /// their current state) by the gap fetch.
+    pub delivered: i64,
 }
 
 /// What to do with a live `message.new`.
@@ -37,6 +57,9 @@ struct ChatState {
     delivered: i64,
     /// Messages that arrived ahead of `delivered + 1`, by `seq`.
     early: BTreeMap<i64, Message>,
+    /// Every change up to this chat version is known; `None` until a
+    /// `ready` says where the chat stands.
+    version: Option<i64>,
 }
 
 /// Per-chat delivery cursors.
@@ -59,7 +82,7 @@ impl ChatCursors {
             .map(|(chat_id, delivered)| {
                 let state = ChatState {
                     delivered,
-                    early: BTreeMap::new(),
+                    ..ChatState::default()
                 };
                 (chat_id, state)
             })
@@ -94,8 +117,13 @@ impl ChatCursors {
                 .entry(cursor.chat_id.clone())
                 .or_insert_with(|| ChatState {
                     delivered: (cursor.last_seq - backlog.max(0)).max(0),
-                    early: BTreeMap::new(),
+                    // What is fetched of a new chat is fetched as it is now.
+                    version: Some(cursor.last_version),
+                    ..ChatState::default()
                 });
+            // Cursors saved by an earlier run carry no version: such a
+            // chat's changes are known from this `ready` on.
+            chat.version.get_or_insert(cursor.last_version);
             if cursor.last_seq > chat.delivered {
                 gaps.push(Gap {
                     chat_id: cursor.chat_id.clone(),
@@ -106,6 +134,38 @@ impl ChatCursors {
         gaps
     }
 
+    /// The chats of a `ready` (taken in by [`on_ready`](Self::on_ready)
+    /// first, its gaps not fetched yet) whose messages changed since the
+    /// version held: fetch each with `?changed_after=`, then call
+    /// [`changes_fetched`](Self::changes_fetched).
+    pub fn changes(&self, chats: &[ChatCursor]) -> Vec<Changes> {
+        chats
+            .iter()
+            .filter_map(|cursor| {
+                let chat = self.chats.get(&cursor.chat_id)?;
+                let held = chat.version?;
+                (cursor.last_version > held).then(|| Changes {
+                    chat_id: cursor.chat_id.clone(),
+                    after_version: held,
+                    up_to: cursor.last_version,
+                    delivered: chat.delivered,
+                })
+            })
+            .collect()
+    }
+
+    /// Every change of `chat_id` up to `version` is now known.
+    pub fn changes_fetched(&mut self, chat_id: &str, version: i64) {
+        if let Some(chat) = self.chats.get_mut(chat_id) {
+            chat.version = Some(chat.version.map_or(version, |held| held.max(version)));
+        }
+    }
+
+    /// The change cursor held for a chat, if known.
+    pub fn version(&self, chat_id: &str) -> Option<i64> {
+        self.chats.get(chat_id)?.version
+    }
+
     /// A chat that appeared during a session (`chat.created`): it starts
     /// at `last_seq`, so its later messages are delivered. A known chat
     /// is left as it is.
@@ -114,7 +174,7 @@ impl ChatCursors {
             .entry(chat_id.to_owned())
             .or_insert_with(|| ChatState {
                 delivered: last_seq,
-                early: BTreeMap::new(),
+                ..ChatState::default()
             });
     }
 
@@ -131,7 +191,7 @@ impl ChatCursors {
             .entry(message.chat_id.clone())
             .or_insert_with(|| ChatState {
                 delivered: message.seq - 1,
-                early: BTreeMap::new(),
+                ..ChatState::default()
             });
         let seq = message.seq;
         if seq <= chat.delivered || chat.early.contains_key(&seq) {
@@ -231,6 +291,7 @@ mod tests {
             message_id: format!("{chat_id}-{seq}"),
             chat_id: chat_id.to_owned(),
             seq,
+            version: seq,
             sender_id: "someone".into(),
             message_type: MessageType::Text,
             content: format!("message {seq}"),
@@ -246,10 +307,15 @@ mod tests {
     }
 
     fn cursor(chat_id: &str, last_seq: i64) -> ChatCursor {
+        versioned(chat_id, last_seq, last_seq)
+    }
+
+    fn versioned(chat_id: &str, last_seq: i64, last_version: i64) -> ChatCursor {
         ChatCursor {
             chat_id: chat_id.to_owned(),
             last_seq,
             read_seq: 0,
+            last_version,
         }
     }
 
@@ -378,6 +444,53 @@ mod tests {
         cursors.leave("joined");
         assert_eq!(cursors.delivered("joined"), None);
         assert_eq!(cursors.snapshot(), HashMap::from([("stranger".into(), 12)]));
+    }
+
+    #[test]
+    fn a_ready_names_the_chats_changed_since_the_version_held() {
+        let mut cursors = ChatCursors::new();
+        let first = [versioned("a", 3, 5), versioned("b", 2, 2)];
+        cursors.on_ready(&first, 0);
+        assert!(
+            cursors.changes(&first).is_empty(),
+            "first seen: known as it is"
+        );
+
+        let again = [
+            versioned("a", 3, 9),
+            versioned("b", 2, 2),
+            versioned("c", 1, 4),
+        ];
+        cursors.on_ready(&again, 0);
+        let changes = cursors.changes(&again);
+        assert_eq!(
+            changes,
+            [Changes {
+                chat_id: "a".into(),
+                after_version: 5,
+                up_to: 9,
+                delivered: 3
+            }]
+        );
+        assert_eq!(
+            cursors.changes(&again),
+            changes,
+            "asked again until the fetch is done"
+        );
+        cursors.changes_fetched("a", 9);
+        assert!(cursors.changes(&again).is_empty());
+        cursors.changes_fetched("a", 7);
+        assert_eq!(cursors.version("a"), Some(9), "never back");
+    }
+
+    #[test]
+    fn saved_cursors_learn_their_version_from_the_first_ready() {
+        let mut cursors = ChatCursors::from_delivered(HashMap::from([("a".into(), 3)]));
+        assert_eq!(cursors.version("a"), None);
+        let ready = [versioned("a", 5, 8)];
+        cursors.on_ready(&ready, 0);
+        assert_eq!(cursors.version("a"), Some(8));
+        assert!(cursors.changes(&ready).is_empty());
     }
 
     #[test]

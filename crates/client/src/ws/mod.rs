@@ -10,7 +10,9 @@
 //!   keeps the `seq` it has delivered per chat ([`ChatCursors`]), fetches
 //!   what it missed with `?after=seq:N` before live events of that chat,
 //!   drops duplicates, and delivers every message exactly once, in `seq`
-//!   order per chat. It acks what it delivered (batched), retries
+//!   order per chat; edits, deletes and reactions made while it was away
+//!   are fetched with the change cursor (`?changed_after=V`) and handed
+//!   over as [`RealtimeEvent::Changed`]. It acks what it delivered (batched), retries
 //!   unanswered sends with the same `client_msg_id` after a reconnect, and
 //!   refreshes the access token through its [`Session`](crate::Session)
 //!   when the server says 401.
@@ -29,6 +31,6 @@ mod worker;
 
 pub use backoff::Backoff;
 pub use connection::{ConnectOptions, Connection, Ready, WsAuth, ws_url};
-pub use cursors::{ChatCursors, Gap, Live};
+pub use cursors::{Changes, ChatCursors, Gap, Live};
 pub use error::{CloseInfo, WsError};
 pub use realtime::{RealtimeClient, RealtimeEvent, RealtimeHandle, RealtimeOptions, Start};

@@ -76,6 +76,10 @@ pub enum RealtimeEvent {
     },
     /// A message: each `(chat, seq)` once, in `seq` order per chat.
     Message(Message),
+    /// A message delivered before that changed while the client was away
+    /// (edited, deleted or reacted to), in its current state; fetched
+    /// with the change cursor on every resume, oldest change first.
+    Changed(Message),
     /// Any other event (edits, deletions, reactions, receipts, typing,
     /// presence, chat and membership changes, `error`s not tied to a send).
     Event(ServerEvent),

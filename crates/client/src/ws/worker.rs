@@ -1,6 +1,6 @@
 //! The task behind a [`RealtimeClient`](super::RealtimeClient): connect
-//! (refreshing the token on 401), resume (fetch every gap `ready` shows
-//! before reading live events), then pump socket events, application
+//! (refreshing the token on 401), resume (fetch every gap `ready` shows,
+//! then every change it shows, before reading live events), then pump socket events, application
 //! commands and batched acks until the connection ends; wait a jittered
 //! backoff; repeat. The resume decisions themselves are the pure
 //! [`ChatCursors`]; this module only does the I/O around them: the
@@ -157,8 +157,15 @@ impl Worker {
             0
         };
         self.connected_once = true;
-        for gap in self.cursors.on_ready(&ready.chats, backlog) {
+        let gaps = self.cursors.on_ready(&ready.chats, backlog);
+        let changes = self.cursors.changes(&ready.chats);
+        for gap in gaps {
             if let Err(end) = self.fill(gap).await {
+                return end;
+            }
+        }
+        for changes in changes {
+            if let Err(end) = self.fetch_changes(changes).await {
                 return end;
             }
         }

@@ -241,6 +241,7 @@ async fn edits_deletions_and_reactions_reach_the_members() {
             chat_id,
             message_id,
             seq,
+            ..
         } => Some((chat_id.clone(), message_id.clone(), *seq)),
         _ => None,
     })

@@ -25,21 +25,25 @@ fn seqs(messages: &[Message]) -> Vec<i64> {
 }
 
 /// A realtime client of `auth`'s user that talks to `base_url`.
-fn realtime(base_url: &str, auth: &AuthResponse, options: RealtimeOptions) -> RealtimeClient {
+pub(crate) fn realtime(
+    base_url: &str,
+    auth: &AuthResponse,
+    options: RealtimeOptions,
+) -> RealtimeClient {
     RealtimeClient::connect(
         Session::from_auth(&Client::new(base_url), auth.clone()),
         options,
     )
 }
 
-async fn connected(client: &mut RealtimeClient) {
+pub(crate) async fn connected(client: &mut RealtimeClient) {
     next_realtime(client, "a connection", |event| {
         matches!(event, RealtimeEvent::Connected { .. }).then_some(())
     })
     .await;
 }
 
-async fn disconnected(client: &mut RealtimeClient) {
+pub(crate) async fn disconnected(client: &mut RealtimeClient) {
     next_realtime(client, "a disconnection", |event| {
         matches!(event, RealtimeEvent::Disconnected { .. }).then_some(())
     })

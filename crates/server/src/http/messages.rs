@@ -39,6 +39,9 @@ pub struct HistoryParams {
     before: Option<String>,
     /// A message id or `seq:N`: newer messages.
     after: Option<String>,
+    /// A chat version: the messages changed since (new, edited, deleted,
+    /// reacted to), in ascending `version` order. Not with before/after.
+    changed_after: Option<i64>,
     /// 1 to 200, default 50.
     limit: Option<u32>,
     /// `all` (default), `text`, `image` or `file`.
@@ -49,7 +52,7 @@ pub struct HistoryParams {
 
 #[utoipa::path(get, path = "/api/v1/chats/{chat_id}/messages", tag = "messages", security(("bearer" = [])),
     params(("chat_id" = String, Path), HistoryParams),
-    responses((status = 200, body = MessagePage, description = "Ascending seq"), (status = 400, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = MessagePage, description = "Ascending seq (ascending version with changed_after)"), (status = 400, body = Problem), (status = 404, body = Problem)))]
 pub async fn history(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -59,6 +62,7 @@ pub async fn history(
     let query = HistoryQuery {
         before: params.before,
         after: params.after,
+        changed_after: params.changed_after,
         limit: params.limit,
         message_type: params.message_type,
     };

@@ -183,30 +183,18 @@ async fn reactions_are_added_once_and_listed_oldest_first() {
     f.send("g", "ann", "one", 1).await;
     f.send("g", "ann", "two", 2).await;
     let store = &f.store;
-    assert!(
-        store
-            .add_reaction("g-ann-2", "bob", "🎉", 10)
-            .await
-            .unwrap()
+    let add = |message: &'static str, user: &'static str, emoji: &'static str| async move {
+        store.add_reaction(message, user, emoji, 10).await.unwrap()
+    };
+    assert_eq!(
+        add("g-ann-2", "bob", "🎉").await,
+        Some(3),
+        "the chat's next version"
     );
-    assert!(
-        store
-            .add_reaction("g-ann-1", "bob", "👍", 11)
-            .await
-            .unwrap()
-    );
-    assert!(
-        store
-            .add_reaction("g-ann-1", "ann", "👍", 11)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !store
-            .add_reaction("g-ann-1", "bob", "👍", 12)
-            .await
-            .unwrap()
-    );
+    assert_eq!(add("g-ann-1", "bob", "👍").await, Some(4));
+    assert_eq!(add("g-ann-1", "ann", "👍").await, Some(5));
+    assert_eq!(add("g-ann-1", "bob", "👍").await, None, "nothing changed");
+    assert_eq!(store.chat("g").await.unwrap().unwrap().last_version, 5);
     assert!(matches!(
         store.add_reaction("missing", "bob", "👍", 12).await,
         Err(StoreError::NotFound)
@@ -230,7 +218,64 @@ async fn reactions_are_added_once_and_listed_oldest_first() {
         expected.map(|(m, u, e)| (m.to_string(), u.to_string(), e.to_string()))
     );
 
-    assert!(store.remove_reaction("g-ann-1", "bob", "👍").await.unwrap());
-    assert!(!store.remove_reaction("g-ann-1", "bob", "👍").await.unwrap());
+    assert_eq!(
+        store.remove_reaction("g-ann-1", "bob", "👍").await.unwrap(),
+        Some(6)
+    );
+    assert_eq!(
+        store.remove_reaction("g-ann-1", "bob", "👍").await.unwrap(),
+        None
+    );
+    let message = store.message("g-ann-1").await.unwrap().unwrap();
+    assert_eq!(message.version, 6);
     assert_eq!(store.reactions(&ids[..1]).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn every_change_to_a_message_gives_it_the_chats_next_version() {
+    let f = Fixture::new().await;
+    f.users(&["ann", "bob"]).await;
+    f.group("g", &["ann", "bob"], 1).await;
+    f.group("other", &["ann"], 1).await;
+    for at in 1..=3 {
+        f.send("g", "ann", "text", at).await;
+    }
+    f.send("other", "ann", "elsewhere", 4).await;
+    let version = |chat: &'static str| {
+        let store = &f.store;
+        async move { store.chat(chat).await.unwrap().unwrap().last_version }
+    };
+    assert_eq!((version("g").await, version("other").await), (3, 1));
+    let edited = f.store.edit_message("g-ann-1", "new", 5).await.unwrap();
+    assert_eq!(edited.version, 4);
+    assert_eq!(
+        f.store
+            .add_reaction("g-ann-3", "bob", "👍", 6)
+            .await
+            .unwrap(),
+        Some(5)
+    );
+    f.store
+        .add_reaction("g-ann-2", "bob", "👍", 6)
+        .await
+        .unwrap();
+    let deleted = f.store.delete_message("g-ann-2", 7).await.unwrap();
+    assert_eq!(deleted.version, 8, "its reaction went first, at 7");
+    assert_eq!(version("g").await, 8);
+    assert_eq!(version("other").await, 1, "versions are per chat");
+
+    let (page, more) = f.store.changed_messages("g", 3, 2, None).await.unwrap();
+    let ids: Vec<&str> = page.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!((ids, more), (vec!["g-ann-1", "g-ann-3"], true));
+    let (page, more) = f.store.changed_messages("g", 5, 2, None).await.unwrap();
+    assert_eq!(page.len(), 1);
+    assert!(page[0].deleted && !more);
+    assert!(
+        f.store
+            .changed_messages("g", 8, 10, None)
+            .await
+            .unwrap()
+            .0
+            .is_empty()
+    );
 }

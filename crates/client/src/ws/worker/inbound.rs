@@ -1,11 +1,12 @@
 //! What arrives for the application: socket events, the gaps they (or
-//! `ready`) reveal, filled from REST history page by page, and the
+//! `ready`) reveal, filled from REST history page by page, the changes
+//! `ready` reveals (edits, deletes, reactions made while away), and the
 //! delivery of messages with the acks they owe.
 
 use super::{End, Worker, retry};
 use crate::HistoryQuery;
 use crate::ws::connection::Connection;
-use crate::ws::cursors::{Gap, Live};
+use crate::ws::cursors::{Changes, Gap, Live};
 use crate::ws::error::WsError;
 use crate::ws::realtime::RealtimeEvent;
 use natter_proto::events::{ClientFrame, ServerEvent};
@@ -66,7 +67,10 @@ impl Worker {
     pub(super) async fn fill(&mut self, gap: Gap) -> Result<(), End> {
         let mut after = gap.after;
         loop {
-            let page = match self.fetch(&gap.chat_id, after).await {
+            let query = HistoryQuery::new()
+                .after_seq(after)
+                .limit(self.options.page_limit);
+            let page = match self.fetch(&gap.chat_id, &query).await {
                 Ok(page) => page,
                 // Not a member any more: nothing to resume.
                 Err(WsError::Rest(error)) if error.status() == Some(404) => {
@@ -85,14 +89,46 @@ impl Worker {
         }
     }
 
-    async fn fetch(&mut self, chat_id: &str, after: i64) -> Result<MessagePage, WsError> {
-        let query = HistoryQuery::new()
-            .after_seq(after)
-            .limit(self.options.page_limit);
-        match self.session.client().messages(chat_id, &query).await {
+    /// Fetches every change of a chat after the version held, page by
+    /// page, and hands the application the messages it had before the
+    /// `ready` in their current state (newer ones come through
+    /// [`fill`](Self::fill), already current); then the chat's cursor
+    /// moves to `changes.up_to`.
+    pub(super) async fn fetch_changes(&mut self, changes: Changes) -> Result<(), End> {
+        let mut after = changes.after_version;
+        loop {
+            let query = HistoryQuery::new()
+                .changed_after(after)
+                .limit(self.options.page_limit);
+            let page = match self.fetch(&changes.chat_id, &query).await {
+                Ok(page) => page,
+                Err(WsError::Rest(error)) if error.status() == Some(404) => {
+                    self.cursors.leave(&changes.chat_id);
+                    return Ok(());
+                }
+                Err(error) => return Err(retry(&error)),
+            };
+            let last = page.messages.last().map(|message| message.version);
+            for message in page.messages {
+                if message.seq <= changes.delivered {
+                    self.emit(RealtimeEvent::Changed(message)).await?;
+                }
+            }
+            match last {
+                Some(last) if page.has_more && last > after => after = last,
+                _ => break,
+            }
+        }
+        self.cursors
+            .changes_fetched(&changes.chat_id, changes.up_to);
+        Ok(())
+    }
+
+    async fn fetch(&mut self, chat_id: &str, query: &HistoryQuery) -> Result<MessagePage, WsError> {
+        match self.session.client().messages(chat_id, query).await {
             Err(error) if error.status() == Some(401) => {
                 self.session.refresh().await?;
-                Ok(self.session.client().messages(chat_id, &query).await?)
+                Ok(self.session.client().messages(chat_id, query).await?)
             }
             result => Ok(result?),
         }

@@ -1,0 +1,41 @@
+-- The change cursor: every change to a chat's messages (a new message, an
+-- edit, a tombstone, a reaction added or removed) takes the chat's next
+-- version, `chats.last_version + 1`, so that a client can ask for the
+-- messages changed since the version it holds (messages_version).
+-- Existing messages start at their seq, chats at their last_seq.
+ALTER TABLE chats ADD COLUMN last_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+UPDATE messages SET version = seq;
+UPDATE chats SET last_version = last_seq;
+
+CREATE INDEX messages_version ON messages (chat_id, version);
+
+-- A new message takes its version in the inserting statement (as it takes
+-- its seq); this makes it the chat's last in both.
+DROP TRIGGER messages_append;
+
+CREATE TRIGGER messages_append AFTER INSERT ON messages BEGIN
+    UPDATE chats
+    SET last_seq = new.seq, last_version = new.version,
+        last_activity_at = max(last_activity_at, new.created_at)
+    WHERE id = new.chat_id;
+END;
+
+-- A message given a new version (by an edit or a deletion, which set it
+-- to the chat's last_version + 1, or by a reaction, below) makes it the
+-- chat's last_version.
+CREATE TRIGGER messages_versioned AFTER UPDATE OF version ON messages BEGIN
+    UPDATE chats SET last_version = new.version WHERE id = new.chat_id;
+END;
+
+CREATE TRIGGER reactions_added AFTER INSERT ON reactions BEGIN
+    UPDATE messages
+    SET version = (SELECT c.last_version + 1 FROM chats c WHERE c.id = messages.chat_id)
+    WHERE id = new.message_id;
+END;
+
+CREATE TRIGGER reactions_removed AFTER DELETE ON reactions BEGIN
+    UPDATE messages
+    SET version = (SELECT c.last_version + 1 FROM chats c WHERE c.id = messages.chat_id)
+    WHERE id = old.message_id;
+END;
