@@ -123,9 +123,10 @@ export const markRead = (chatId, seq) => call('POST', `/chats/${enc(chatId)}/rea
 // --- messages -----------------------------------------------------------
 
 /**
- * A page of history, ascending by seq.
+ * A page of history, ascending by seq; with `changedAfter` (a chat
+ * version), the messages changed since, ascending by version.
  * @param {string} chatId
- * @param {{ before?: number, after?: number, limit?: number }} cursor seqs
+ * @param {{ before?: number, after?: number, changedAfter?: number, limit?: number }} cursor
  * @returns {Promise<MessagePage>}
  */
 export const history = (chatId, cursor = {}) =>
@@ -133,6 +134,7 @@ export const history = (chatId, cursor = {}) =>
     query: {
       before: cursor.before === undefined ? undefined : `seq:${cursor.before}`,
       after: cursor.after === undefined ? undefined : `seq:${cursor.after}`,
+      changed_after: cursor.changedAfter,
       limit: cursor.limit ?? 50,
     },
   });

@@ -1,9 +1,12 @@
 // Loading a chat's history into its window: the newest page when a chat
 // opens, older pages on scroll up, newer pages after a jump, the page
-// around a search hit, and gap repair with `after=seq:N` so the window
-// never has holes (resume after a reconnect goes through fillGap).
+// around a search hit, gap repair with `after=seq:N` so the window never
+// has holes, and the changes made while away (edits, deletes, reactions)
+// with `changed_after=V` (resume after a reconnect goes through fillGap
+// and fetchChanges).
 
 import * as api from './api.js';
+import * as messages from './messages.js';
 import * as timeline from './state/timeline.js';
 import * as users from './users.js';
 import { emit, state } from './state/store.js';
@@ -34,9 +37,11 @@ function loadSenders(messages) {
  * @param {string} chatId
  */
 export async function loadLatest(chatId) {
+  const seen = chatOf(chatId)?.summary.last_version ?? 0;
   const page = await api.history(chatId, { limit: PAGE });
   const chat = chatOf(chatId);
   if (!chat) return;
+  chat.seenVersion = seen;
   const lastSeq = Math.max(chat.summary.last_seq, page.messages.at(-1)?.seq ?? 0);
   chat.window = timeline.windowFrom(page.messages, lastSeq, false);
   loadSenders(page.messages);
@@ -60,9 +65,11 @@ export async function ensureLoaded(chatId, seq) {
   }
   if (window && seq >= window.lo && seq <= window.hi) return;
   const after = Math.max(0, seq - Math.floor(PAGE / 2));
+  const seen = chat.summary.last_version ?? 0;
   const page = await api.history(chatId, { after, limit: PAGE });
   const fresh = chatOf(chatId);
   if (!fresh) return;
+  fresh.seenVersion = seen;
   fresh.window = timeline.windowFrom(page.messages, fresh.summary.last_seq, page.has_more);
   if (!page.messages.length) fresh.window.lo = after + 1;
   loadSenders(page.messages);
@@ -150,8 +157,29 @@ async function fillOnce(chatId) {
 }
 
 /**
- * Re-reads the newest page of a loaded window, so statuses, edits and
- * reactions missed while offline are current again.
+ * Applies every change of the chat since the window's change cursor
+ * (edits, tombstones, reactions made while away), page by page, then
+ * moves the cursor to `upTo` (the chat's `last_version` in `ready`).
+ * @param {string} chatId
+ * @param {number} upTo
+ */
+export async function fetchChanges(chatId, upTo) {
+  let after = chatOf(chatId)?.seenVersion ?? upTo;
+  while (after < upTo) {
+    const page = await api.history(chatId, { changedAfter: after, limit: 200 });
+    for (const message of page.messages) messages.applyUpdate(message);
+    const last = page.messages.at(-1);
+    if (!page.has_more || !last) break;
+    after = last.version;
+  }
+  const chat = chatOf(chatId);
+  if (chat) chat.seenVersion = Math.max(chat.seenVersion, upTo);
+}
+
+/**
+ * Re-reads the newest page of a loaded window, so the statuses (ticks)
+ * of receipts missed while offline are current again; edits, deletes and
+ * reactions come through fetchChanges, whichever page they are on.
  * @param {string} chatId
  */
 export async function refreshRecent(chatId) {

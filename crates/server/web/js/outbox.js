@@ -142,7 +142,7 @@ export function confirmed(clientMsgId, ack) {
   if (!pending || !me) return;
   /** @type {Message} */
   const message = {
-    message_id: ack.message_id, chat_id: pending.chat_id, seq: ack.seq, sender_id: me,
+    message_id: ack.message_id, chat_id: pending.chat_id, seq: ack.seq, version: 0, sender_id: me,
     type: pending.type, content: pending.content, metadata: pending.metadata ?? {},
     reactions: [], status: 'sent', created_at: ack.created_at, deleted: false, client_msg_id: clientMsgId,
   };

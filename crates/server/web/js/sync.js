@@ -1,6 +1,7 @@
 // Keeps the store in step with the server over the WebSocket: applies
 // every event, resumes without gaps after `ready` (list refresh, then
-// `after=seq:N` for loaded windows that fell behind), acknowledges what
+// `after=seq:N` for loaded windows that fell behind and `changed_after=V`
+// for the edits, deletes and reactions they missed), acknowledges what
 // arrived (`ack`), sends `read` for what is on screen, and sends and
 // expires typing indicators.
 
@@ -83,6 +84,7 @@ async function resume(cursors) {
     });
     if (stale || cursors.length !== state.chats.size) await chats.loadChats();
     outbox.resendAll();
+    const versions = new Map(cursors.map((cursor) => [cursor.chat_id, cursor.last_version]));
     for (const chat of state.chats.values()) {
       const { window, summary } = chat;
       if (!window) continue;
@@ -92,6 +94,8 @@ async function resume(cursors) {
         continue;
       }
       if (!window.hasMoreAfter && window.hi < summary.last_seq) await history.fillGap(summary.chat_id);
+      const lastVersion = versions.get(summary.chat_id);
+      if (lastVersion !== undefined) await history.fetchChanges(summary.chat_id, lastVersion);
       if (reconnect) await history.refreshRecent(summary.chat_id);
     }
     for (const chat of state.chats.values()) ack(chat.summary.chat_id, chat.summary.last_seq);

@@ -20,7 +20,7 @@
  * @typedef {{
  *   chat_id: string, type: ChatType, name: string | null, role: Role,
  *   member_count: number, last_message?: Message, last_seq: number,
- *   read_seq: number, unread_count: number, created_at: string,
+ *   last_version: number, read_seq: number, unread_count: number, created_at: string,
  *   peer_id?: string
  * }} ChatSummary
  * @typedef {{ user_id: string, role: Role, joined_at: string }} Member
@@ -38,7 +38,7 @@
  * @typedef {FileRef & { sha256: string }} FileInfo
  * @typedef {{ emoji: string, count: number, user_ids: string[] }} Reaction
  * @typedef {{
- *   message_id: string, chat_id: string, seq: number, sender_id: string,
+ *   message_id: string, chat_id: string, seq: number, version: number, sender_id: string,
  *   type: MessageType, content: string, file?: FileRef, metadata: Metadata,
  *   reactions: Reaction[], status: MessageStatus, created_at: string,
  *   edited_at?: string, deleted: boolean, client_msg_id?: string
@@ -53,12 +53,12 @@
 
 /**
  * Server -> client WebSocket frames.
- * @typedef {{ chat_id: string, last_seq: number, read_seq: number }} ChatCursor
+ * @typedef {{ chat_id: string, last_seq: number, read_seq: number, last_version: number }} ChatCursor
  * @typedef {{ type: 'ready', user_id: string, session_id: string, chats: ChatCursor[] }
  *   | { type: 'message.new', message: Message }
  *   | { type: 'message.updated', message: Message }
- *   | { type: 'message.deleted', chat_id: string, message_id: string, seq: number }
- *   | { type: 'reaction.added' | 'reaction.removed', chat_id: string, message_id: string, emoji: string, user_id: string }
+ *   | { type: 'message.deleted', chat_id: string, message_id: string, seq: number, version: number }
+ *   | { type: 'reaction.added' | 'reaction.removed', chat_id: string, message_id: string, emoji: string, user_id: string, version: number }
  *   | { type: 'receipt', chat_id: string, user_id: string, kind: 'delivered' | 'read', seq: number }
  *   | { type: 'typing', chat_id: string, user_id: string, active: boolean }
  *   | { type: 'presence', user_id: string, status: PresenceStatus, last_seen?: string | null }

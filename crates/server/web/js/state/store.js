@@ -19,6 +19,9 @@
  */
 
 /**
+ * `seenVersion` is the chat's change cursor for its window: every edit,
+ * delete and reaction up to that chat version is in the window (set when
+ * the window is loaded, moved on after each resume's changes fetch).
  * @typedef {{
  *   summary: ChatSummary,
  *   members: import('../types.js').Member[] | null,
@@ -27,6 +30,7 @@
  *   peerDelivered: number,
  *   peerRead: number,
  *   acked: number,
+ *   seenVersion: number,
  * }} ChatState
  */
 
@@ -98,7 +102,10 @@ export function reset() {
 
 /** @param {ChatSummary} summary @returns {ChatState} */
 export function newChatState(summary) {
-  return { summary, members: null, window: null, typing: new Map(), peerDelivered: 0, peerRead: 0, acked: 0 };
+  return {
+    summary, members: null, window: null, typing: new Map(), peerDelivered: 0, peerRead: 0, acked: 0,
+    seenVersion: summary.last_version ?? 0,
+  };
 }
 
 /** When a chat last saw activity, for ordering the list.
