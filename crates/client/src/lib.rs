@@ -1,6 +1,6 @@
 //! Rust client library for the natter chat server.
 //!
-//! [`Client`] speaks the REST part of the API contract (`shared/API.md`)
+//! [`Client`] speaks the REST part of the API contract (`docs/API.md`)
 //! with the wire types of `natter-proto`: one async method per call, each
 //! returning `Result<T, ClientError>`. A failed call carries the server's
 //! RFC 9457 problem details ([`ClientError::Api`]). Files go up with

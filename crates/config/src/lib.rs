@@ -1,7 +1,10 @@
 //! One typed settings tree for the server: defaults, then a TOML file
 //! (`--config`), then `NATTER_*` environment variables, then command-line
-//! flags. Secrets sit in [`Secret`], whose `Debug` redacts them. Nothing
-//! else in the server reads the environment.
+//! flags. Secrets sit in [`Secret`] and URLs that may carry credentials
+//! in [`SecretUrl`], whose `Debug` redacts them. Nothing else in the
+//! server reads settings from the environment (the log filter
+//! `NATTER_LOG` is read by the binary before settings exist, and
+//! object_store reads the usual `AWS_*` variables itself).
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -24,6 +27,63 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// A URL that may carry credentials (a database or bus URL): its `Debug`
+/// shows the scheme, host and path but never a password, a token or a
+/// query string (`postgres://natter:[redacted]@db:5432/natter?[redacted]`),
+/// so settings can be logged.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretUrl(pub String);
+
+impl SecretUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL with its secrets replaced by `[redacted]`; several URLs
+    /// separated by commas (a NATS server list) each on their own.
+    pub fn redacted(&self) -> String {
+        self.0
+            .split(',')
+            .map(redact_one)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+impl fmt::Debug for SecretUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.redacted())
+    }
+}
+
+/// `scheme://user:password@host/path?query#fragment` without the
+/// password, the query and the fragment.
+fn redact_one(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme), rest),
+        None => (None, url),
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{user}:[redacted]@{host}"),
+            // A lone user part may be a token (`nats://TOKEN@host`).
+            None => format!("[redacted]@{host}"),
+        },
+        None => authority.to_owned(),
+    };
+    let path = match tail.find(['?', '#']) {
+        Some(cut) => format!("{}?[redacted]", &tail[..cut]),
+        None => tail.to_owned(),
+    };
+    match scheme {
+        Some(scheme) => format!("{scheme}://{authority}{path}"),
+        None => format!("{authority}{path}"),
+    }
+}
+
 /// Everything the server can be told.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -33,9 +93,9 @@ pub struct Settings {
     /// Where the SQLite database, secrets and local files live.
     pub data_dir: PathBuf,
     /// `sqlite://...` or empty for `<data_dir>/natter.db`.
-    pub database_url: String,
+    pub database_url: SecretUrl,
     /// Empty for the in-process bus.
-    pub bus_url: String,
+    pub bus_url: SecretUrl,
     /// Empty for `<data_dir>/files`.
     pub blob_url: String,
     /// Largest JSON request body, in bytes.
@@ -56,8 +116,8 @@ impl Default for Settings {
         Settings {
             listen: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("./natter-data"),
-            database_url: String::new(),
-            bus_url: String::new(),
+            database_url: SecretUrl::default(),
+            bus_url: SecretUrl::default(),
             blob_url: String::new(),
             max_json_body: 256 * 1024,
             auth: AuthSettings::default(),
@@ -254,7 +314,7 @@ impl Settings {
 
     /// The SQLite file used when `database_url` is empty.
     pub fn sqlite_path(&self) -> PathBuf {
-        match self.database_url.strip_prefix("sqlite://") {
+        match self.database_url.as_str().strip_prefix("sqlite://") {
             Some(path) if !path.is_empty() => PathBuf::from(path),
             _ => self.data_dir.join("natter.db"),
         }
@@ -270,6 +330,37 @@ mod tests {
         let mut settings = Settings::default();
         settings.auth.secret = Secret("hunter2".into());
         assert!(!format!("{settings:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn urls_lose_their_passwords_and_queries_in_debug() {
+        let settings = Settings {
+            database_url: SecretUrl(
+                "postgres://natter:hunter2@db:5432/natter?sslpassword=x2".into(),
+            ),
+            bus_url: SecretUrl("nats://a:pw1@n1:4222,nats://n2:4222,tls://u:pw2@n3".into()),
+            ..Settings::default()
+        };
+        let shown = format!("{settings:?}");
+        for secret in ["hunter2", "sslpassword", "x2", "pw1", "pw2"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert_eq!(
+            settings.database_url.redacted(),
+            "postgres://natter:[redacted]@db:5432/natter?[redacted]"
+        );
+        assert_eq!(
+            settings.bus_url.redacted(),
+            "nats://a:[redacted]@n1:4222,nats://n2:4222,tls://u:[redacted]@n3"
+        );
+        assert_eq!(
+            SecretUrl("sqlite:///var/lib/natter.db".into()).redacted(),
+            "sqlite:///var/lib/natter.db"
+        );
+        assert_eq!(
+            SecretUrl("nats://s3cr3t@host".into()).redacted(),
+            "nats://[redacted]@host"
+        );
     }
 
     #[test]

@@ -26,9 +26,10 @@ impl Core {
             .ok_or_else(|| CoreError::not_found("chat"))
     }
 
-    /// The caller's role in the chat and the chat's type, for the hot
-    /// paths (sending, typing) that need no more: answered from the
-    /// store's memory. `not_found` as for [`Core::membership`].
+    /// The caller's role in the chat and the chat's type, for the paths
+    /// that need no more (typing, read markers, metadata checks): one
+    /// light read of the membership as it is now. `not_found` as for
+    /// [`Core::membership`].
     pub(crate) async fn role_in(
         &self,
         chat_id: &str,

@@ -1,4 +1,4 @@
-//! Wire types of the natter API (`../shared/API.md`): REST request and
+//! Wire types of the natter API (`docs/API.md`): REST request and
 //! response bodies, WebSocket frames and events, and the problem-details
 //! error shape. Shared by the server, the Rust client and the load
 //! generator so that all three speak exactly one contract. No I/O here.

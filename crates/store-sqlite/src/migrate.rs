@@ -1,5 +1,5 @@
 //! Schema migrations for the SQLite store: the SQL files of
-//! `migrations/sqlite/`, compiled into the binary, applied in order.
+//! `migrations/`, compiled into the binary, applied in order.
 //!
 //! The schema version is SQLite's own `PRAGMA user_version` (0 for a new
 //! file): migration `n` (1-based) is applied when `user_version < n`, and

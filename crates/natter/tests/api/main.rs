@@ -9,6 +9,7 @@
 //! One test binary; one module per area of the API contract.
 
 mod auth;
+mod backends;
 mod change_cursor;
 mod chats;
 mod durability;

@@ -191,24 +191,33 @@ impl Session {
             registered,
         });
         // A message stored after the cursors were read but routed before
-        // the registration reached nobody here: read again now that
-        // routing is in place, and have the router fetch what moved.
-        if routed.await.is_ok()
-            && let Ok(now) = self.gateway.core.chat_cursors(&self.caller).await
-        {
-            let moved: Vec<(String, i64)> = now
-                .into_iter()
-                .filter(|cursor| {
-                    chats.iter().any(|before| {
-                        before.chat_id == cursor.chat_id && before.last_seq < cursor.last_seq
-                    })
-                })
-                .map(|cursor| (cursor.chat_id, cursor.last_seq))
-                .collect();
-            if !moved.is_empty() {
-                self.gateway.command(Command::CatchUp { chats: moved });
-            }
-        }
+        // the registration reached no socket here: read again now that
+        // routing is in place, have the router fetch what moved (for the
+        // chats it had no route for), and tell the client the cursors as
+        // they are now, so that it fetches what moved too (for the chats
+        // other local sockets already received it in).
+        let chats = match routed.await {
+            Ok(()) => match self.gateway.core.chat_cursors(&self.caller).await {
+                Ok(now) => {
+                    let moved: Vec<(String, i64)> = now
+                        .iter()
+                        .filter(|cursor| {
+                            chats.iter().any(|before| {
+                                before.chat_id == cursor.chat_id
+                                    && before.last_seq < cursor.last_seq
+                            })
+                        })
+                        .map(|cursor| (cursor.chat_id.clone(), cursor.last_seq))
+                        .collect();
+                    if !moved.is_empty() {
+                        self.gateway.command(Command::CatchUp { chats: moved });
+                    }
+                    now
+                }
+                Err(_) => chats,
+            },
+            Err(_) => chats,
+        };
         let ready = ServerEvent::Ready {
             user_id: self.caller.user_id.clone(),
             session_id: self.caller.session_id.clone(),

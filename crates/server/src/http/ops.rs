@@ -29,7 +29,7 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// `GET /readyz`: the database and the bus answer.
+/// `GET /readyz`: the database, the bus and the blob store answer.
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let readiness = state.core.readiness().await;
     if readiness.is_ready() {

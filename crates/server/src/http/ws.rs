@@ -24,7 +24,7 @@ const READ_BUFFER: usize = 1024;
 const WRITE_BUFFER: usize = 4 * 1024;
 
 #[utoipa::path(get, path = "/api/v1/ws", tag = "realtime",
-    description = "WebSocket upgrade. Authenticate with `Authorization: Bearer` or an `auth` frame within 10 s; frames are described in API.md.",
+    description = "WebSocket upgrade. Authenticate with `Authorization: Bearer` or an `auth` frame within `gateway.auth_timeout_secs` (10 s by default); frames and close codes are described in docs/API.md.",
     responses((status = 101, description = "Switching to WebSocket"), (status = 400, body = natter_proto::Problem),
         (status = 401, body = natter_proto::Problem), (status = 403, body = natter_proto::Problem)))]
 pub async fn upgrade(

@@ -1,4 +1,4 @@
-// The REST API (shared/API.md) as functions. Adds the Bearer token,
+// The REST API (docs/API.md) as functions. Adds the Bearer token,
 // refreshes it once on a 401 and retries, and turns problem details into
 // ApiError. Knows nothing of the screen.
 

@@ -1,4 +1,4 @@
-// Wire types of the natter API (shared/API.md, crates/proto) as JSDoc
+// Wire types of the natter API (docs/API.md, crates/proto) as JSDoc
 // typedefs, for the type checker only: this module exports nothing at
 // run time. Import a type with `import('./types.js').Message`.
 
