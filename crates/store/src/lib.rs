@@ -5,13 +5,16 @@
 //! in `natter-store-sqlite`, PostgreSQL next) implement each trait in the
 //! module that owns its tables. Knows nothing of HTTP or WebSocket, and
 //! nothing of authorization: callers decide who may do what, a store only
-//! keeps data consistent.
+//! keeps data consistent. With the `contract` feature, `contract` holds
+//! the test suite every backend runs.
 //!
 //! Timestamps are milliseconds since the Unix epoch (`i64`). Ids are
 //! strings chosen by the caller (UUIDv7).
 
 pub mod chats;
 pub mod commits;
+#[cfg(feature = "contract")]
+pub mod contract;
 pub mod error;
 pub mod files;
 pub mod markers;

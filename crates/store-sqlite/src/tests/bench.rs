@@ -1,6 +1,8 @@
 //! A throughput benchmark of the write path (ignored by default).
 
 use super::*;
+use natter_store::contract::{Fixture as _, text};
+use natter_store::{Chats, Messages};
 use std::time::{Duration, Instant};
 
 /// Throughput of durable appends from many concurrent senders. Run with
@@ -12,7 +14,8 @@ async fn append_throughput() {
     let senders = 200;
     let per_sender = 100;
     let names: Vec<String> = (0..senders).map(|i| format!("u{i}")).collect();
-    f.users(&names.iter().map(String::as_str).collect::<Vec<_>>())
+    f.store
+        .users(&names.iter().map(String::as_str).collect::<Vec<_>>())
         .await;
     for chat in 0..10 {
         let members: Vec<&str> = names
@@ -21,9 +24,9 @@ async fn append_throughput() {
             .step_by(10)
             .map(String::as_str)
             .collect();
-        f.group(&format!("g{chat}"), &members, 1).await;
+        f.store.group(&format!("g{chat}"), &members, 1).await;
     }
-    let (_dir, store) = shared(f);
+    let store = f.store.clone();
     let cpu_before = cpu_time();
     let started = Instant::now();
     let tasks: Vec<_> = (0..senders)

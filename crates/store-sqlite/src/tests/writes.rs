@@ -1,140 +1,32 @@
-//! The write path: sequence numbers under concurrency, idempotent sends,
-//! durability across restarts and the isolation of jobs in a batch.
+//! The write path as only this store has it: the writer's batches (a
+//! job failing alone, senders' markers and the search index at the end
+//! of a batch), the file and its log, strict sync, and other processes
+//! sharing the file.
 
 use super::*;
-use natter_store::StoreResult;
+use natter_store::contract::{Fixture as _, append_concurrently, direct, new_user, text};
+use natter_store::{
+    Appended, Chats, Conflict, Markers, Messages, Store, StoreError, StoreResult, Users,
+};
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 #[tokio::test]
-async fn concurrent_appends_to_one_chat_get_seqs_one_to_n_without_gaps() {
+async fn closing_checkpoints_the_log_into_the_database_file() {
     let f = Fixture::new().await;
-    f.users(&["ann", "bob"]).await;
-    f.group("g", &["ann", "bob"], 1).await;
-    let (_dir, store) = shared(f);
-
-    let seqs = append_concurrently(&store, &["ann", "bob"], 50).await;
-    assert_eq!(seqs, (1..=50).collect::<Vec<i64>>());
-    assert_eq!(store.chat("g").await.unwrap().unwrap().last_seq, 50);
-    let (page, has_more) = store
-        .list_messages("g", Cursor::Latest, 100, None)
-        .await
-        .unwrap();
-    assert!(!has_more);
-    assert_eq!(
-        page.iter().map(|m| m.seq).collect::<Vec<_>>(),
-        (1..=50).collect::<Vec<i64>>()
-    );
-}
-
-#[tokio::test]
-async fn a_retried_client_msg_id_returns_the_original_and_stores_nothing() {
-    let f = Fixture::new().await;
-    f.users(&["ann", "bob"]).await;
-    f.group("g", &["ann", "bob"], 1).await;
-    let mut first = text("m1", "g", "ann", "hello", 100);
-    first.client_msg_id = Some("c1".into());
-    first.metadata = Metadata {
-        reply_to: None,
-        mentions: Some(vec!["bob".into()]),
-    };
-    let (original, created) = appended(f.store.append_message(first).await.unwrap());
-    assert!(created);
-
-    let mut retry = text("m2", "g", "ann", "hello again", 200);
-    retry.client_msg_id = Some("c1".into());
-    let (again, created) = appended(f.store.append_message(retry).await.unwrap());
-    assert!(!created);
-    assert_eq!(again, original);
-    assert_eq!(again.metadata.mentions, Some(vec!["bob".to_string()]));
-    assert_eq!(f.store.chat("g").await.unwrap().unwrap().last_seq, 1);
-    assert!(f.store.message("m2").await.unwrap().is_none());
-
-    // The key is per sender: bob may use the same client id.
-    let mut bobs = text("m3", "g", "bob", "hi", 300);
-    bobs.client_msg_id = Some("c1".into());
-    assert_eq!(
-        appended(f.store.append_message(bobs).await.unwrap()).0.seq,
-        2
-    );
-}
-
-#[tokio::test]
-async fn seq_survives_close_and_reopen() {
-    let f = Fixture::new().await;
-    f.users(&["ann"]).await;
-    f.group("g", &["ann"], 1).await;
+    f.store.users(&["ann"]).await;
+    f.store.group("g", &["ann"], 1).await;
     for at in 1..=3 {
-        f.send("g", "ann", "before restart", at).await;
+        f.store.send("g", "ann", "before close", at).await;
     }
-    let f = f.reopen().await;
-    let wal = super::db_path(&f.dir).with_extension("db-wal");
+    f.store.close().await;
+    let wal = db_path(&f.dir).with_extension("db-wal");
     assert_eq!(
         std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0),
         0,
         "close checkpoints the WAL"
     );
-    assert_eq!(f.send("g", "ann", "after restart", 4).await, 4);
-    assert_eq!(
-        f.store
-            .list_messages("g", Cursor::Latest, 10, None)
-            .await
-            .unwrap()
-            .0
-            .len(),
-        4
-    );
-}
-
-#[tokio::test]
-async fn appending_to_a_missing_chat_is_refused_and_uses_no_seq() {
-    let f = Fixture::new().await;
-    f.users(&["ann"]).await;
-    f.group("g", &["ann"], 1).await;
-    let missing = f
-        .store
-        .append_message(text("m1", "nope", "ann", "x", 1))
-        .await;
-    assert!(matches!(missing, Ok(Appended::NotMember)), "{missing:?}");
-    // A failing insert (duplicate message id) rolls back its seq too.
-    f.send("g", "ann", "one", 2).await;
-    let duplicate = f
-        .store
-        .append_message(text("g-ann-2", "g", "ann", "x", 3))
-        .await;
-    assert!(
-        matches!(duplicate, Err(StoreError::Conflict(Conflict::Message))),
-        "{duplicate:?}"
-    );
-    assert_eq!(f.send("g", "ann", "two", 4).await, 2);
-}
-
-/// Appends `count` text messages to chat `g` all at once, the `senders`
-/// taking turns; returns their seqs, sorted.
-async fn append_concurrently(store: &Arc<SqliteStore>, senders: &[&str], count: i64) -> Vec<i64> {
-    let tasks: Vec<_> = (0..count)
-        .map(|i| {
-            let store = store.clone();
-            let sender = senders[i as usize % senders.len()].to_owned();
-            tokio::spawn(async move {
-                let message = text(
-                    &format!("m{i}"),
-                    "g",
-                    &sender,
-                    &format!("message {i}"),
-                    100 + i,
-                );
-                appended(store.append_message(message).await.unwrap()).0.seq
-            })
-        })
-        .collect();
-    let mut seqs = Vec::new();
-    for task in tasks {
-        seqs.push(task.await.unwrap());
-    }
-    seqs.sort();
-    seqs
 }
 
 /// Holds the writer inside a job until the returned sender fires, so that
@@ -166,8 +58,8 @@ async fn settle() {
 #[tokio::test]
 async fn one_failing_job_in_a_batch_does_not_fail_the_other_jobs() {
     let f = Fixture::new().await;
-    f.users(&["taken", "ann"]).await;
-    let (_dir, store) = shared(f);
+    f.store.users(&["taken", "ann"]).await;
+    let store = f.store.clone();
 
     let (release, blocker) = hold_writer(&store).await;
     let names = ["a1", "taken", "a2", "twin", "twin", "a3"];
@@ -221,9 +113,9 @@ async fn one_failing_job_in_a_batch_does_not_fail_the_other_jobs() {
 #[tokio::test]
 async fn a_message_edited_in_the_batch_that_stores_it_is_indexed_as_edited() {
     let f = Fixture::new().await;
-    f.users(&["ann"]).await;
-    f.group("g", &["ann"], 1).await;
-    let (_dir, store) = shared(f);
+    f.store.users(&["ann"]).await;
+    f.store.group("g", &["ann"], 1).await;
+    let store = f.store.clone();
 
     let (release, blocker) = hold_writer(&store).await;
     let append = {
@@ -281,9 +173,9 @@ async fn with_strict_full_sync_writes_are_acknowledged_ordered_and_kept() {
         ..StoreSettings::default()
     };
     let f = Fixture::with_settings(&settings).await;
-    f.users(&["ann"]).await;
-    f.group("g", &["ann"], 1).await;
-    let (dir, store) = shared(f);
+    f.store.users(&["ann"]).await;
+    f.store.group("g", &["ann"], 1).await;
+    let Fixture { dir, store } = f;
     let seqs = append_concurrently(&store, &["ann"], 20).await;
     assert_eq!(seqs, (1..=20).collect::<Vec<i64>>());
     store.close().await;
@@ -298,9 +190,9 @@ async fn with_strict_full_sync_writes_are_acknowledged_ordered_and_kept() {
 #[tokio::test]
 async fn senders_of_one_batch_have_read_up_to_their_last_message_in_it() {
     let f = Fixture::new().await;
-    f.users(&["ann", "bob"]).await;
-    f.group("g", &["ann", "bob"], 1).await;
-    let (_dir, store) = shared(f);
+    f.store.users(&["ann", "bob"]).await;
+    f.store.group("g", &["ann", "bob"], 1).await;
+    let store = f.store.clone();
 
     let (release, blocker) = hold_writer(&store).await;
     let mut appends = Vec::new();
@@ -333,12 +225,12 @@ async fn senders_of_one_batch_have_read_up_to_their_last_message_in_it() {
 #[tokio::test]
 async fn the_log_is_folded_into_the_database_file_while_the_store_runs() {
     let f = Fixture::new().await;
-    f.users(&["ann"]).await;
-    f.group("g", &["ann"], 1).await;
+    f.store.users(&["ann"]).await;
+    f.store.group("g", &["ann"], 1).await;
     let database = db_path(&f.dir);
     let size = || std::fs::metadata(&database).unwrap().len();
     let before = size();
-    let (_dir, store) = shared(f);
+    let store = f.store.clone();
     // About 400 KiB of messages: they land in the log first; the writer
     // never checkpoints, so only the checkpointer can move them into the
     // database file before the store closes.
@@ -359,82 +251,11 @@ async fn the_log_is_folded_into_the_database_file_while_the_store_runs() {
 }
 
 #[tokio::test]
-async fn committed_messages_are_reported_in_seq_order_and_retries_are_not() {
-    let f = Fixture::new().await;
-    f.users(&["ann", "bob"]).await;
-    f.group("g", &["ann", "bob"], 1).await;
-    let mut first = text("first", "g", "ann", "first", 1);
-    first.client_msg_id = Some("c0".into());
-    f.store.append_message(first.clone()).await.unwrap();
-    first.id = "first-again".into();
-    assert!(matches!(
-        f.store.append_message(first).await.unwrap(),
-        Appended::Existing(_)
-    ));
-    let Fixture {
-        dir: _dir,
-        store,
-        mut commits,
-    } = f;
-    let store = Arc::new(store);
-    let seqs = append_concurrently(&store, &["ann", "bob"], 30).await;
-    assert_eq!(seqs, (2..=31).collect::<Vec<i64>>());
-    let mut reported = Vec::new();
-    while let Some(row) = commits.try_next() {
-        reported.push(row.seq);
-    }
-    assert_eq!(reported, (1..=31).collect::<Vec<i64>>());
-}
-
-#[tokio::test]
-async fn only_members_allowed_to_post_can_append() {
-    let f = Fixture::new().await;
-    f.users(&["ann", "bob", "cat"]).await;
-    f.group("g", &["ann", "bob"], 1).await;
-    let channel = NewChat {
-        id: "news".into(),
-        chat_type: ChatType::Channel,
-        name: Some("news".into()),
-        created_by: "ann".into(),
-        created_at: 1,
-        direct_key: None,
-        members: vec![("ann".into(), Role::Owner), ("bob".into(), Role::Member)],
-    };
-    f.store.create_chat(channel).await.unwrap();
-    let append = |id: &str, chat: &str, sender: &str| {
-        f.store.append_message(text(id, chat, sender, "hi", 2))
-    };
-    assert!(matches!(
-        append("c1", "g", "cat").await,
-        Ok(Appended::NotMember)
-    ));
-    assert!(matches!(
-        append("b1", "news", "bob").await,
-        Ok(Appended::ReadOnly)
-    ));
-    assert!(matches!(
-        append("a1", "news", "ann").await,
-        Ok(Appended::New(_))
-    ));
-
-    assert!(matches!(
-        append("b2", "g", "bob").await,
-        Ok(Appended::New(_))
-    ));
-    assert!(f.store.remove_member("g", "bob").await.unwrap());
-    assert!(
-        matches!(append("b3", "g", "bob").await, Ok(Appended::NotMember)),
-        "refused from the moment the removal is stored"
-    );
-    assert_eq!(f.store.chat("g").await.unwrap().unwrap().last_seq, 1);
-}
-
-#[tokio::test]
 async fn a_member_removed_by_another_process_cannot_post_the_next_moment() {
     let f = Fixture::new().await;
-    f.users(&["ann", "bob"]).await;
-    f.group("g", &["ann", "bob"], 1).await;
-    f.send("g", "bob", "before", 2).await;
+    f.store.users(&["ann", "bob"]).await;
+    f.store.group("g", &["ann", "bob"], 1).await;
+    f.store.send("g", "bob", "before", 2).await;
     // Another process sharing the database (a second node, an operator's
     // tool) removes bob: nothing in this store hears of it.
     let other = rusqlite::Connection::open(db_path(&f.dir)).unwrap();

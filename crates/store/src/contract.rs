@@ -1,0 +1,125 @@
+//! The store contract as test functions: what `core` and its users rely
+//! on from any [`Store`] backend. Each `pub async fn` makes its stores
+//! through a [`Backend`] (fresh, or reopened on the same data) and panics
+//! on a breach.
+//!
+//! A backend enables the `contract` feature in its `[dev-dependencies]`,
+//! implements [`Backend`] in a test and expands
+//! [`store_contract_tests!`](crate::store_contract_tests) with it (one
+//! `#[tokio::test]` per function; the crate needs tokio). What only one
+//! backend has (its batching, its files) stays in its own tests, which
+//! may build their data with [`Fixture`].
+
+mod chats;
+mod files;
+mod fixture;
+mod lifecycle;
+mod markers;
+mod messages;
+mod search;
+mod users;
+mod writes;
+
+pub use chats::*;
+pub use files::*;
+pub use fixture::*;
+pub use lifecycle::*;
+pub use markers::*;
+pub use messages::*;
+pub use search::*;
+pub use users::*;
+pub use writes::*;
+
+use crate::{CommitFeed, Store};
+use async_trait::async_trait;
+use std::any::Any;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a committed message may take to reach the feed (generous:
+/// shared machines).
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// A store under test, with what it reports as committed.
+pub struct Harness {
+    /// The store under test, shareable with spawned tasks.
+    pub store: Arc<dyn Store>,
+    /// The feed of the sink the store was opened with.
+    pub commits: CommitFeed,
+    /// Whatever the store's data needs to stay around (a temporary
+    /// directory, a database handle); dropped after the store.
+    pub keep: Box<dyn Any + Send + Sync>,
+}
+
+/// How a backend's tests make stores for the contract.
+#[async_trait]
+pub trait Backend: Send + Sync {
+    /// A fresh, empty store with a new commit sink.
+    async fn open(&self) -> Harness;
+    /// Closes the harness's store and opens its data again, with a new
+    /// commit sink, as a restarted server would.
+    async fn reopen(&self, harness: Harness) -> Harness;
+}
+
+/// Expands to one `#[tokio::test]` per contract test, each calling the
+/// function of the same name in [`contract`](crate::contract) with the
+/// given backend (an expression, evaluated once per test).
+#[macro_export]
+macro_rules! store_contract_tests {
+    ($backend:expr) => {
+        $crate::store_contract_tests!(
+            @each $backend;
+            // users
+            usernames_are_unique_case_insensitively_and_searchable_by_prefix,
+            unknown_users_are_found_nowhere_and_their_last_seen_is_ignored,
+            refresh_rotation_kills_the_old_token_and_reuse_revokes_the_session,
+            expired_sessions_do_not_rotate_and_logout_revokes_by_any_token,
+            logout_with_the_live_token_ends_the_session_and_unknown_ones_are_inactive,
+            // lifecycle
+            a_closed_store_refuses_writes_and_still_answers_close,
+            a_closed_store_answers_reads_and_pings_as_unavailable,
+            // chats
+            creating_a_direct_chat_twice_returns_the_existing_one,
+            concurrent_direct_chat_creations_agree_on_one_chat,
+            members_are_listed_oldest_first_and_can_leave,
+            membership_and_member_role_follow_joins_and_removals,
+            the_chat_list_is_most_recent_first_with_unread_counts_and_last_messages,
+            cursors_and_co_members_cover_the_users_chats,
+            // markers
+            markers_only_move_forward_and_receipts_report_when_they_reached_a_message,
+            sending_reads_what_came_before_and_joining_counts_history_as_read,
+            an_advance_counts_the_other_members_at_or_past_it_up_to_two,
+            an_advance_reports_the_member_count_as_members_come_and_go,
+            // writes
+            concurrent_appends_to_one_chat_get_seqs_one_to_n_without_gaps,
+            a_retried_client_msg_id_returns_the_original_and_stores_nothing,
+            seq_survives_close_and_reopen,
+            appending_to_a_missing_chat_is_refused_and_uses_no_seq,
+            only_members_allowed_to_post_can_append,
+            committed_messages_are_reported_in_seq_order_and_retries_are_not,
+            queued_appends_keep_their_order_and_reach_the_feed_even_unawaited,
+            // messages
+            history_pages_in_all_three_directions_and_says_whether_more_lie_beyond,
+            history_can_be_filtered_by_message_type,
+            reactions_are_added_once_and_listed_oldest_first,
+            every_change_to_a_message_gives_it_the_chats_next_version,
+            the_change_cursor_can_be_filtered_by_message_type,
+            // search
+            edits_and_deletes_are_reflected_in_search,
+            search_only_covers_chats_the_user_is_a_member_of_now,
+            search_matches_whole_words_and_the_last_one_as_a_prefix,
+            // files
+            files_keep_their_metadata_and_count_towards_their_owners_storage,
+            a_file_is_visible_through_live_messages_of_the_users_chats_and_as_an_avatar,
+            only_old_files_nothing_refers_to_are_orphans_and_deletable,
+        );
+    };
+    (@each $backend:expr; $($name:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                $crate::contract::$name(&$backend).await
+            }
+        )+
+    };
+}

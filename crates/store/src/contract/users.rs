@@ -1,0 +1,201 @@
+//! Accounts and sessions: unique usernames, profile updates, and refresh
+//! tokens that rotate and give away a stolen copy when reused.
+
+use super::{Backend, Fixture, new_user};
+use crate::{Conflict, RefreshOutcome, StoreError};
+
+/// Usernames are unique whatever their case, sign-in finds them in any
+/// case, the user search matches prefixes of usernames and display names
+/// literally, and profile updates change only what they are given.
+pub async fn usernames_are_unique_case_insensitively_and_searchable_by_prefix(
+    backend: &dyn Backend,
+) {
+    let f = backend.open().await;
+    let store = &f.store;
+    let ann = store.create_user(new_user("u1", "Ann")).await.unwrap();
+    assert_eq!(ann.username, "ann");
+    let taken = store.create_user(new_user("u2", "ann")).await.unwrap_err();
+    assert!(
+        matches!(taken, StoreError::Conflict(Conflict::Username)),
+        "{taken:?}"
+    );
+    store.create_user(new_user("u3", "annika")).await.unwrap();
+    store.create_user(new_user("u4", "bob_x")).await.unwrap();
+
+    assert_eq!(
+        store.user_by_username("ANN").await.unwrap(),
+        Some(ann.clone())
+    );
+    let found = store.search_users("AN", 10).await.unwrap();
+    let names: Vec<_> = found.iter().map(|u| u.username.as_str()).collect();
+    assert_eq!(names, ["ann", "annika"]);
+    // `_` is literal, not a wildcard; display names (here "U4") match too.
+    assert_eq!(store.search_users("bob_", 10).await.unwrap().len(), 1);
+    assert!(store.search_users("bo_", 10).await.unwrap().is_empty());
+    assert_eq!(store.search_users("u4", 10).await.unwrap()[0].id, "u4");
+
+    let updated = store
+        .update_user("u1", Some("Annie".into()), Some("f1".into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            updated.display_name.as_str(),
+            updated.avatar_file_id.as_deref()
+        ),
+        ("Annie", Some("f1"))
+    );
+    let kept = store.update_user("u1", None, None).await.unwrap();
+    assert_eq!(kept, updated);
+    assert!(matches!(
+        store.update_user("zz", None, None).await,
+        Err(StoreError::NotFound)
+    ));
+    store.set_last_seen("u1", 77).await.unwrap();
+    assert_eq!(
+        store.user_by_id("u1").await.unwrap().unwrap().last_seen,
+        Some(77)
+    );
+}
+
+/// Lookups of unknown users find nobody, a user search stops at its
+/// limit, and presence may report the last seen time of a user deleted
+/// meanwhile without an error.
+pub async fn unknown_users_are_found_nowhere_and_their_last_seen_is_ignored(backend: &dyn Backend) {
+    let f = backend.open().await;
+    let store = &f.store;
+    store.users(&["ann", "anna"]).await;
+    let ann = store.user_by_id("ann").await.unwrap().unwrap();
+    assert_eq!(
+        (ann.display_name.as_str(), ann.last_seen, ann.avatar_file_id),
+        ("ANN", None, None),
+        "never connected, no avatar"
+    );
+    assert_eq!(store.user_by_id("ghost").await.unwrap(), None);
+    assert_eq!(store.user_by_username("ghost").await.unwrap(), None);
+    assert_eq!(store.search_users("ann", 1).await.unwrap().len(), 1);
+    assert!(store.search_users("ghost", 10).await.unwrap().is_empty());
+    store.set_last_seen("ghost", 5).await.unwrap();
+    assert_eq!(store.user_by_id("ghost").await.unwrap(), None);
+}
+
+/// A refresh token works once: rotating it makes the new one live and
+/// extends the session; presenting the old one again (a stolen copy)
+/// revokes the whole session.
+pub async fn refresh_rotation_kills_the_old_token_and_reuse_revokes_the_session(
+    backend: &dyn Backend,
+) {
+    let f = backend.open().await;
+    f.store.users(&["ann"]).await;
+    let store = &f.store;
+    store
+        .create_session("s1", "ann", "h1", 100, 1_000)
+        .await
+        .unwrap();
+    assert!(store.session_active("s1", 200).await.unwrap());
+    assert!(
+        !store.session_active("s1", 1_000).await.unwrap(),
+        "expired at expires_at"
+    );
+
+    let rotated = store.rotate_refresh("h1", "h2", 200, 2_000).await.unwrap();
+    assert_eq!(
+        rotated,
+        RefreshOutcome::Rotated {
+            session_id: "s1".into(),
+            user_id: "ann".into()
+        }
+    );
+    assert!(
+        store.session_active("s1", 1_500).await.unwrap(),
+        "rotation extends the session"
+    );
+
+    let reused = store.rotate_refresh("h1", "h3", 300, 3_000).await.unwrap();
+    assert_eq!(
+        reused,
+        RefreshOutcome::Reused {
+            session_id: "s1".into()
+        }
+    );
+    assert!(!store.session_active("s1", 300).await.unwrap());
+    assert_eq!(
+        store.rotate_refresh("h2", "h4", 300, 3_000).await.unwrap(),
+        RefreshOutcome::Invalid
+    );
+    assert_eq!(
+        store
+            .rotate_refresh("nope", "h5", 300, 3_000)
+            .await
+            .unwrap(),
+        RefreshOutcome::Invalid
+    );
+}
+
+/// An expired session cannot be refreshed, and logging out with a used
+/// token of a session still ends it.
+pub async fn expired_sessions_do_not_rotate_and_logout_revokes_by_any_token(backend: &dyn Backend) {
+    let f = backend.open().await;
+    f.store.users(&["ann"]).await;
+    let store = &f.store;
+    store
+        .create_session("s1", "ann", "h1", 100, 1_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .rotate_refresh("h1", "h2", 1_000, 2_000)
+            .await
+            .unwrap(),
+        RefreshOutcome::Invalid
+    );
+
+    store
+        .create_session("s2", "ann", "k1", 100, 1_000)
+        .await
+        .unwrap();
+    store.rotate_refresh("k1", "k2", 200, 1_000).await.unwrap();
+    assert_eq!(
+        store.revoke_by_refresh("k1").await.unwrap(),
+        Some("s2".into())
+    );
+    assert!(!store.session_active("s2", 300).await.unwrap());
+    assert_eq!(
+        store.rotate_refresh("k2", "k3", 300, 1_000).await.unwrap(),
+        RefreshOutcome::Invalid
+    );
+    assert_eq!(store.revoke_by_refresh("unknown").await.unwrap(), None);
+}
+
+/// Logging out with the live token ends that session only, and a
+/// session nobody created is never active.
+pub async fn logout_with_the_live_token_ends_the_session_and_unknown_ones_are_inactive(
+    backend: &dyn Backend,
+) {
+    let f = backend.open().await;
+    f.store.users(&["ann"]).await;
+    let store = &f.store;
+    store
+        .create_session("s1", "ann", "h1", 100, 1_000)
+        .await
+        .unwrap();
+    store
+        .create_session("s2", "ann", "k1", 100, 1_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.revoke_by_refresh("h1").await.unwrap(),
+        Some("s1".into())
+    );
+    assert!(!store.session_active("s1", 200).await.unwrap());
+    assert_eq!(
+        store.rotate_refresh("h1", "h2", 200, 2_000).await.unwrap(),
+        RefreshOutcome::Invalid,
+        "a revoked session's token is dead"
+    );
+    assert!(
+        store.session_active("s2", 200).await.unwrap(),
+        "the other session lives on"
+    );
+    assert!(!store.session_active("nope", 200).await.unwrap());
+}
