@@ -16,6 +16,7 @@
 //! event publication (committed messages go to a [`CommitSink`]; `core`
 //! announces them).
 
+mod changes;
 mod chat_list;
 mod chats;
 mod checkpointer;

@@ -9,10 +9,10 @@
 //! stored, has no gaps (a failed insert advances nothing), and survives
 //! restarts because it lives in the chat row.
 
-use crate::SqliteStore;
 use crate::error::Db;
 use crate::rows::{self, message_columns, message_returning};
 use crate::writer::{Isolation, OnCommit};
+use crate::{SqliteStore, changes};
 use async_trait::async_trait;
 use natter_proto::messages::MessageType;
 use natter_store::{
@@ -20,9 +20,9 @@ use natter_store::{
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
-/// The version a change to a message takes: its chat's next one. For an
-/// `UPDATE messages`; the schema's `messages_versioned` trigger then
-/// makes it the chat's `last_version`.
+/// The version a change to a message takes (its `changed_version`): its
+/// chat's next one. For an `UPDATE messages`; the schema's
+/// `messages_versioned` trigger then makes it the chat's `last_version`.
 macro_rules! next_version {
     () => {
         "(SELECT c.last_version + 1 FROM chats c WHERE c.id = messages.chat_id)"
@@ -137,8 +137,7 @@ impl Messages for SqliteStore {
         Ok((page, has_more))
     }
 
-    /// A page of the `(chat_id, version)` index from the cursor, one row
-    /// beyond `limit` to learn whether there are more.
+    /// See `changes`: a binary search and two index ranges, merged.
     async fn changed_messages(
         &self,
         chat_id: &str,
@@ -146,21 +145,7 @@ impl Messages for SqliteStore {
         limit: u32,
         message_type: Option<MessageType>,
     ) -> StoreResult<(Vec<MessageRow>, bool)> {
-        let found = sqlx::query(CHANGED_AFTER)
-            .bind(chat_id)
-            .bind(after_version)
-            .bind(message_type.map(MessageType::as_str))
-            .bind(i64::from(limit) + 1)
-            .fetch_all(&self.readers)
-            .await
-            .db()?;
-        let mut page = found
-            .iter()
-            .map(rows::message)
-            .collect::<StoreResult<Vec<_>>>()?;
-        let has_more = page.len() > limit as usize;
-        page.truncate(limit as usize);
-        Ok((page, has_more))
+        changes::changed_messages(self, chat_id, after_version, limit, message_type).await
     }
 
     /// `NotFound` if the message is missing or deleted.
@@ -174,7 +159,7 @@ impl Messages for SqliteStore {
         self.writer
             .write_statement(move |conn| {
                 let mut edit = conn.prepare_cached(concat!(
-                    "UPDATE messages SET content = ?2, edited_at = ?3, version = ",
+                    "UPDATE messages SET content = ?2, edited_at = ?3, changed_version = ",
                     next_version!(),
                     " WHERE id = ?1 AND deleted = 0 RETURNING ",
                     message_returning!()
@@ -197,7 +182,7 @@ impl Messages for SqliteStore {
                     .execute(params![message_id])?;
                 let mut delete = conn.prepare_cached(concat!(
                 "UPDATE messages SET content = '', file_id = NULL, deleted = 1, deleted_at = ?2, \
-                 version = ",
+                 changed_version = ",
                 next_version!(),
                 " WHERE id = ?1 AND deleted = 0 RETURNING ",
                 message_returning!()
@@ -292,11 +277,4 @@ const NEWER_THAN: &str = concat!(
     message_columns!(),
     " FROM messages m WHERE m.chat_id = ?1 AND m.seq > ?2 AND (?3 IS NULL OR m.type = ?3) \
      ORDER BY m.seq ASC LIMIT ?4"
-);
-
-const CHANGED_AFTER: &str = concat!(
-    "SELECT ",
-    message_columns!(),
-    " FROM messages m WHERE m.chat_id = ?1 AND m.version > ?2 AND (?3 IS NULL OR m.type = ?3) \
-     ORDER BY m.version ASC LIMIT ?4"
 );

@@ -103,7 +103,7 @@ fn version_if(
         return Ok(None);
     }
     let version = conn
-        .prepare_cached("SELECT version FROM messages WHERE id = ?1")?
+        .prepare_cached("SELECT changed_version FROM messages WHERE id = ?1")?
         .query_row(params![message_id], |row| row.get(0))?;
     Ok(Some(version))
 }

@@ -84,7 +84,8 @@ macro_rules! member_columns {
 /// The columns [`message`] reads, from `messages` aliased `m`.
 macro_rules! message_columns {
     () => {
-        "m.id, m.chat_id, m.seq, m.version, m.sender_id, m.type, m.content, m.file_id, \
+        "m.id, m.chat_id, m.seq, coalesce(m.changed_version, m.version) AS version, m.sender_id, \
+         m.type, m.content, m.file_id, \
          m.metadata, m.client_msg_id, m.created_at, m.edited_at, m.deleted"
     };
 }
@@ -92,7 +93,8 @@ macro_rules! message_columns {
 /// The same columns unqualified, for `RETURNING` (which takes no alias).
 macro_rules! message_returning {
     () => {
-        "id, chat_id, seq, version, sender_id, type, content, file_id, metadata, \
+        "id, chat_id, seq, coalesce(changed_version, version) AS version, sender_id, type, \
+         content, file_id, metadata, \
          client_msg_id, created_at, edited_at, deleted"
     };
 }

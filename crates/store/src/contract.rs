@@ -103,6 +103,7 @@ macro_rules! store_contract_tests {
             history_can_be_filtered_by_message_type,
             reactions_are_added_once_and_listed_oldest_first,
             every_change_to_a_message_gives_it_the_chats_next_version,
+            the_change_cursor_lists_each_message_once_at_its_latest_change,
             the_change_cursor_can_be_filtered_by_message_type,
             // search
             edits_and_deletes_are_reflected_in_search,

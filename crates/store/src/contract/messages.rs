@@ -204,3 +204,73 @@ pub async fn the_change_cursor_can_be_filtered_by_message_type(backend: &dyn Bac
         "m1's edit (version 5) came after m3"
     );
 }
+
+/// Whatever mix of new and changed messages lies after a version, each
+/// message comes once, at its latest change, in version order, and pages
+/// of any size add up to the same list.
+pub async fn the_change_cursor_lists_each_message_once_at_its_latest_change(backend: &dyn Backend) {
+    let f = backend.open().await;
+    f.store.users(&["ann", "bob"]).await;
+    f.store.group("g", &["ann", "bob"], 1).await;
+    for at in 1..=40 {
+        f.store.send("g", "ann", &format!("m{at}"), at).await;
+    }
+    let held = f.store.chat("g").await.unwrap().unwrap().last_version;
+    // After `held`: new messages, some of them changed later, and changes
+    // to old ones, interleaved.
+    for at in 41..=60 {
+        f.store.send("g", "bob", &format!("m{at}"), at).await;
+        if at % 5 == 0 {
+            let old = format!("g-ann-{}", at - 40);
+            f.store.edit_message(&old, "changed", at).await.unwrap();
+        }
+        if at % 7 == 0 {
+            let new = format!("g-bob-{at}");
+            f.store.add_reaction(&new, "ann", "👍", at).await.unwrap();
+        }
+    }
+    let everything = |after: i64, limit: u32| {
+        let store = &f.store;
+        async move {
+            let (mut all, mut after) = (Vec::new(), after);
+            loop {
+                let (page, more) = store
+                    .changed_messages("g", after, limit, None)
+                    .await
+                    .unwrap();
+                if let Some(last) = page.last() {
+                    after = last.version;
+                }
+                all.extend(page);
+                if !more {
+                    return all;
+                }
+            }
+        }
+    };
+    let all = everything(held, 200).await;
+    let versions: Vec<i64> = all.iter().map(|m| m.version).collect();
+    let mut sorted = versions.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(versions, sorted, "ascending, no message twice");
+    assert_eq!(all.len(), 20 + 4, "20 new messages and 4 old ones edited");
+    assert!(all.iter().all(|m| m.version > held));
+    let last = f.store.chat("g").await.unwrap().unwrap().last_version;
+    assert_eq!(all.last().unwrap().version, last);
+    for page_size in [1, 3, 7] {
+        let paged = everything(held, page_size).await;
+        assert_eq!(paged, all, "pages of {page_size}");
+    }
+    assert_eq!(
+        everything(0, 200).await.len(),
+        60,
+        "from the start: every message"
+    );
+    assert!(everything(last, 5).await.is_empty());
+    let versions_of = |id: &str| all.iter().filter(|m| m.id == id).count();
+    assert_eq!(versions_of("g-bob-42"), 1, "appended then reacted to: once");
+    let reacted = all.iter().position(|m| m.id == "g-bob-42").unwrap();
+    let next = all.iter().position(|m| m.id == "g-bob-43").unwrap();
+    assert!(reacted < next, "the reaction came before the next message");
+}
