@@ -163,6 +163,7 @@ impl Default for AuthSettings {
 }
 
 /// Token buckets. A rate is "this many per minute", with a burst as large.
+/// Every bucket lives in one process: limits are per node.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RateLimitSettings {
@@ -170,10 +171,20 @@ pub struct RateLimitSettings {
     pub enabled: bool,
     /// Login and register attempts per client IP per minute.
     pub auth_per_ip_per_minute: u32,
-    /// Login attempts per account per minute.
+    /// Login attempts per account per minute from one client IP (per
+    /// account and address together, so that someone guessing from
+    /// elsewhere cannot lock the owner out).
     pub login_per_account_per_minute: u32,
+    /// Token refreshes (and logouts) per client IP per minute.
+    pub refresh_per_ip_per_minute: u32,
     /// Messages sent per user per minute.
     pub sends_per_user_per_minute: u32,
+    /// Searches per user per minute.
+    pub searches_per_user_per_minute: u32,
+    /// Reactions added or removed per user per minute.
+    pub reactions_per_user_per_minute: u32,
+    /// Chats created per user per minute.
+    pub chats_per_user_per_minute: u32,
 }
 
 impl Default for RateLimitSettings {
@@ -182,7 +193,11 @@ impl Default for RateLimitSettings {
             enabled: true,
             auth_per_ip_per_minute: 60,
             login_per_account_per_minute: 20,
+            refresh_per_ip_per_minute: 120,
             sends_per_user_per_minute: 1200,
+            searches_per_user_per_minute: 120,
+            reactions_per_user_per_minute: 600,
+            chats_per_user_per_minute: 60,
         }
     }
 }

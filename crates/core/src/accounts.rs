@@ -75,7 +75,7 @@ impl Core {
     ) -> CoreResult<AuthResponse> {
         self.limits.auth_attempt(ip)?;
         let username = request.username.trim().to_ascii_lowercase();
-        self.limits.login_attempt(&username)?;
+        self.limits.login_attempt(&username, ip)?;
         let user = self.store.user_by_username(&username).await?;
         let phc = user
             .as_ref()
@@ -89,7 +89,12 @@ impl Core {
 
     /// Trades a live refresh token for a new pair; a dead one presented
     /// again revokes its whole session (someone else holds a copy).
-    pub async fn refresh(&self, refresh_token: &str) -> CoreResult<AuthResponse> {
+    pub async fn refresh(
+        &self,
+        refresh_token: &str,
+        ip: Option<IpAddr>,
+    ) -> CoreResult<AuthResponse> {
+        self.limits.refresh_attempt(ip)?;
         let new_token = new_refresh_token()?;
         let now = now_ms();
         let outcome = self
@@ -125,7 +130,8 @@ impl Core {
 
     /// Ends the session of this refresh token; its access tokens stop
     /// working. Unknown tokens are ignored (logout is idempotent).
-    pub async fn logout(&self, refresh_token: &str) -> CoreResult<()> {
+    pub async fn logout(&self, refresh_token: &str, ip: Option<IpAddr>) -> CoreResult<()> {
+        self.limits.refresh_attempt(ip)?;
         self.store
             .revoke_by_refresh(&hash_refresh_token(refresh_token))
             .await?;
@@ -139,8 +145,25 @@ impl Core {
             .tokens
             .verify(access_token)
             .ok_or_else(|| CoreError::unauthorized("access token is invalid or expired"))?;
-        if !self.store.session_active(&claims.sid, now_ms()).await? {
-            return Err(CoreError::unauthorized("the session has ended"));
+        if claims.sub.is_empty() {
+            return Err(CoreError::unauthorized(
+                "access token is invalid or expired",
+            ));
+        }
+        // The session is the authority: a token naming a live session of
+        // another user (or of none) is not that user's.
+        match self
+            .store
+            .active_session_user(&claims.sid, now_ms())
+            .await?
+        {
+            Some(user_id) if user_id == claims.sub => {}
+            Some(_) => {
+                return Err(CoreError::unauthorized(
+                    "access token is invalid or expired",
+                ));
+            }
+            None => return Err(CoreError::unauthorized("the session has ended")),
         }
         Ok(Caller {
             user_id: claims.sub,

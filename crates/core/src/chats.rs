@@ -46,6 +46,8 @@ impl Core {
         caller: &Caller,
         request: CreateChat,
     ) -> CoreResult<(Chat, bool)> {
+        self.limits
+            .user_action(&caller.user_id, super::limits::UserAction::CreateChat)?;
         let others: BTreeSet<String> = request
             .member_ids
             .iter()

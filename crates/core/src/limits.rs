@@ -1,6 +1,8 @@
-//! Token-bucket rate limits (governor): auth attempts per client IP and per
-//! account, sends per user. Each limit allows a burst as large as its
-//! per-minute rate and refills evenly. All limits can be switched off.
+//! Token-bucket rate limits (governor): auth attempts and token refreshes
+//! per client IP, login attempts per account and IP, and per user: sends,
+//! searches, reactions and chat creation. Each limit allows a burst as
+//! large as its per-minute rate and refills evenly. All limits can be
+//! switched off. The buckets live in this process: limits are per node.
 
 use crate::error::CoreError;
 use governor::clock::{Clock, DefaultClock};
@@ -33,12 +35,25 @@ impl<K: Hash + Eq + Clone> Limit<K> {
     }
 }
 
+/// What a user does that has a limit of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserAction {
+    Send,
+    Search,
+    React,
+    CreateChat,
+}
+
 /// Every rate limit of the server.
 pub struct RateLimits {
     enabled: bool,
     auth_per_ip: Limit<IpAddr>,
-    login_per_account: Limit<String>,
+    login_per_account: Limit<(String, Option<IpAddr>)>,
+    refresh_per_ip: Limit<IpAddr>,
     sends_per_user: Limit<String>,
+    searches_per_user: Limit<String>,
+    reactions_per_user: Limit<String>,
+    chats_per_user: Limit<String>,
 }
 
 impl RateLimits {
@@ -47,7 +62,11 @@ impl RateLimits {
             enabled: settings.enabled,
             auth_per_ip: Limit::per_minute(settings.auth_per_ip_per_minute),
             login_per_account: Limit::per_minute(settings.login_per_account_per_minute),
+            refresh_per_ip: Limit::per_minute(settings.refresh_per_ip_per_minute),
             sends_per_user: Limit::per_minute(settings.sends_per_user_per_minute),
+            searches_per_user: Limit::per_minute(settings.searches_per_user_per_minute),
+            reactions_per_user: Limit::per_minute(settings.reactions_per_user_per_minute),
+            chats_per_user: Limit::per_minute(settings.chats_per_user_per_minute),
         }
     }
 
@@ -59,27 +78,47 @@ impl RateLimits {
         }
     }
 
-    /// A login attempt on `username` (lower-cased), whatever the IP.
-    pub fn login_attempt(&self, username: &str) -> Result<(), CoreError> {
+    /// A login attempt on `username` (lower-cased) from `ip`: wrong
+    /// guesses from one address do not lock the account for the others.
+    pub fn login_attempt(&self, username: &str, ip: Option<IpAddr>) -> Result<(), CoreError> {
         if !self.enabled {
             return Ok(());
         }
-        self.login_per_account.check(&username.to_owned())
+        self.login_per_account.check(&(username.to_owned(), ip))
     }
 
-    /// A message sent by `user_id`.
-    pub fn send(&self, user_id: &str) -> Result<(), CoreError> {
+    /// A refresh or logout from `ip` (a flood of garbage refresh tokens
+    /// must not slow everyone else down).
+    pub fn refresh_attempt(&self, ip: Option<IpAddr>) -> Result<(), CoreError> {
+        match ip {
+            Some(ip) if self.enabled => self.refresh_per_ip.check(&ip),
+            _ => Ok(()),
+        }
+    }
+
+    /// One `action` of `user_id`.
+    pub fn user_action(&self, user_id: &str, action: UserAction) -> Result<(), CoreError> {
         if !self.enabled {
             return Ok(());
         }
-        self.sends_per_user.check(&user_id.to_owned())
+        let limit = match action {
+            UserAction::Send => &self.sends_per_user,
+            UserAction::Search => &self.searches_per_user,
+            UserAction::React => &self.reactions_per_user,
+            UserAction::CreateChat => &self.chats_per_user,
+        };
+        limit.check(&user_id.to_owned())
     }
 
     /// Forgets buckets that are full again, so memory tracks active keys.
     pub fn forget_idle(&self) {
         self.auth_per_ip.limiter.retain_recent();
         self.login_per_account.limiter.retain_recent();
+        self.refresh_per_ip.limiter.retain_recent();
         self.sends_per_user.limiter.retain_recent();
+        self.searches_per_user.limiter.retain_recent();
+        self.reactions_per_user.limiter.retain_recent();
+        self.chats_per_user.limiter.retain_recent();
     }
 }
 
@@ -93,30 +132,46 @@ mod tests {
             auth_per_ip_per_minute: 2,
             login_per_account_per_minute: 2,
             sends_per_user_per_minute: 3,
+            ..RateLimitSettings::default()
         })
+    }
+
+    fn send(limits: &RateLimits, user: &str) -> Result<(), CoreError> {
+        limits.user_action(user, UserAction::Send)
     }
 
     #[test]
     fn a_burst_beyond_the_rate_is_refused_with_a_retry_time() {
         let limits = limits(true);
         for _ in 0..3 {
-            limits.send("u1").unwrap();
+            send(&limits, "u1").unwrap();
         }
-        match limits.send("u1") {
+        match send(&limits, "u1") {
             Err(CoreError::RateLimited { retry_after_secs }) => assert!(retry_after_secs >= 1),
             other => panic!("expected a rate limit, got {other:?}"),
         }
-        limits
-            .send("u2")
-            .expect("other users have their own bucket");
+        send(&limits, "u2").expect("other users have their own bucket");
     }
 
     #[test]
     fn disabled_limits_never_refuse() {
         let limits = limits(false);
         for _ in 0..100 {
-            limits.send("u1").unwrap();
-            limits.login_attempt("alice").unwrap();
+            send(&limits, "u1").unwrap();
+            limits.login_attempt("alice", None).unwrap();
         }
+    }
+
+    #[test]
+    fn a_login_limit_is_per_account_and_address_together() {
+        let limits = limits(true);
+        let (attacker, owner) = (Some([10, 0, 0, 1].into()), Some([10, 0, 0, 2].into()));
+        for _ in 0..2 {
+            limits.login_attempt("alice", attacker).unwrap();
+        }
+        assert!(limits.login_attempt("alice", attacker).is_err());
+        limits
+            .login_attempt("alice", owner)
+            .expect("the owner, elsewhere, is not locked out");
     }
 }

@@ -1,9 +1,11 @@
 //! Messages: send (idempotent by `client_msg_id`), history, edit, delete
 //! as tombstone, reactions, read markers and receipts.
 
+use super::limits::UserAction;
 use super::{Caller, Core, CoreError, CoreResult, new_id, now_ms, views};
 use natter_bus::Envelope;
 use natter_proto::Timestamp;
+use natter_proto::chats::ChatType;
 use natter_proto::events::ServerEvent;
 use natter_proto::messages::{
     Message, MessagePage, MessageStatus, MessageType, Metadata, Receipt, SendAck, SendMessage,
@@ -60,7 +62,7 @@ impl Core {
         {
             return Err(CoreError::forbidden("sender_id must be the caller"));
         }
-        self.limits.send(&caller.user_id)?;
+        self.limits.user_action(&caller.user_id, UserAction::Send)?;
         let chat_id = request.chat_id;
         let metadata = request.metadata.unwrap_or_default();
         if !metadata.is_empty() {
@@ -232,7 +234,14 @@ impl Core {
     pub async fn delete_message(&self, caller: &Caller, message_id: &str) -> CoreResult<()> {
         let row = self.visible_message(caller, message_id).await?;
         if row.sender_id != caller.user_id {
-            let (_, member) = self.membership(&row.chat_id, &caller.user_id).await?;
+            let (chat, member) = self.membership(&row.chat_id, &caller.user_id).await?;
+            // In a one-to-one chat nobody moderates: whoever started it is
+            // its "owner" only in name, and may not delete the other's words.
+            if chat.chat_type == ChatType::Direct {
+                return Err(CoreError::forbidden(
+                    "in a direct chat only the sender can delete a message",
+                ));
+            }
             if !member.role.can_manage() {
                 return Err(CoreError::forbidden(
                     "only the sender, the owner and admins can delete a message",
@@ -263,6 +272,8 @@ impl Core {
         add: bool,
     ) -> CoreResult<()> {
         check_emoji(emoji)?;
+        self.limits
+            .user_action(&caller.user_id, UserAction::React)?;
         let row = self.visible_message(caller, message_id).await?;
         if row.deleted {
             return Err(CoreError::conflict("the message is deleted"));

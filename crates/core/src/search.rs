@@ -19,6 +19,8 @@ impl Core {
         chat_id: Option<&str>,
         limit: Option<u32>,
     ) -> CoreResult<Vec<SearchHit>> {
+        self.limits
+            .user_action(&caller.user_id, super::limits::UserAction::Search)?;
         if query.chars().count() > MAX_QUERY_CHARS {
             return Err(CoreError::invalid(format!(
                 "q must be at most {MAX_QUERY_CHARS} characters long"

@@ -122,6 +122,9 @@ impl AccessTokens {
     pub fn new(secret: &[u8], settings: &AuthSettings) -> Self {
         let mut validation = Validation::new(jsonwebtoken::Algorithm::HS256);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        // A token not valid yet is refused too (issued tokens carry no
+        // `nbf`; one that does must have reached it).
+        validation.validate_nbf = true;
         validation.set_issuer(&[&settings.issuer]);
         validation.set_audience(&[&settings.issuer]);
         validation.leeway = 5;

@@ -11,6 +11,7 @@ use crate::error::Db;
 use async_trait::async_trait;
 use natter_store::{RefreshOutcome, Sessions, StoreResult};
 use rusqlite::{OptionalExtension, params};
+use sqlx::Row;
 
 const INSERT_REFRESH: &str =
     "INSERT INTO refresh_tokens (hash, session_id, created_at) VALUES (?1, ?2, ?3)";
@@ -123,14 +124,15 @@ impl Sessions for SqliteStore {
         .await
     }
 
-    async fn session_active(&self, session_id: &str, now: i64) -> StoreResult<bool> {
-        let found =
-            sqlx::query("SELECT 1 FROM sessions WHERE id = ?1 AND revoked = 0 AND expires_at > ?2")
-                .bind(session_id)
-                .bind(now)
-                .fetch_optional(&self.readers)
-                .await
-                .db()?;
-        Ok(found.is_some())
+    async fn active_session_user(&self, session_id: &str, now: i64) -> StoreResult<Option<String>> {
+        let found = sqlx::query(
+            "SELECT user_id FROM sessions WHERE id = ?1 AND revoked = 0 AND expires_at > ?2",
+        )
+        .bind(session_id)
+        .bind(now)
+        .fetch_optional(&self.readers)
+        .await
+        .db()?;
+        found.map(|row| row.try_get(0)).transpose().db()
     }
 }

@@ -39,6 +39,7 @@ pub trait Sessions: Send + Sync {
     /// Revokes the session the token belongs to (live or used token).
     /// Returns the session id, or `None` for an unknown token.
     async fn revoke_by_refresh(&self, hash: &str) -> StoreResult<Option<String>>;
-    /// True if the session exists, is not revoked and has not expired.
-    async fn session_active(&self, session_id: &str, now: i64) -> StoreResult<bool>;
+    /// The user of the session if it exists, is not revoked and has not
+    /// expired (a token naming the session must name this user too).
+    async fn active_session_user(&self, session_id: &str, now: i64) -> StoreResult<Option<String>>;
 }

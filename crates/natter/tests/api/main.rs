@@ -8,6 +8,7 @@
 //!
 //! One test binary; one module per area of the API contract.
 
+mod abuse_limits;
 mod auth;
 mod backends;
 mod change_cursor;

@@ -2,7 +2,7 @@
 //! concurrent senders), idempotent retries by `client_msg_id`, metadata
 //! rules, and who may edit or delete.
 
-use crate::helpers::{TestServer, assert_api_error, group, history, raw_json, send};
+use crate::helpers::{TestServer, assert_api_error, direct, group, history, raw_json, send};
 use natter_client::{Method, text_message};
 use natter_proto::ErrorCode;
 use natter_proto::messages::{MessageStatus, Metadata};
@@ -262,6 +262,23 @@ async fn owners_delete_others_messages_but_plain_members_may_not() {
     );
     assert!(!history(&alice, &chat_id).await[0].deleted);
     alice.delete_message(&bobs.message_id).await.unwrap();
+    assert!(history(&alice, &chat_id).await[0].deleted);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_direct_chat_only_the_sender_deletes_a_message() {
+    let server = TestServer::spawn().await;
+    let (alice, _) = server.user("alice").await;
+    let (bob, bob_auth) = server.user("bob").await;
+    // Alice started the chat, so she is its owner on paper.
+    let chat_id = direct(&alice, &bob_auth).await.summary.chat_id;
+    let bobs = send(&bob, &chat_id, "my words").await;
+    assert_api_error(
+        alice.delete_message(&bobs.message_id).await,
+        ErrorCode::Forbidden,
+    );
+    assert!(!history(&bob, &chat_id).await[0].deleted);
+    bob.delete_message(&bobs.message_id).await.unwrap();
     assert!(history(&alice, &chat_id).await[0].deleted);
 }
 

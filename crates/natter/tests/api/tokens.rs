@@ -130,3 +130,45 @@ async fn a_token_signed_with_another_algorithm_is_rejected() {
     let result = server.client().with_token(token).me().await;
     assert_api_error(result, ErrorCode::Unauthorized);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_session_id_with_another_subject_is_rejected() {
+    let server = server_with_known_secret().await;
+    let (_, alice) = server.user("alice").await;
+    let (_, bob) = server.user("bob").await;
+    let parts = jwt::parse(&alice.access_token);
+    let resigned = |sub: serde_json::Value| {
+        let mut claims = parts.claims.clone();
+        claims["sub"] = sub;
+        jwt::sign_hs256(&parts.header, &claims, SECRET.as_bytes())
+    };
+    for sub in [json!(bob.user.user_id), json!("no-such-user"), json!("")] {
+        let result = server.client().with_token(resigned(sub.clone())).me().await;
+        assert_api_error(result, ErrorCode::Unauthorized);
+    }
+    // Control: alice's own subject, re-signed the same way, still works.
+    let me = server
+        .client()
+        .with_token(resigned(json!(alice.user.user_id)))
+        .me()
+        .await
+        .unwrap();
+    assert_eq!(me.user_id, alice.user.user_id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_not_valid_before_a_future_time_is_rejected() {
+    let server = server_with_known_secret().await;
+    let (_, auth) = server.user("alice").await;
+    let parts = jwt::parse(&auth.access_token);
+    let mut claims = parts.claims.clone();
+    claims["nbf"] = json!(now_secs() + 3600);
+    let early = jwt::sign_hs256(&parts.header, &claims, SECRET.as_bytes());
+    assert_api_error(
+        server.client().with_token(early).me().await,
+        ErrorCode::Unauthorized,
+    );
+    claims["nbf"] = json!(now_secs() - 60);
+    let ready = jwt::sign_hs256(&parts.header, &claims, SECRET.as_bytes());
+    assert!(server.client().with_token(ready).me().await.is_ok());
+}

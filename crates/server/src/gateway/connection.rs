@@ -514,7 +514,10 @@ fn read_error(error: axum::Error) -> Ending {
 
 fn error_event(client_msg_id: Option<String>, error: CoreError) -> ServerEvent {
     if let CoreError::Internal(cause) = &error {
-        tracing::error!(error = ?cause, "internal error on a socket");
+        // One line with the cause chain, never a backtrace: anyone can
+        // trigger this path, and with RUST_BACKTRACE set a Debug print
+        // would write tens of KiB per request.
+        tracing::error!(error = %format_args!("{cause:#}"), "internal error on a socket");
     }
     ServerEvent::Error {
         client_msg_id,

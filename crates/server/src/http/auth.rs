@@ -32,20 +32,30 @@ pub async fn login(
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
-    responses((status = 200, body = AuthResponse), (status = 401, body = Problem)))]
+    responses((status = 200, body = AuthResponse), (status = 401, body = Problem), (status = 429, body = Problem)))]
 pub async fn refresh(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(request): ApiJson<RefreshRequest>,
 ) -> ApiResult<Json<AuthResponse>> {
-    Ok(Json(state.core.refresh(&request.refresh_token).await?))
+    Ok(Json(
+        state
+            .core
+            .refresh(&request.refresh_token, Some(peer.ip()))
+            .await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = RefreshRequest,
     responses((status = 204, description = "The session is over")))]
 pub async fn logout(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(request): ApiJson<RefreshRequest>,
 ) -> ApiResult<StatusCode> {
-    state.core.logout(&request.refresh_token).await?;
+    state
+        .core
+        .logout(&request.refresh_token, Some(peer.ip()))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -28,7 +28,9 @@ impl From<CoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let CoreError::Internal(cause) = &self.0 {
-            tracing::error!(error = ?cause, "internal error");
+            // One line with the cause chain, never a backtrace (see the
+            // gateway's error_event).
+            tracing::error!(error = %format_args!("{cause:#}"), "internal error");
         }
         let mut response = problem_response(Problem::new(self.0.code(), self.0.public_detail()));
         if self.0.code() == ErrorCode::PayloadTooLarge {

@@ -92,9 +92,21 @@ pub async fn refresh_rotation_kills_the_old_token_and_reuse_revokes_the_session(
         .create_session("s1", "ann", "h1", 100, 1_000)
         .await
         .unwrap();
-    assert!(store.session_active("s1", 200).await.unwrap());
+    assert_eq!(
+        store
+            .active_session_user("s1", 200)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("ann"),
+        "a live session names its user"
+    );
     assert!(
-        !store.session_active("s1", 1_000).await.unwrap(),
+        store
+            .active_session_user("s1", 1_000)
+            .await
+            .unwrap()
+            .is_none(),
         "expired at expires_at"
     );
 
@@ -107,7 +119,11 @@ pub async fn refresh_rotation_kills_the_old_token_and_reuse_revokes_the_session(
         }
     );
     assert!(
-        store.session_active("s1", 1_500).await.unwrap(),
+        store
+            .active_session_user("s1", 1_500)
+            .await
+            .unwrap()
+            .is_some(),
         "rotation extends the session"
     );
 
@@ -118,7 +134,13 @@ pub async fn refresh_rotation_kills_the_old_token_and_reuse_revokes_the_session(
             session_id: "s1".into()
         }
     );
-    assert!(!store.session_active("s1", 300).await.unwrap());
+    assert!(
+        store
+            .active_session_user("s1", 300)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(
         store.rotate_refresh("h2", "h4", 300, 3_000).await.unwrap(),
         RefreshOutcome::Invalid
@@ -159,7 +181,13 @@ pub async fn expired_sessions_do_not_rotate_and_logout_revokes_by_any_token(back
         store.revoke_by_refresh("k1").await.unwrap(),
         Some("s2".into())
     );
-    assert!(!store.session_active("s2", 300).await.unwrap());
+    assert!(
+        store
+            .active_session_user("s2", 300)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(
         store.rotate_refresh("k2", "k3", 300, 1_000).await.unwrap(),
         RefreshOutcome::Invalid
@@ -187,15 +215,31 @@ pub async fn logout_with_the_live_token_ends_the_session_and_unknown_ones_are_in
         store.revoke_by_refresh("h1").await.unwrap(),
         Some("s1".into())
     );
-    assert!(!store.session_active("s1", 200).await.unwrap());
+    assert!(
+        store
+            .active_session_user("s1", 200)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(
         store.rotate_refresh("h1", "h2", 200, 2_000).await.unwrap(),
         RefreshOutcome::Invalid,
         "a revoked session's token is dead"
     );
     assert!(
-        store.session_active("s2", 200).await.unwrap(),
+        store
+            .active_session_user("s2", 200)
+            .await
+            .unwrap()
+            .is_some(),
         "the other session lives on"
     );
-    assert!(!store.session_active("nope", 200).await.unwrap());
+    assert!(
+        store
+            .active_session_user("nope", 200)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
