@@ -56,6 +56,9 @@ pub enum Meta {
     Joined { chat_id: String, last_seq: i64 },
     /// `chat.member_removed` to a user: `user_id` left `chat_id`.
     Left { chat_id: String, user_id: String },
+    /// To a user, with no frame: this session of theirs is over (logout,
+    /// a reused refresh token); its sockets must close.
+    SessionEnded { session_id: String },
     /// Anything else: delivered as it is.
     Other,
 }
@@ -107,6 +110,15 @@ impl Envelope {
 
     pub fn to_user(user_id: &str, event: &ServerEvent) -> Envelope {
         Envelope::new(Subject::User(user_id.to_owned()), event)
+    }
+
+    /// A signal for routers only: no frame reaches any client.
+    pub fn control(subject: Subject, meta: Meta) -> Envelope {
+        Envelope {
+            subject,
+            meta,
+            frame: Bytes::new(),
+        }
     }
 
     /// The same event for another subject (the frame is shared).

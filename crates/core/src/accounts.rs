@@ -3,6 +3,7 @@
 
 use super::tokens::{hash_refresh_token, new_refresh_token};
 use super::{Caller, Core, CoreError, CoreResult, bounded_text, new_id, now_ms};
+use natter_bus::{Envelope, Meta, Subject};
 use natter_proto::auth::{AuthResponse, LoginRequest, RegisterRequest};
 use natter_store::{NewUser, RefreshOutcome, StoreError, UserRow};
 use std::net::IpAddr;
@@ -118,8 +119,12 @@ impl Core {
                     .ok_or_else(|| CoreError::unauthorized("the account no longer exists"))?;
                 self.auth_response(user, &session_id, new_token).await
             }
-            RefreshOutcome::Reused { session_id } => {
+            RefreshOutcome::Reused {
+                session_id,
+                user_id,
+            } => {
                 tracing::warn!(%session_id, "refresh token reused: session revoked");
+                self.session_ended(&user_id, &session_id);
                 Err(CoreError::unauthorized(
                     "refresh token was already used; the session is revoked",
                 ))
@@ -132,10 +137,37 @@ impl Core {
     /// working. Unknown tokens are ignored (logout is idempotent).
     pub async fn logout(&self, refresh_token: &str, ip: Option<IpAddr>) -> CoreResult<()> {
         self.limits.refresh_attempt(ip)?;
-        self.store
+        let ended = self
+            .store
             .revoke_by_refresh(&hash_refresh_token(refresh_token))
             .await?;
+        if let Some(ended) = ended {
+            self.session_ended(&ended.user_id, &ended.session_id);
+        }
         Ok(())
+    }
+
+    /// Tells every node that a session is over, so that its open sockets
+    /// close at once (1008) instead of living on until they reconnect.
+    /// Every way a session ends goes through here.
+    pub(crate) fn session_ended(&self, user_id: &str, session_id: &str) {
+        self.bus.publish(Envelope::control(
+            Subject::User(user_id.to_owned()),
+            Meta::SessionEnded {
+                session_id: session_id.to_owned(),
+            },
+        ));
+    }
+
+    /// True if the caller's session is still live (for a socket that was
+    /// authenticated a moment ago, once its routes are in place: a session
+    /// ended in between would otherwise go unnoticed).
+    pub async fn session_live(&self, caller: &Caller) -> CoreResult<bool> {
+        Ok(self
+            .store
+            .active_session_user(&caller.session_id, now_ms())
+            .await?
+            .is_some_and(|user_id| user_id == caller.user_id))
     }
 
     /// The caller behind an access token, if it is valid and its session

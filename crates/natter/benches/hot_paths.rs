@@ -20,7 +20,7 @@ use natter_proto::Timestamp;
 use natter_proto::chats::{ChatType, Role};
 use natter_proto::events::ServerEvent;
 use natter_proto::messages::{Message, MessageStatus, MessageType, Metadata};
-use natter_server::gateway::outbox::Outbox;
+use natter_server::gateway::outbox::{Drained, Outbox};
 use natter_store::{NewChat, NewMessage, NewUser, Store};
 use natter_store_sqlite::SqliteStore;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -104,7 +104,11 @@ fn fanout(c: &mut Criterion) {
                 let mut frames = VecDeque::new();
                 for outboxes in tables.routes.values() {
                     for outbox in outboxes {
-                        assert!(outbox.drain_into(&mut frames), "drained every round");
+                        assert_eq!(
+                            outbox.drain_into(&mut frames),
+                            Drained::Frames,
+                            "drained every round"
+                        );
                         black_box(&frames);
                         frames.clear();
                     }

@@ -9,7 +9,7 @@
 use crate::SqliteStore;
 use crate::error::Db;
 use async_trait::async_trait;
-use natter_store::{RefreshOutcome, Sessions, StoreResult};
+use natter_store::{RefreshOutcome, SessionOwner, Sessions, StoreResult};
 use rusqlite::{OptionalExtension, params};
 use sqlx::Row;
 
@@ -90,6 +90,7 @@ impl Sessions for SqliteStore {
                     .execute(params![token.session_id])?;
                 return Ok(RefreshOutcome::Reused {
                     session_id: token.session_id,
+                    user_id: token.user_id,
                 });
             }
             if token.revoked || token.expires_at <= now {
@@ -109,19 +110,25 @@ impl Sessions for SqliteStore {
         .await
     }
 
-    async fn revoke_by_refresh(&self, hash: &str) -> StoreResult<Option<String>> {
+    async fn revoke_by_refresh(&self, hash: &str) -> StoreResult<Option<SessionOwner>> {
         let hash = hash.to_owned();
         self.writer
-        .write_statement(move |conn| {
-            Ok(conn
-                .prepare_cached(
-                    "UPDATE sessions SET revoked = 1 \
-                     WHERE id = (SELECT session_id FROM refresh_tokens WHERE hash = ?1) RETURNING id",
-                )?
-                .query_row(params![hash], |row| row.get("id"))
-                .optional()?)
-        })
-        .await
+            .write_statement(move |conn| {
+                Ok(conn
+                    .prepare_cached(
+                        "UPDATE sessions SET revoked = 1 \
+                         WHERE id = (SELECT session_id FROM refresh_tokens WHERE hash = ?1) \
+                         RETURNING id, user_id",
+                    )?
+                    .query_row(params![hash], |row| {
+                        Ok(SessionOwner {
+                            session_id: row.get("id")?,
+                            user_id: row.get("user_id")?,
+                        })
+                    })
+                    .optional()?)
+            })
+            .await
     }
 
     async fn active_session_user(&self, session_id: &str, now: i64) -> StoreResult<Option<String>> {

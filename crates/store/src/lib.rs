@@ -32,7 +32,7 @@ pub use markers::{Advance, MarkerKind, Markers, ReceiptRow};
 pub use messages::{Appended, Appending, Cursor, MessageRow, Messages, NewMessage};
 pub use reactions::{ReactionRow, Reactions};
 pub use search::{Search, SearchQuery, SearchRow, SnippetPart};
-pub use sessions::{RefreshOutcome, Sessions};
+pub use sessions::{RefreshOutcome, SessionOwner, Sessions};
 pub use users::{NewUser, UserRow, Users};
 
 use async_trait::async_trait;

@@ -10,9 +10,16 @@ pub enum RefreshOutcome {
     /// The token was live: it is now dead and the new hash is the live one.
     Rotated { session_id: String, user_id: String },
     /// The token had already been used: the whole session is now revoked.
-    Reused { session_id: String },
+    Reused { session_id: String, user_id: String },
     /// Unknown token, or its session is revoked or expired.
     Invalid,
+}
+
+/// A session and the user it belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionOwner {
+    pub session_id: String,
+    pub user_id: String,
 }
 
 #[async_trait]
@@ -37,8 +44,8 @@ pub trait Sessions: Send + Sync {
         expires_at: i64,
     ) -> StoreResult<RefreshOutcome>;
     /// Revokes the session the token belongs to (live or used token).
-    /// Returns the session id, or `None` for an unknown token.
-    async fn revoke_by_refresh(&self, hash: &str) -> StoreResult<Option<String>>;
+    /// Returns the session and its user, or `None` for an unknown token.
+    async fn revoke_by_refresh(&self, hash: &str) -> StoreResult<Option<SessionOwner>>;
     /// The user of the session if it exists, is not revoked and has not
     /// expired (a token naming the session must name this user too).
     async fn active_session_user(&self, session_id: &str, now: i64) -> StoreResult<Option<String>>;

@@ -15,7 +15,7 @@
 //! the session stops reading until one is answered (backpressure).
 
 use super::Gateway;
-use super::outbox::{KEPT_CAPACITY, Outbox};
+use super::outbox::{Drained, KEPT_CAPACITY, Outbox};
 use super::router::{Command, Route, encode};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::future::BoxFuture;
@@ -35,7 +35,9 @@ use tokio::time::{Instant, MissedTickBehavior, timeout};
 /// Close codes (RFC 6455 and the IANA registry).
 mod close {
     pub const GOING_AWAY: u16 = 1001;
+    pub const PROTOCOL_ERROR: u16 = 1002;
     pub const UNSUPPORTED_DATA: u16 = 1003;
+    pub const INVALID_PAYLOAD: u16 = 1007;
     pub const POLICY: u16 = 1008;
     pub const TOO_BIG: u16 = 1009;
     pub const TRY_AGAIN_LATER: u16 = 1013;
@@ -177,6 +179,7 @@ impl Session {
         };
         let route = Route {
             id: self.id,
+            session_id: self.caller.session_id.clone(),
             outbox: self.outbox.clone(),
         };
         let cursors = chats
@@ -218,6 +221,11 @@ impl Session {
             },
             Err(_) => chats,
         };
+        // A session ended between its authentication and its routes being
+        // in place sent its end to no route: check once more now.
+        if !matches!(self.gateway.core.session_live(&self.caller).await, Ok(true)) {
+            return session_ended();
+        }
         let ready = ServerEvent::Ready {
             user_id: self.caller.user_id.clone(),
             session_id: self.caller.session_id.clone(),
@@ -315,12 +323,16 @@ impl Session {
         frames: &mut VecDeque<Utf8Bytes>,
         write_timeout_secs: u64,
     ) -> Option<Ending> {
-        if !self.outbox.drain_into(frames) {
-            metrics::counter!("natter_gateway_slow_consumers_total").increment(1);
-            return Some(Ending {
-                code: close::TRY_AGAIN_LATER,
-                reason: "too slow: resume from your cursors",
-            });
+        match self.outbox.drain_into(frames) {
+            Drained::Frames => {}
+            Drained::Overflowed => {
+                metrics::counter!("natter_gateway_slow_consumers_total").increment(1);
+                return Some(Ending {
+                    code: close::TRY_AGAIN_LATER,
+                    reason: "too slow: resume from your cursors",
+                });
+            }
+            Drained::SessionEnded => return Some(session_ended()),
         }
         if frames.is_empty() {
             return None;
@@ -490,25 +502,39 @@ impl Session {
     }
 }
 
-/// Closes with 1009 when a frame was too large, quietly otherwise.
+/// How a socket of a session that ended (logout, revocation) closes.
+fn session_ended() -> Ending {
+    Ending {
+        code: close::POLICY,
+        reason: "the session has ended",
+    }
+}
+
+/// The close code RFC 6455 gives for what went wrong reading a frame:
+/// 1002 for a protocol violation (a continuation without a start, a
+/// reserved opcode, RSV bits without an extension, an unmasked client
+/// frame, a control frame over 125 bytes), 1007 for a text frame that is
+/// not UTF-8, 1009 for a frame or message beyond the limit; a transport
+/// failure ends quietly (1001: there is nobody left to tell).
 fn read_error(error: axum::Error) -> Ending {
     use tokio_tungstenite::tungstenite::error::{CapacityError, Error};
-    let too_big = error
-        .into_inner()
-        .downcast_ref::<Error>()
-        .is_some_and(|inner| {
-            matches!(inner, Error::Capacity(CapacityError::MessageTooLong { .. }))
-        });
-    if too_big {
-        Ending {
+    match error.into_inner().downcast_ref::<Error>() {
+        Some(Error::Capacity(CapacityError::MessageTooLong { .. })) => Ending {
             code: close::TOO_BIG,
             reason: "frame too large",
-        }
-    } else {
-        Ending {
+        },
+        Some(Error::Protocol(_)) => Ending {
+            code: close::PROTOCOL_ERROR,
+            reason: "websocket protocol violation",
+        },
+        Some(Error::Utf8(_)) => Ending {
+            code: close::INVALID_PAYLOAD,
+            reason: "text frame is not valid UTF-8",
+        },
+        _ => Ending {
             code: close::GOING_AWAY,
             reason: "",
-        }
+        },
     }
 }
 

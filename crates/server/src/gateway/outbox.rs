@@ -25,6 +25,20 @@ pub struct Outbox {
 struct State {
     frames: VecDeque<Utf8Bytes>,
     overflowed: bool,
+    /// The session was ended (logged out, revoked): the connection must
+    /// close instead of writing anything more.
+    ended: bool,
+}
+
+/// What [`Outbox::drain_into`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Drained {
+    /// The waiting frames (maybe none) are in the caller's buffer.
+    Frames,
+    /// The consumer was too slow: frames were dropped.
+    Overflowed,
+    /// The session is over.
+    SessionEnded,
 }
 
 /// Capacity a connection's frame buffers keep between bursts; a buffer
@@ -48,7 +62,7 @@ impl Outbox {
                 .state
                 .lock()
                 .unwrap_or_else(|poison| poison.into_inner());
-            if state.overflowed {
+            if state.overflowed || state.ended {
                 return false;
             }
             if state.frames.len() >= self.capacity {
@@ -64,6 +78,19 @@ impl Outbox {
         accepted
     }
 
+    /// Marks the session over and wakes the connection, which closes.
+    pub fn end_session(&self) {
+        {
+            let mut state = self
+                .state
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner());
+            state.ended = true;
+            state.frames = VecDeque::new();
+        }
+        self.wake.notify_one();
+    }
+
     /// Waits until something was pushed (or overflowed) since the last
     /// drain. Cancel-safe: a wake-up that arrives meanwhile is kept.
     pub async fn ready(&self) {
@@ -74,18 +101,21 @@ impl Outbox {
     /// swapping buffers: the caller's empty buffer becomes the queue, so
     /// under steady traffic the two buffers go back and forth and no frame
     /// costs an allocation (a connection that never receives anything
-    /// never allocates either). False if the outbox overflowed.
-    pub fn drain_into(&self, frames: &mut VecDeque<Utf8Bytes>) -> bool {
+    /// never allocates either).
+    pub fn drain_into(&self, frames: &mut VecDeque<Utf8Bytes>) -> Drained {
         debug_assert!(frames.is_empty());
         let mut state = self
             .state
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
+        if state.ended {
+            return Drained::SessionEnded;
+        }
         if state.overflowed {
-            return false;
+            return Drained::Overflowed;
         }
         std::mem::swap(&mut state.frames, frames);
-        true
+        Drained::Frames
     }
 
     /// True once the outbox overflowed.
@@ -108,11 +138,11 @@ mod tests {
         assert!(outbox.push("b".into()));
         outbox.ready().await;
         let mut frames = VecDeque::new();
-        assert!(outbox.drain_into(&mut frames), "not full");
+        assert_eq!(outbox.drain_into(&mut frames), Drained::Frames, "not full");
         assert_eq!(frames, vec!["a", "b"]);
         frames.clear();
         assert!(outbox.push("c".into()));
-        assert!(outbox.drain_into(&mut frames));
+        assert_eq!(outbox.drain_into(&mut frames), Drained::Frames);
         assert_eq!(frames, vec!["c"], "only what came after the first drain");
     }
 
@@ -124,6 +154,18 @@ mod tests {
         assert!(!outbox.push("c".into()));
         assert!(!outbox.push("d".into()));
         assert!(outbox.overflowed());
-        assert!(!outbox.drain_into(&mut VecDeque::new()));
+        assert_eq!(outbox.drain_into(&mut VecDeque::new()), Drained::Overflowed);
+    }
+
+    #[tokio::test]
+    async fn an_ended_session_drops_its_frames_and_says_so() {
+        let outbox = Outbox::new(4);
+        assert!(outbox.push("a".into()));
+        outbox.end_session();
+        outbox.ready().await;
+        assert!(!outbox.push("b".into()));
+        let mut frames = VecDeque::new();
+        assert_eq!(outbox.drain_into(&mut frames), Drained::SessionEnded);
+        assert!(frames.is_empty());
     }
 }

@@ -13,6 +13,9 @@
 //! `chat.member_removed` of that user removes it, so a removed member gets
 //! nothing of the chat from that event on.
 //!
+//! A session's end (logout, a reused refresh token) comes as a signal to
+//! its user: the router closes that session's connections at once.
+//!
 //! Per chat it keeps `message.new` in `seq` order: a message that arrives
 //! early waits while the gap before it is fetched from the store; a
 //! message seen already is dropped. Nothing is skipped.
@@ -43,6 +46,8 @@ const REPAIR_DELAY: Duration = Duration::from_millis(20);
 #[derive(Clone, Debug)]
 pub struct Route {
     pub id: u64,
+    /// The session (device) the connection authenticated as.
+    pub session_id: String,
     pub outbox: Arc<Outbox>,
 }
 
@@ -246,7 +251,17 @@ impl Router {
         } = envelope;
         match subject {
             Subject::User(user_id) => {
-                if !self.users.contains_key(&user_id) {
+                let Some(user) = self.users.get(&user_id) else {
+                    return;
+                };
+                if let Meta::SessionEnded { session_id } = &meta {
+                    for route in user
+                        .routes
+                        .iter()
+                        .filter(|route| route.session_id == *session_id)
+                    {
+                        route.outbox.end_session();
+                    }
                     return;
                 }
                 let Some(frame) = text_frame(frame) else {

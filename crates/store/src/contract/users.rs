@@ -2,7 +2,7 @@
 //! tokens that rotate and give away a stolen copy when reused.
 
 use super::{Backend, Fixture, new_user};
-use crate::{Conflict, RefreshOutcome, StoreError};
+use crate::{Conflict, RefreshOutcome, SessionOwner, StoreError};
 
 /// Usernames are unique whatever their case, sign-in finds them in any
 /// case, the user search matches prefixes of usernames and display names
@@ -131,7 +131,8 @@ pub async fn refresh_rotation_kills_the_old_token_and_reuse_revokes_the_session(
     assert_eq!(
         reused,
         RefreshOutcome::Reused {
-            session_id: "s1".into()
+            session_id: "s1".into(),
+            user_id: "ann".into()
         }
     );
     assert!(
@@ -179,7 +180,7 @@ pub async fn expired_sessions_do_not_rotate_and_logout_revokes_by_any_token(back
     store.rotate_refresh("k1", "k2", 200, 1_000).await.unwrap();
     assert_eq!(
         store.revoke_by_refresh("k1").await.unwrap(),
-        Some("s2".into())
+        Some(owner("s2", "ann"))
     );
     assert!(
         store
@@ -213,7 +214,7 @@ pub async fn logout_with_the_live_token_ends_the_session_and_unknown_ones_are_in
         .unwrap();
     assert_eq!(
         store.revoke_by_refresh("h1").await.unwrap(),
-        Some("s1".into())
+        Some(owner("s1", "ann"))
     );
     assert!(
         store
@@ -242,4 +243,11 @@ pub async fn logout_with_the_live_token_ends_the_session_and_unknown_ones_are_in
             .unwrap()
             .is_none()
     );
+}
+
+fn owner(session_id: &str, user_id: &str) -> SessionOwner {
+    SessionOwner {
+        session_id: session_id.into(),
+        user_id: user_id.into(),
+    }
 }
