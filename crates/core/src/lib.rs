@@ -143,6 +143,34 @@ pub fn now_ms() -> i64 {
     Timestamp::now().millis()
 }
 
+/// Largest seq or version a client may name: 2^53 - 1, the largest
+/// integer every JSON reader (JavaScript included) holds exactly. A
+/// bigger one can only be a mistake or a probe.
+pub const MAX_COUNTER: i64 = (1 << 53) - 1;
+
+/// `value` as a seq or version named by a client: 0 to [`MAX_COUNTER`];
+/// `field` names it in the error.
+pub(crate) fn counter(field: &str, value: i64) -> CoreResult<i64> {
+    if !(0..=MAX_COUNTER).contains(&value) {
+        return Err(CoreError::invalid(format!(
+            "{field} must be between 0 and {MAX_COUNTER}"
+        )));
+    }
+    Ok(value)
+}
+
+/// Refuses control characters in `text` (NUL, escapes, ...), except, if
+/// `multiline`, tab and line breaks; `field` names it in the error.
+pub(crate) fn no_control_characters(field: &str, text: &str, multiline: bool) -> CoreResult<()> {
+    let allowed = |c: char| multiline && matches!(c, '\t' | '\n' | '\r');
+    if text.chars().any(|c| c.is_control() && !allowed(c)) {
+        return Err(CoreError::invalid(format!(
+            "{field} must not contain control characters"
+        )));
+    }
+    Ok(())
+}
+
 /// Trims `text` and checks its length in characters is within `min..=max`;
 /// `field` names it in the error.
 pub(crate) fn bounded_text(field: &str, text: &str, min: usize, max: usize) -> CoreResult<String> {
@@ -153,17 +181,29 @@ pub(crate) fn bounded_text(field: &str, text: &str, min: usize, max: usize) -> C
             "{field} must be {min} to {max} characters long"
         )));
     }
-    if trimmed.chars().any(|c| c.is_control()) {
-        return Err(CoreError::invalid(format!(
-            "{field} must not contain control characters"
-        )));
-    }
+    no_control_characters(field, trimmed, false)?;
     Ok(trimmed.to_owned())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counters_are_bounded_and_control_characters_named() {
+        assert_eq!(counter("seq", 0).unwrap(), 0);
+        assert!(counter("seq", MAX_COUNTER).is_ok());
+        assert!(
+            counter("seq", MAX_COUNTER + 1)
+                .unwrap_err()
+                .to_string()
+                .contains("seq")
+        );
+        assert!(counter("seq", -1).is_err());
+        assert!(no_control_characters("content", "line\nnext\tcol", true).is_ok());
+        assert!(no_control_characters("content", "a\0b", true).is_err());
+        assert!(no_control_characters("q", "a\nb", false).is_err());
+    }
 
     #[test]
     fn bounded_text_trims_and_checks_length_and_control_characters() {

@@ -10,7 +10,7 @@
 //! small ([`chat_hears_of`], decided on the facts the store reports). Announcing every ack to
 //! every member would cost members² frames per message in a large group.
 
-use super::{Caller, Core, CoreError, CoreResult, now_ms};
+use super::{Caller, Core, CoreResult, now_ms};
 use natter_bus::Envelope;
 use natter_proto::events::{ReceiptKind, ServerEvent};
 use natter_store::{Advance, MarkerKind};
@@ -170,10 +170,7 @@ fn marker(kind: ReceiptKind) -> MarkerKind {
 }
 
 fn check_seq(seq: i64) -> CoreResult<()> {
-    if seq < 0 {
-        return Err(CoreError::invalid("seq must not be negative"));
-    }
-    Ok(())
+    super::counter("seq", seq).map(|_| ())
 }
 
 #[cfg(test)]

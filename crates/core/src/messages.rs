@@ -2,7 +2,9 @@
 //! as tombstone, reactions, read markers and receipts.
 
 use super::limits::UserAction;
-use super::{Caller, Core, CoreError, CoreResult, new_id, now_ms, views};
+use super::{
+    Caller, Core, CoreError, CoreResult, counter, new_id, no_control_characters, now_ms, views,
+};
 use natter_bus::Envelope;
 use natter_proto::Timestamp;
 use natter_proto::chats::ChatType;
@@ -73,12 +75,13 @@ impl Core {
             self.role_in(&chat_id, &caller.user_id).await?;
         }
         let content = check_content(&request.content, request.message_type)?;
-        if let Some(id) = &request.client_msg_id
-            && (id.is_empty() || id.len() > MAX_CLIENT_MSG_ID)
-        {
-            return Err(CoreError::invalid(format!(
-                "client_msg_id must be 1 to {MAX_CLIENT_MSG_ID} bytes long"
-            )));
+        if let Some(id) = &request.client_msg_id {
+            if id.is_empty() || id.len() > MAX_CLIENT_MSG_ID {
+                return Err(CoreError::invalid(format!(
+                    "client_msg_id must be 1 to {MAX_CLIENT_MSG_ID} bytes long"
+                )));
+            }
+            no_control_characters("client_msg_id", id, false)?;
         }
         match (request.message_type, &request.file_id) {
             (MessageType::Text, Some(_)) => {
@@ -163,9 +166,7 @@ impl Core {
         };
         let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
         if let Some(version) = query.changed_after {
-            if version < 0 {
-                return Err(CoreError::invalid("changed_after must not be negative"));
-            }
+            let version = counter("changed_after", version)?;
             let (rows, has_more) = self
                 .store
                 .changed_messages(chat_id, version, limit, message_type)
@@ -398,13 +399,10 @@ impl Core {
     /// A history cursor: `seq:N` or the id of a message of this chat.
     async fn cursor_seq(&self, chat_id: &str, field: &str, value: &str) -> CoreResult<i64> {
         if let Some(number) = value.strip_prefix("seq:") {
-            return number
+            let seq = number
                 .parse::<i64>()
-                .ok()
-                .filter(|seq| *seq >= 0)
-                .ok_or_else(|| {
-                    CoreError::invalid(format!("{field}: seq:N needs a number N >= 0"))
-                });
+                .map_err(|_| CoreError::invalid(format!("{field}: seq:N needs a number N >= 0")))?;
+            return counter(field, seq);
         }
         match self.store.message(value).await? {
             Some(row) if row.chat_id == chat_id => Ok(row.seq),
@@ -455,6 +453,7 @@ fn check_content(content: &str, message_type: MessageType) -> CoreResult<String>
     if message_type == MessageType::Text && content.trim().is_empty() {
         return Err(CoreError::invalid("content must not be empty"));
     }
+    no_control_characters("content", content, true)?;
     Ok(content.to_owned())
 }
 

@@ -26,6 +26,7 @@ impl Core {
                 "q must be at most {MAX_QUERY_CHARS} characters long"
             )));
         }
+        super::no_control_characters("q", query, false)?;
         let words = words_of(query);
         if words.is_empty() {
             return Err(CoreError::invalid("q must contain at least one word"));

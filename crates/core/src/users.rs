@@ -75,6 +75,7 @@ impl Core {
         if prefix.chars().count() > 64 {
             return Err(CoreError::invalid("q must be at most 64 characters long"));
         }
+        super::no_control_characters("q", prefix, false)?;
         let limit = limit.unwrap_or(20).clamp(1, MAX_USER_SEARCH);
         let rows = self
             .store

@@ -47,8 +47,18 @@ pub enum MessageStatus {
     Read,
 }
 
-/// Optional structured data on a message.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+/// How deep `metadata` may nest, counting its own object as 1. The known
+/// fields need 2; anything beyond the bounds is refused rather than
+/// parsed and dropped (unknown fields are ignored, but a client must not
+/// make the server walk arbitrary structures).
+pub const METADATA_MAX_DEPTH: usize = 8;
+/// Largest `metadata` object, in bytes of compact JSON.
+pub const METADATA_MAX_BYTES: usize = 8 * 1024;
+
+/// Optional structured data on a message: its known fields, bounded in
+/// depth ([`METADATA_MAX_DEPTH`]) and size ([`METADATA_MAX_BYTES`]);
+/// unknown fields within the bounds are ignored.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, ToSchema)]
 pub struct Metadata {
     /// A message of the same chat this one answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -61,6 +71,145 @@ pub struct Metadata {
 impl Metadata {
     pub fn is_empty(&self) -> bool {
         self.reply_to.is_none() && self.mentions.is_none()
+    }
+}
+
+impl<'de> Deserialize<'de> for Metadata {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(MetadataVisitor)
+    }
+}
+
+/// Reads the known fields typed, and walks anything else within the
+/// bounds, one level at a time: the walk stops at the first level too
+/// deep, long before the parser's own recursion limit (which would only
+/// say "not valid JSON", naming no field).
+struct MetadataVisitor;
+
+impl<'de> serde::de::Visitor<'de> for MetadataVisitor {
+    type Value = Metadata;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a metadata object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Metadata, A::Error> {
+        let mut metadata = Metadata::default();
+        let budget = std::cell::Cell::new(METADATA_MAX_BYTES);
+        while let Some(key) = map.next_key::<String>()? {
+            spend::<A::Error>(&budget, key.len())?;
+            match key.as_str() {
+                "reply_to" => {
+                    let reply_to: Option<String> = map.next_value()?;
+                    spend::<A::Error>(&budget, reply_to.as_ref().map_or(0, String::len))?;
+                    metadata.reply_to = reply_to;
+                }
+                "mentions" => {
+                    let mentions: Option<Vec<String>> = map.next_value()?;
+                    let size = mentions.iter().flatten().map(|id| id.len() + 1).sum();
+                    spend::<A::Error>(&budget, size)?;
+                    metadata.mentions = mentions;
+                }
+                _ => map.next_value_seed(Bounded {
+                    levels_left: METADATA_MAX_DEPTH - 1,
+                    budget: &budget,
+                })?,
+            }
+        }
+        Ok(metadata)
+    }
+}
+
+/// Takes `size` from what metadata may still hold.
+fn spend<E: serde::de::Error>(budget: &std::cell::Cell<usize>, size: usize) -> Result<(), E> {
+    match budget.get().checked_sub(size) {
+        Some(left) => {
+            budget.set(left);
+            Ok(())
+        }
+        None => Err(E::custom(format!(
+            "metadata is larger than {METADATA_MAX_BYTES} bytes"
+        ))),
+    }
+}
+
+/// An unknown value inside metadata: walked (and dropped) within
+/// `levels_left` more levels of nesting and what is left of `budget`.
+struct Bounded<'b> {
+    levels_left: usize,
+    budget: &'b std::cell::Cell<usize>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Bounded<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Bounded<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<(), E> {
+        spend(self.budget, 8)
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<(), E> {
+        spend(self.budget, 8)
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<(), E> {
+        spend(self.budget, 8)
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
+        spend(self.budget, 8)
+    }
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<(), E> {
+        spend(self.budget, text.len() + 2)
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        spend(self.budget, 4)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let inner = self.nested::<A::Error>()?;
+        while seq.next_element_seed(inner.again())?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let inner = self.nested::<A::Error>()?;
+        while let Some(key) = map.next_key::<String>()? {
+            spend::<A::Error>(self.budget, key.len() + 2)?;
+            map.next_value_seed(inner.again())?;
+        }
+        Ok(())
+    }
+}
+
+impl<'b> Bounded<'b> {
+    /// The seed for the values one level down; an error if there is none.
+    fn nested<E: serde::de::Error>(&self) -> Result<Bounded<'b>, E> {
+        spend::<E>(self.budget, 2)?;
+        match self.levels_left.checked_sub(1) {
+            Some(levels_left) => Ok(Bounded {
+                levels_left,
+                budget: self.budget,
+            }),
+            None => Err(E::custom(format!(
+                "metadata nests deeper than {METADATA_MAX_DEPTH} levels"
+            ))),
+        }
+    }
+
+    fn again(&self) -> Bounded<'b> {
+        Bounded {
+            levels_left: self.levels_left,
+            budget: self.budget,
+        }
     }
 }
 
@@ -193,4 +342,41 @@ pub struct Receipt {
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct ReceiptList {
     pub receipts: Vec<Receipt>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_keeps_its_known_fields_and_ignores_small_extras() {
+        let parsed: Metadata =
+            serde_json::from_str(r#"{"reply_to":"m1","mentions":["u1"],"client":{"v":[1,2]}}"#)
+                .unwrap();
+        assert_eq!(parsed.reply_to.as_deref(), Some("m1"));
+        assert_eq!(parsed.mentions, Some(vec!["u1".to_owned()]));
+        assert_eq!(
+            serde_json::from_str::<Metadata>("{}").unwrap(),
+            Metadata::default()
+        );
+    }
+
+    #[test]
+    fn deep_large_or_ill_typed_metadata_is_refused_with_a_reason() {
+        let nested =
+            |levels: usize| format!("{{\"x\":{}{}}}", "[".repeat(levels), "]".repeat(levels));
+        assert!(serde_json::from_str::<Metadata>(&nested(METADATA_MAX_DEPTH - 1)).is_ok());
+        let deep = serde_json::from_str::<Metadata>(&nested(METADATA_MAX_DEPTH)).unwrap_err();
+        assert!(deep.to_string().contains("deeper"), "{deep}");
+        assert!(serde_json::from_str::<Metadata>(&nested(100_000)).is_err());
+        let big = format!("{{\"x\":\"{}\"}}", "a".repeat(METADATA_MAX_BYTES));
+        assert!(
+            serde_json::from_str::<Metadata>(&big)
+                .unwrap_err()
+                .to_string()
+                .contains("larger")
+        );
+        assert!(serde_json::from_str::<Metadata>(r#"{"mentions":"u1"}"#).is_err());
+        assert!(serde_json::from_str::<Metadata>("[]").is_err());
+    }
 }

@@ -76,11 +76,13 @@ impl Search for SqliteStore {
 
 /// Every word as a quoted FTS5 term (so operators and punctuation in it
 /// are literal), all required; the last one also matches as a prefix.
-/// `None` if no word has a letter or digit.
+/// Control characters split words (FTS5 rejects a NUL inside a string,
+/// and no such character is ever a word). `None` if no word has a letter
+/// or digit.
 fn match_expression(words: &[String]) -> Option<String> {
     let terms: Vec<String> = words
         .iter()
-        .flat_map(|word| word.split(|c: char| c.is_whitespace() || c == '"'))
+        .flat_map(|word| word.split(|c: char| c.is_whitespace() || c.is_control() || c == '"'))
         .filter(|word| word.chars().any(char::is_alphanumeric))
         .map(|word| format!("\"{word}\""))
         .collect();
@@ -146,6 +148,10 @@ mod tests {
         );
         assert!(match_expression(&words("  ")).is_none());
         assert!(match_expression(&words("*** ---")).is_none());
+        assert_eq!(
+            match_expression(&["a\0b".to_owned()]).unwrap(),
+            "\"a\" \"b\"*"
+        );
     }
 
     #[test]

@@ -26,6 +26,7 @@ mod files_s3;
 mod fixtures;
 mod helpers;
 mod history;
+mod hostile_input;
 mod jwt;
 mod members;
 mod messages;

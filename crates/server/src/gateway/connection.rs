@@ -564,7 +564,9 @@ fn frame_error(text: &str, error: &serde_json::Error) -> ServerEvent {
         .as_ref()
         .map(|value| value.get("type").and_then(|kind| kind.as_str()))
     {
-        None => "the frame is not valid JSON".to_owned(),
+        // serde's reason too: "recursion limit exceeded" says more than
+        // "not JSON" about a frame nested a thousand levels deep.
+        None => format!("the frame is not valid JSON: {error}"),
         Some(None) => "the frame has no string `type`".to_owned(),
         Some(Some(kind)) if !KNOWN_FRAMES.contains(&kind) => format!("unknown frame type `{kind}`"),
         Some(Some(kind)) => format!("invalid `{kind}` frame: {error}"),
