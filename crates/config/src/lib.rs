@@ -221,6 +221,11 @@ pub struct StoreSettings {
     /// at the cost of the writer idling during every fsync (p99 send ->
     /// ack at 5,000 msg/s: 53 ms instead of 18 ms, see BENCHMARKS.md).
     pub synchronous_full: bool,
+    /// The write-ahead log is checkpointed back into the database file
+    /// and emptied whenever it grows past this many bytes (it is
+    /// checkpointed every 200 ms anyway; this bounds it under steady
+    /// writes with readers around).
+    pub wal_max_bytes: u64,
 }
 
 impl Default for StoreSettings {
@@ -229,6 +234,7 @@ impl Default for StoreSettings {
             max_batch: 1024,
             read_connections: 4,
             synchronous_full: false,
+            wal_max_bytes: 64 * 1024 * 1024,
         }
     }
 }

@@ -11,13 +11,25 @@
 //! without blocking the writer or the readers, and the writer restarts the
 //! log from the beginning once it has all been copied.
 //!
+//! Passive checkpoints alone do not bound the log: SQLite writes from the
+//! start of the log again only once every frame is copied *and* no reader
+//! still reads from it, which under steady writes with readers around may
+//! never happen (a 60 s load once left a 1.2 GiB log beside a 62 MiB
+//! database). So the writer itself empties the log (a `TRUNCATE`
+//! checkpoint) between two batches once the file is past
+//! `store.wal_max_bytes` (see `writer`): from its own connection nothing
+//! competes for the write lock, and the readers of old snapshots finish
+//! within a query; from this thread the checkpoint would wait for a gap
+//! between the writer's batches that under load never comes. This thread
+//! reports the log's size as the `natter_sqlite_wal_bytes` gauge.
+//!
 //! The writer's own final checkpoint at shutdown (`TRUNCATE`) still
 //! empties the log, so a clean stop leaves a database file alone.
 
 use crate::error::Db;
 use natter_store::{StoreError, StoreResult};
 use rusqlite::Connection;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -27,26 +39,36 @@ const INTERVAL: Duration = Duration::from_millis(200);
 
 /// Stops the checkpointer thread when dropped (and waits for it, so the
 /// writer's final checkpoint does not race the last passive one).
-pub(super) struct Checkpointer {
+pub(crate) struct Checkpointer {
     stop: Option<mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Checkpointer {
-    /// Starts checkpointing the database at `path` (already in WAL mode).
-    pub(super) fn spawn(path: &Path, busy_timeout: Duration) -> StoreResult<Checkpointer> {
+    /// Starts checkpointing the database at `path` (already in WAL mode),
+    /// reporting the size of its log `wal`.
+    pub(super) fn spawn(
+        path: &Path,
+        wal: PathBuf,
+        busy_timeout: Duration,
+    ) -> StoreResult<Checkpointer> {
         let conn = Connection::open(path).db()?;
         conn.busy_timeout(busy_timeout).db()?;
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("natter-sqlite-checkpoint".into())
-            .spawn(move || run(conn, stopped))
+            .spawn(move || run(conn, &wal, stopped))
             .map_err(|err| StoreError::Backend(Box::new(err)))?;
         Ok(Checkpointer {
             stop: Some(stop),
             thread: Some(thread),
         })
     }
+}
+
+/// The size of the log file `wal` now (0 while it does not exist).
+pub(crate) fn log_size(wal: &Path) -> u64 {
+    std::fs::metadata(wal).map_or(0, |meta| meta.len())
 }
 
 impl Drop for Checkpointer {
@@ -58,12 +80,13 @@ impl Drop for Checkpointer {
     }
 }
 
-fn run(conn: Connection, stopped: mpsc::Receiver<()>) {
+fn run(conn: Connection, wal: &Path, stopped: mpsc::Receiver<()>) {
     while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(INTERVAL) {
         // The row says whether the checkpoint was blocked and how far it
         // got; a blocked one is simply tried again next time.
         if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
             tracing::warn!(error = %err, "WAL checkpoint failed");
         }
+        metrics::gauge!("natter_sqlite_wal_bytes").set(log_size(wal) as f64);
     }
 }

@@ -89,10 +89,12 @@ impl SqliteStore {
                 .map_err(|err| StoreError::Backend(Box::new(err)))?;
         }
         let writer_path = path.to_owned();
-        let synchronous_full = settings.synchronous_full;
-        let conn = tokio::task::spawn_blocking(move || open_writer(&writer_path, synchronous_full))
-            .await
-            .map_err(|err| StoreError::Backend(Box::new(err)))??;
+        let (synchronous_full, wal_max_bytes) = (settings.synchronous_full, settings.wal_max_bytes);
+        let conn = tokio::task::spawn_blocking(move || {
+            open_writer(&writer_path, synchronous_full, wal_max_bytes)
+        })
+        .await
+        .map_err(|err| StoreError::Backend(Box::new(err)))??;
 
         // Readers never write: `query_only` turns a bug into an error
         // instead of a second writer contending for the lock.
@@ -109,17 +111,16 @@ impl SqliteStore {
             .await
             .db()?;
 
-        let checkpointer = Checkpointer::spawn(path, BUSY_TIMEOUT)?;
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");
-        let writer = Writer::spawn(
-            conn,
-            wal.into(),
-            checkpointer,
-            settings.max_batch,
-            END_OF_BATCH,
-        )
-        .map_err(|err| StoreError::Backend(Box::new(err)))?;
+        let wal = std::path::PathBuf::from(wal);
+        let checkpointer = Checkpointer::spawn(path, wal.clone(), BUSY_TIMEOUT)?;
+        let log = writer::Log {
+            wal,
+            max_bytes: settings.wal_max_bytes,
+        };
+        let writer = Writer::spawn(conn, log, checkpointer, settings.max_batch, END_OF_BATCH)
+            .map_err(|err| StoreError::Backend(Box::new(err)))?;
         Ok(SqliteStore {
             writer,
             readers,
@@ -147,7 +148,11 @@ impl Store for SqliteStore {
 }
 
 /// Opens (creating it if missing) and migrates the file for the writer.
-fn open_writer(path: &Path, synchronous_full: bool) -> StoreResult<rusqlite::Connection> {
+fn open_writer(
+    path: &Path,
+    synchronous_full: bool,
+    wal_max_bytes: u64,
+) -> StoreResult<rusqlite::Connection> {
     let mut conn = rusqlite::Connection::open(path).db()?;
     conn.busy_timeout(BUSY_TIMEOUT).db()?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
@@ -187,6 +192,10 @@ fn open_writer(path: &Path, synchronous_full: bool) -> StoreResult<rusqlite::Con
          PRAGMA wal_autocheckpoint = 0;",
     )
     .db()?;
+    // A log restarted from its beginning is cut back to the bound (see
+    // `checkpointer` for what keeps it from outgrowing it).
+    conn.pragma_update(None, "journal_size_limit", wal_max_bytes as i64)
+        .db()?;
     migrate::run(&mut conn)?;
     Ok(conn)
 }

@@ -38,7 +38,7 @@
 mod job;
 mod syncer;
 
-use crate::checkpointer::Checkpointer;
+use crate::checkpointer::{Checkpointer, log_size};
 use crate::error::{self, batch_failed, closed};
 pub(crate) use job::OnCommit;
 use job::{Job, Pending, Ran};
@@ -62,6 +62,13 @@ pub(crate) enum Isolation {
     Statement,
 }
 
+/// The database's write-ahead log and its bound (`store.wal_max_bytes`):
+/// past it the writer empties the log between two batches.
+pub(crate) struct Log {
+    pub(crate) wal: PathBuf,
+    pub(crate) max_bytes: u64,
+}
+
 /// Handle to the writer thread; cheap to clone.
 #[derive(Clone)]
 pub(crate) struct Writer {
@@ -79,13 +86,14 @@ enum Request {
 
 impl Writer {
     /// Starts the writer thread on `conn` (already migrated; durability is
-    /// the syncer's, see `syncer`; `wal` is the database's log file).
+    /// the syncer's, see `syncer`; `log` is the database's log file and
+    /// its bound).
     /// `before_commit` (statements, each prepared once) runs once per
     /// batch, after its jobs and before its COMMIT; if it fails, so does
     /// the batch.
     pub(crate) fn spawn(
         conn: Connection,
-        wal: PathBuf,
+        log: Log,
         checkpointer: Checkpointer,
         max_batch: usize,
         before_commit: &'static [&'static str],
@@ -96,11 +104,11 @@ impl Writer {
         // slow disk letting the queue, and memory, grow without bound.
         let (queue, requests) = mpsc::channel(max_batch * 2);
         let (finished, done) = watch::channel(false);
-        let syncer = Syncer::spawn(wal)?;
+        let syncer = Syncer::spawn(log.wal.clone())?;
         std::thread::Builder::new()
             .name("natter-sqlite-writer".into())
             .spawn(move || {
-                let conn = run(conn, &syncer, requests, max_batch, before_commit);
+                let conn = run(conn, &syncer, &log, requests, max_batch, before_commit);
                 syncer.finish();
                 // Stopped before the final checkpoint, which must not
                 // race a passive one.
@@ -189,6 +197,7 @@ impl Writer {
 fn run(
     conn: Connection,
     syncer: &Syncer,
+    log: &Log,
     mut requests: mpsc::Receiver<Request>,
     max_batch: usize,
     before_commit: &'static [&'static str],
@@ -205,8 +214,28 @@ fn run(
         if !batch.is_empty() {
             commit_batch(&conn, syncer, &mut batch, before_commit);
         }
+        // One stat per batch keeps the log within a batch of its bound.
+        if log_size(&log.wal) > log.max_bytes {
+            empty_log(&conn);
+        }
     }
     conn
+}
+
+/// Folds the whole log into the database file and truncates it (see
+/// `checkpointer`). Writes wait meanwhile: this thread is the writer. The
+/// checkpoint syncs the log before copying it, so batches the syncer has
+/// not answered yet are as durable as it would have made them.
+fn empty_log(conn: &Connection) {
+    match conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+        row.get::<_, i64>(0)
+    }) {
+        Ok(0) => tracing::debug!("emptied the write-ahead log"),
+        // Busy: a reader held an old snapshot past the busy timeout; the
+        // checkpointer asks again.
+        Ok(_) => tracing::warn!("could not empty the write-ahead log: readers were busy"),
+        Err(err) => tracing::warn!(error = %err, "emptying the write-ahead log failed"),
+    }
 }
 
 fn take(

@@ -56,6 +56,22 @@ async fn metrics_count_requests_and_stored_messages() {
     assert!(request_metric.is_some(), "a request counter in\n{text}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_size_of_the_write_ahead_log_is_a_metric() {
+    let server = TestServer::spawn().await;
+    let (alice, _) = server.user("alice").await;
+    let chat_id = group(&alice, "team", &[]).await.summary.chat_id;
+    send(&alice, &chat_id, "into the log").await;
+    // Reported by the checkpointer every 200 ms.
+    crate::helpers::eventually("the WAL size metric", crate::helpers::WAIT, || async {
+        let text = raw_get(&server.client(), Method::GET, "/metrics")
+            .await
+            .text();
+        metric_sum(&text, "natter_sqlite_wal_bytes").map(|_| ())
+    })
+    .await;
+}
+
 /// The REST paths of API.md, as OpenAPI templates, with their methods.
 const CONTRACT: &[(&str, &[&str])] = &[
     ("/api/v1/auth/register", &["post"]),

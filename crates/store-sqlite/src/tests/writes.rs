@@ -277,3 +277,73 @@ async fn a_member_removed_by_another_process_cannot_post_the_next_moment() {
     assert_eq!(refused, Appended::NotMember);
     assert_eq!(f.store.member_role("g", "bob").await.unwrap(), None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_log_stays_near_its_bound_under_steady_writes_with_readers_around() {
+    const BOUND: u64 = 1024 * 1024;
+    let settings = StoreSettings {
+        wal_max_bytes: BOUND,
+        ..StoreSettings::default()
+    };
+    let f = Fixture::with_settings(&settings).await;
+    f.store.users(&["ann", "bob"]).await;
+    f.store.group("g", &["ann", "bob"], 1).await;
+    let mut wal = db_path(&f.dir).into_os_string();
+    wal.push("-wal");
+    let wal_size = move || std::fs::metadata(&wal).map_or(0, |meta| meta.len());
+
+    // Readers that always have a query running: what kept passive
+    // checkpoints from ever restarting the log.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers: Vec<JoinHandle<()>> = (0..2)
+        .map(|_| {
+            let (store, stop) = (f.store.clone(), stop.clone());
+            tokio::spawn(async move {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _ = store
+                        .list_messages("g", natter_store::Cursor::Latest, 200, None)
+                        .await;
+                }
+            })
+        })
+        .collect();
+    // About 40 MiB of log frames in all, written by 16 senders at once.
+    let long = "y".repeat(2_000);
+    let mut largest = 0;
+    for round in 0..40 {
+        let writes: Vec<JoinHandle<()>> = (0..16)
+            .map(|i| {
+                let (store, content) = (f.store.clone(), long.clone());
+                tokio::spawn(async move {
+                    for n in 0..10 {
+                        let id = format!("m{round}-{i}-{n}");
+                        let sender = if i % 2 == 0 { "ann" } else { "bob" };
+                        store
+                            .append_message(text(&id, "g", sender, &content, 5))
+                            .await
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for write in writes {
+            write.await.unwrap();
+        }
+        largest = largest.max(wal_size());
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for reader in readers {
+        reader.await.unwrap();
+    }
+    assert_eq!(
+        f.store.chat("g").await.unwrap().unwrap().last_seq,
+        40 * 16 * 10
+    );
+    // The writer checks after every batch: the log is never more than a
+    // batch past its bound (it used to grow with every byte written, here
+    // to about 90 MiB).
+    assert!(
+        largest <= 2 * BOUND,
+        "the log reached {largest} bytes with a bound of {BOUND}"
+    );
+}
