@@ -2,7 +2,7 @@
 //! API error `code`; both the HTTP layer and the gateway render it.
 
 use natter_proto::ErrorCode;
-use natter_store::StoreError;
+use natter_store::{Outage, StoreError};
 
 /// Why a use case refused or failed.
 #[derive(Debug, thiserror::Error)]
@@ -73,11 +73,22 @@ impl From<StoreError> for CoreError {
         match error {
             StoreError::NotFound => CoreError::not_found("resource"),
             StoreError::Conflict(what) => CoreError::conflict(format!("{what} already exists")),
-            StoreError::Unavailable(reason) => {
-                tracing::warn!(%reason, "the store is unavailable");
-                CoreError::rejected(ErrorCode::Unavailable, "the server is shutting down")
+            // Logged where the outage is seen (once per episode), not per
+            // request.
+            StoreError::Unavailable(outage) => {
+                tracing::debug!(%outage, "the store is unavailable");
+                CoreError::rejected(ErrorCode::Unavailable, outage_detail(&outage))
             }
             StoreError::Backend(cause) => CoreError::Internal(anyhow::anyhow!(cause)),
         }
+    }
+}
+
+/// What a client is told of an outage: enough to know whether to wait.
+fn outage_detail(outage: &Outage) -> &'static str {
+    match outage {
+        Outage::Closed => "the server is shutting down",
+        Outage::StorageFull => "storage is full: nothing can be stored until space is freed",
+        Outage::Unreachable(_) => "the database cannot be reached",
     }
 }

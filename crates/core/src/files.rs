@@ -365,7 +365,14 @@ fn blob_error(error: BlobError, limit: u64) -> CoreError {
     }
 }
 
+/// A failure of the blob store: internal, except a full disk, which is an
+/// outage the client is told of (503) like the database's.
 fn internal_blob(error: BlobError) -> CoreError {
+    if error.storage_full() {
+        return CoreError::from(natter_store::StoreError::Unavailable(
+            natter_store::Outage::StorageFull,
+        ));
+    }
     CoreError::Internal(anyhow::Error::from(error))
 }
 

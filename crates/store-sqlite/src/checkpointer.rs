@@ -27,6 +27,7 @@
 //! empties the log, so a clean stop leaves a database file alone.
 
 use crate::error::Db;
+use crate::health::RepeatedFailure;
 use natter_store::{StoreError, StoreResult};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -81,12 +82,11 @@ impl Drop for Checkpointer {
 }
 
 fn run(conn: Connection, wal: &Path, stopped: mpsc::Receiver<()>) {
+    let mut failures = RepeatedFailure::new("WAL checkpoint");
     while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(INTERVAL) {
         // The row says whether the checkpoint was blocked and how far it
         // got; a blocked one is simply tried again next time.
-        if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::warn!(error = %err, "WAL checkpoint failed");
-        }
+        failures.record(conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())));
         metrics::gauge!("natter_sqlite_wal_bytes").set(log_size(wal) as f64);
     }
 }

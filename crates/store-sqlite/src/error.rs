@@ -4,7 +4,7 @@
 //! unavailable, and a value the store cannot decode is a backend error,
 //! never a panic. No driver type leaves this crate.
 
-use natter_store::{Conflict, StoreError, StoreResult};
+use natter_store::{Conflict, Outage, StoreError, StoreResult};
 use rusqlite::ffi;
 use std::fmt;
 
@@ -21,6 +21,14 @@ pub(crate) enum Error {
 pub(crate) type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
+    /// True if the write failed for want of space.
+    pub(crate) fn storage_full(&self) -> bool {
+        matches!(
+            self,
+            Error::Store(StoreError::Unavailable(Outage::StorageFull))
+        )
+    }
+
     /// True if the failure left nothing behind: a rejected statement or a
     /// `NotFound` / `Conflict` the job reported before writing.
     pub(crate) fn undone(&self) -> bool {
@@ -58,9 +66,20 @@ impl From<rusqlite::Error> for Error {
                 ffi::SQLITE_CONSTRAINT_FOREIGNKEY => return Error::Store(StoreError::NotFound),
                 _ => {}
             }
+            if out_of_space(failure) {
+                return Error::Store(StoreError::Unavailable(Outage::StorageFull));
+            }
         }
         Error::Sqlite(err)
     }
+}
+
+/// `SQLITE_FULL`, or the shared-memory index failing to grow (SQLite
+/// extends that file by writing to it, which fails only for want of
+/// space).
+fn out_of_space(failure: &ffi::Error) -> bool {
+    failure.code == rusqlite::ErrorCode::DiskFull
+        || failure.extended_code == ffi::SQLITE_IOERR_SHMSIZE
 }
 
 impl From<StoreError> for Error {
@@ -88,8 +107,9 @@ pub(crate) trait Db<T> {
 impl<T> Db<T> for std::result::Result<T, sqlx::Error> {
     fn db(self) -> StoreResult<T> {
         self.map_err(|err| match err {
-            sqlx::Error::PoolClosed | sqlx::Error::PoolTimedOut => {
-                StoreError::Unavailable(err.to_string())
+            sqlx::Error::PoolClosed => StoreError::Unavailable(Outage::Closed),
+            sqlx::Error::PoolTimedOut => {
+                StoreError::Unavailable(Outage::Unreachable(err.to_string()))
             }
             other => StoreError::Backend(Box::new(other)),
         })
@@ -130,15 +150,53 @@ pub(crate) fn corrupt(what: String) -> StoreError {
     StoreError::backend(what)
 }
 
-/// The error each job of a failed batch gets (the batch's cause,
-/// described; the errors are not `Clone`).
-pub(crate) fn batch_failed(reason: &str) -> StoreError {
-    StoreError::backend(format!("the write batch failed: {reason}"))
+/// Why a whole write batch failed, as each of its jobs is told (the
+/// driver's errors are not `Clone`).
+#[derive(Clone, Debug)]
+pub(crate) struct Failure {
+    pub(crate) reason: String,
+    /// For want of space: the callers hear `Unavailable(StorageFull)`.
+    pub(crate) storage_full: bool,
+}
+
+impl Failure {
+    pub(crate) fn new(reason: String, storage_full: bool) -> Failure {
+        Failure {
+            reason,
+            storage_full,
+        }
+    }
+
+    pub(crate) fn of_sqlite(err: &rusqlite::Error) -> Failure {
+        let storage_full =
+            matches!(err, rusqlite::Error::SqliteFailure(failure, _) if out_of_space(failure));
+        Failure::new(err.to_string(), storage_full)
+    }
+
+    pub(crate) fn of_io(what: String, err: &std::io::Error) -> Failure {
+        let storage_full = err.kind() == std::io::ErrorKind::StorageFull;
+        Failure::new(format!("{what}: {err}"), storage_full)
+    }
+
+    /// The error a job of the failed batch answers with.
+    pub(crate) fn error(&self) -> StoreError {
+        if self.storage_full {
+            StoreError::Unavailable(Outage::StorageFull)
+        } else {
+            StoreError::backend(format!("the write batch failed: {}", self.reason))
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.reason)
+    }
 }
 
 /// The error of a call made while (or after) the store closes.
 pub(crate) fn closed() -> StoreError {
-    StoreError::Unavailable("the store is shutting down".into())
+    StoreError::Unavailable(Outage::Closed)
 }
 
 #[cfg(test)]

@@ -39,12 +39,14 @@ mod job;
 mod syncer;
 
 use crate::checkpointer::{Checkpointer, log_size};
-use crate::error::{self, batch_failed, closed};
+use crate::error::{self, Failure, closed};
+use crate::health::{RepeatedFailure, StorageHealth};
 pub(crate) use job::OnCommit;
 use job::{Job, Pending, Ran};
 use natter_store::StoreResult;
 use rusqlite::Connection;
 use std::path::PathBuf;
+use std::sync::Arc;
 use syncer::Syncer;
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -76,6 +78,8 @@ pub(crate) struct Writer {
     /// Becomes true when the thread has finished (queue drained,
     /// connection closed).
     done: watch::Receiver<bool>,
+    /// Whether the last write failed for want of space.
+    health: Arc<StorageHealth>,
 }
 
 enum Request {
@@ -104,11 +108,18 @@ impl Writer {
         // slow disk letting the queue, and memory, grow without bound.
         let (queue, requests) = mpsc::channel(max_batch * 2);
         let (finished, done) = watch::channel(false);
-        let syncer = Syncer::spawn(log.wal.clone())?;
+        let health = Arc::new(StorageHealth::new());
+        let syncer = Syncer::spawn(log.wal.clone(), health.clone())?;
+        let thread_health = health.clone();
         std::thread::Builder::new()
             .name("natter-sqlite-writer".into())
             .spawn(move || {
-                let conn = run(conn, &syncer, &log, requests, max_batch, before_commit);
+                let context = Context {
+                    syncer: &syncer,
+                    health: &thread_health,
+                    before_commit,
+                };
+                let conn = run(conn, &context, &log, requests, max_batch);
                 syncer.finish();
                 // Stopped before the final checkpoint, which must not
                 // race a passive one.
@@ -116,7 +127,17 @@ impl Writer {
                 shut_down(conn);
                 let _ = finished.send(true);
             })?;
-        Ok(Writer { queue, done })
+        Ok(Writer {
+            queue,
+            done,
+            health,
+        })
+    }
+
+    /// True from a write that failed for want of space until one reaches
+    /// the disk again.
+    pub(crate) fn storage_full(&self) -> bool {
+        self.health.is_full()
     }
 
     /// Runs `work` in its own savepoint in the next batch and answers once
@@ -192,17 +213,24 @@ impl Writer {
     }
 }
 
+/// What committing a batch needs besides the connection and the batch.
+struct Context<'a> {
+    syncer: &'a Syncer,
+    health: &'a StorageHealth,
+    before_commit: &'static [&'static str],
+}
+
 /// The writer thread: batches until the queue is closed and empty, then
 /// hands the connection back.
 fn run(
     conn: Connection,
-    syncer: &Syncer,
+    context: &Context<'_>,
     log: &Log,
     mut requests: mpsc::Receiver<Request>,
     max_batch: usize,
-    before_commit: &'static [&'static str],
 ) -> Connection {
     let mut batch: Vec<Box<dyn Pending>> = Vec::with_capacity(max_batch);
+    let mut emptying = RepeatedFailure::new("emptying the write-ahead log");
     while let Some(first) = requests.blocking_recv() {
         take(first, &mut batch, &mut requests);
         while batch.len() < max_batch {
@@ -212,11 +240,11 @@ fn run(
             }
         }
         if !batch.is_empty() {
-            commit_batch(&conn, syncer, &mut batch, before_commit);
+            commit_batch(&conn, context, &mut batch);
         }
         // One stat per batch keeps the log within a batch of its bound.
         if log_size(&log.wal) > log.max_bytes {
-            empty_log(&conn);
+            emptying.record(empty_log(&conn));
         }
     }
     conn
@@ -226,15 +254,18 @@ fn run(
 /// `checkpointer`). Writes wait meanwhile: this thread is the writer. The
 /// checkpoint syncs the log before copying it, so batches the syncer has
 /// not answered yet are as durable as it would have made them.
-fn empty_log(conn: &Connection) {
+fn empty_log(conn: &Connection) -> Result<(), String> {
     match conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
         row.get::<_, i64>(0)
     }) {
-        Ok(0) => tracing::debug!("emptied the write-ahead log"),
+        Ok(0) => {
+            tracing::debug!("emptied the write-ahead log");
+            Ok(())
+        }
         // Busy: a reader held an old snapshot past the busy timeout; the
-        // checkpointer asks again.
-        Ok(_) => tracing::warn!("could not empty the write-ahead log: readers were busy"),
-        Err(err) => tracing::warn!(error = %err, "emptying the write-ahead log failed"),
+        // next batch asks again.
+        Ok(_) => Err("readers were busy".into()),
+        Err(err) => Err(err.to_string()),
     }
 }
 
@@ -261,27 +292,28 @@ const UNDO_JOB: &str = "ROLLBACK TO job";
 
 /// Runs one batch in one transaction; a committed batch goes to the
 /// syncer (answered once on disk), a failed one is answered at once.
-fn commit_batch(
-    conn: &Connection,
-    syncer: &Syncer,
-    batch: &mut Vec<Box<dyn Pending>>,
-    before_commit: &'static [&'static str],
-) {
-    match run_batch(conn, batch, before_commit) {
+fn commit_batch(conn: &Connection, context: &Context<'_>, batch: &mut Vec<Box<dyn Pending>>) {
+    match run_batch(conn, batch, context.before_commit) {
         Ok(()) => {
             tracing::trace!(size = batch.len(), "committed a write batch");
             let capacity = batch.capacity();
-            syncer.committed(std::mem::replace(batch, Vec::with_capacity(capacity)));
+            context
+                .syncer
+                .committed(std::mem::replace(batch, Vec::with_capacity(capacity)));
         }
-        Err(reason) => {
-            tracing::error!(%reason, size = batch.len(), "a write batch failed; rolling back");
+        Err(failure) => {
+            if failure.storage_full {
+                context.health.out_of_space();
+            } else {
+                tracing::error!(%failure, size = batch.len(), "a write batch failed; rolling back");
+            }
             // Whatever state the transaction is in (open, half-committed,
             // or already rolled back by SQLite), leave none behind.
             if !conn.is_autocommit() {
                 let _ = execute(conn, "ROLLBACK");
             }
             for job in batch.drain(..) {
-                job.answer(Err(batch_failed(&reason)));
+                job.answer(Err(failure.error()));
             }
         }
     }
@@ -294,8 +326,8 @@ fn run_batch(
     conn: &Connection,
     batch: &mut [Box<dyn Pending>],
     before_commit: &'static [&'static str],
-) -> Result<(), String> {
-    let sql = |err: rusqlite::Error| err.to_string();
+) -> Result<(), Failure> {
+    let sql = |err: rusqlite::Error| Failure::of_sqlite(&err);
     execute(conn, "BEGIN IMMEDIATE").map_err(sql)?;
     let mut savepoint_open = false;
     for job in batch.iter_mut() {
@@ -314,10 +346,13 @@ fn run_batch(
             Isolation::Statement => {
                 if let Ran::Failed {
                     undone: false,
-                    reason,
+                    failure,
                 } = job.run(conn)
                 {
-                    return Err(format!("a single-statement job failed: {reason}"));
+                    return Err(Failure::new(
+                        format!("a single-statement job failed: {failure}"),
+                        failure.storage_full,
+                    ));
                 }
             }
         }

@@ -13,10 +13,10 @@ pub enum StoreError {
     /// A uniqueness rule was broken; the variant says which.
     #[error("conflict: {0} already exists")]
     Conflict(Conflict),
-    /// The store cannot take the call now (it is shutting down, or the
-    /// database cannot be reached); the caller may try again later.
+    /// The store cannot take the call now; the caller may try again
+    /// later. The [`Outage`] says why.
     #[error("store unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(Outage),
     /// Anything else the backend reports: a bug, corrupt data, a failed
     /// disk. Logged by the caller, never shown to a client.
     #[error("store backend error: {0}")]
@@ -28,6 +28,28 @@ impl StoreError {
     /// `std::error::Error` values, e.g. a whole write batch failing).
     pub fn backend(reason: impl Into<String>) -> StoreError {
         StoreError::Backend(reason.into().into())
+    }
+}
+
+/// Why a store is unavailable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outage {
+    /// The store is closing or closed (the server is shutting down).
+    Closed,
+    /// The disk (or the database's quota) is full: nothing can be written
+    /// until space is freed; reads still work.
+    StorageFull,
+    /// The database cannot be reached; the text is the driver's reason.
+    Unreachable(String),
+}
+
+impl fmt::Display for Outage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outage::Closed => f.write_str("the store is shutting down"),
+            Outage::StorageFull => f.write_str("storage is full"),
+            Outage::Unreachable(reason) => write!(f, "the database cannot be reached: {reason}"),
+        }
     }
 }
 

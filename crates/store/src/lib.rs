@@ -26,7 +26,7 @@ pub mod users;
 
 pub use chats::{ChatListRow, ChatRow, Chats, CursorRow, MemberRow, NewChat};
 pub use commits::{CommitFeed, CommitSink, commit_channel};
-pub use error::{Conflict, StoreError, StoreResult};
+pub use error::{Conflict, Outage, StoreError, StoreResult};
 pub use files::{FileRow, Files};
 pub use markers::{Advance, MarkerKind, Markers, ReceiptRow};
 pub use messages::{Appended, Appending, Cursor, MessageRow, Messages, NewMessage};

@@ -53,6 +53,23 @@ pub enum BlobError {
     Store(#[source] object_store::Error),
 }
 
+impl BlobError {
+    /// True if the object store failed for want of space (`ENOSPC`
+    /// anywhere in its chain of causes).
+    pub fn storage_full(&self) -> bool {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        while let Some(error) = cause {
+            if let Some(io) = error.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::StorageFull
+            {
+                return true;
+            }
+            cause = error.source();
+        }
+        false
+    }
+}
+
 impl From<object_store::Error> for BlobError {
     fn from(e: object_store::Error) -> Self {
         match e {

@@ -3,7 +3,7 @@
 //! gap-free, and the SQLite file passes `PRAGMA integrity_check`.
 
 use crate::helpers::{TestServer, eventually, group, history, send, summary};
-use crate::process::ServerProcess;
+use crate::process::{ServerProcess, launch};
 use natter_client::{Client, ClientError, SearchQuery, text_message};
 use natter_proto::auth::{AuthResponse, RegisterRequest};
 use natter_proto::chats::{ChatType, CreateChat};
@@ -58,10 +58,7 @@ async fn everything_survives_a_graceful_restart() {
 }
 
 async fn start(data_dir: &Path, log: &Path) -> ServerProcess {
-    let (data_dir, log) = (data_dir.to_path_buf(), log.to_path_buf());
-    tokio::task::spawn_blocking(move || ServerProcess::start(&data_dir, &log))
-        .await
-        .expect("start task")
+    launch(data_dir, log, &[]).await
 }
 
 async fn register(client: &Client, username: &str) -> AuthResponse {

@@ -21,10 +21,10 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Starts the binary on `data_dir` with rate limits off and cheap
-    /// argon2, logging stderr to `log`. Blocks until the address is printed
-    /// (call from `spawn_blocking` in async code).
-    pub fn start(data_dir: &Path, log: &Path) -> ServerProcess {
+    /// Starts the binary on `data_dir` with rate limits off, cheap argon2
+    /// and the extra environment `env`, logging stderr to `log`. Blocks
+    /// until the address is printed (from async code, use [`launch`]).
+    pub fn start(data_dir: &Path, log: &Path, env: &[(&str, &str)]) -> ServerProcess {
         let stderr = File::create(log).expect("a log file");
         let mut child = Command::new(env!("CARGO_BIN_EXE_natter"))
             .arg("serve")
@@ -41,6 +41,7 @@ impl ServerProcess {
             .env_remove("NATTER_LISTEN")
             .env_remove("NATTER_DATA_DIR")
             .env_remove("NATTER_DATABASE_URL")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(stderr)
@@ -109,9 +110,14 @@ impl ServerProcess {
         false
     }
 
+    /// The whole of the process's stderr so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
     /// The last lines of the process's stderr, for failure messages.
     pub fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let text = self.log();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(40)..].join("\n")
     }
@@ -121,4 +127,19 @@ impl Drop for ServerProcess {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// [`ServerProcess::start`] from async code.
+pub async fn launch(data_dir: &Path, log: &Path, env: &[(&str, &str)]) -> ServerProcess {
+    let (data_dir, log) = (data_dir.to_path_buf(), log.to_path_buf());
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(key, value)| (key.to_string(), value.to_string()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        ServerProcess::start(&data_dir, &log, &env)
+    })
+    .await
+    .expect("start task")
 }

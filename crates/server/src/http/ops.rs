@@ -29,15 +29,27 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// `GET /readyz`: the database, the bus and the blob store answer.
+/// `GET /readyz`: the database, the bus and the blob store answer (and
+/// the database can write). When not, the body names what failed, for the
+/// operator; each part logs its own outage once, so this does not log.
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let readiness = state.core.readiness().await;
     if readiness.is_ready() {
-        (StatusCode::OK, "ready").into_response()
-    } else {
-        tracing::warn!(?readiness, "not ready");
-        (StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response()
+        return (StatusCode::OK, "ready").into_response();
     }
+    let mut failed = Vec::new();
+    if let Err(reason) = &readiness.store {
+        failed.push(format!("store: {reason}"));
+    }
+    if !readiness.bus {
+        failed.push("bus: not connected".to_owned());
+    }
+    if let Err(reason) = &readiness.blob {
+        failed.push(format!("blob store: {reason}"));
+    }
+    tracing::debug!(?readiness, "not ready");
+    let body = format!("not ready: {}", failed.join("; "));
+    (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
 }
 
 /// `GET /metrics`: Prometheus text format.

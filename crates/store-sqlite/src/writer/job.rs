@@ -4,7 +4,7 @@
 //! type.
 
 use super::Isolation;
-use crate::error::{self, closed};
+use crate::error::{self, Failure, closed};
 use natter_store::{StoreError, StoreResult};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
@@ -13,10 +13,10 @@ use tokio::sync::oneshot;
 pub(super) enum Ran {
     Done,
     /// The job failed; `undone` if its failure left nothing behind on its
-    /// own (a rejected statement), else `reason` says what went wrong.
+    /// own (a rejected statement), else `failure` says what went wrong.
     Failed {
         undone: bool,
-        reason: String,
+        failure: Failure,
     },
 }
 
@@ -77,7 +77,7 @@ where
             Ok(_) => Ran::Done,
             Err(err) => Ran::Failed {
                 undone: err.undone(),
-                reason: err.to_string(),
+                failure: Failure::new(err.to_string(), err.storage_full()),
             },
         };
         self.outcome = Some(outcome);

@@ -24,10 +24,11 @@
 //! checkpoint copies it into the database file.
 
 use super::job::Pending;
-use crate::error::batch_failed;
+use crate::error::Failure;
+use crate::health::StorageHealth;
 use std::fs::File;
 use std::path::PathBuf;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 
 /// Committed batches on their way to the disk.
@@ -37,12 +38,13 @@ pub(super) struct Syncer {
 }
 
 impl Syncer {
-    /// Starts the thread that fsyncs `wal`, the database's log file.
-    pub(super) fn spawn(wal: PathBuf) -> std::io::Result<Syncer> {
+    /// Starts the thread that fsyncs `wal`, the database's log file, and
+    /// tells `health` how each fsync went.
+    pub(super) fn spawn(wal: PathBuf, health: Arc<StorageHealth>) -> std::io::Result<Syncer> {
         let (batches, committed) = mpsc::sync_channel(0);
         let thread = std::thread::Builder::new()
             .name("natter-sqlite-sync".into())
-            .spawn(move || run(wal, committed))?;
+            .spawn(move || run(wal, &health, committed))?;
         Ok(Syncer { batches, thread })
     }
 
@@ -52,7 +54,10 @@ impl Syncer {
         if let Err(mpsc::SendError(batch)) = self.batches.send(batch) {
             // The thread is gone (it panicked): nothing can vouch for the
             // disk any more.
-            answer_all(batch, Err("the log syncer stopped".into()));
+            answer_all(
+                batch,
+                Err(Failure::new("the log syncer stopped".into(), false)),
+            );
         }
     }
 
@@ -63,12 +68,16 @@ impl Syncer {
     }
 }
 
-fn run(wal: PathBuf, committed: mpsc::Receiver<Vec<Box<dyn Pending>>>) {
+fn run(wal: PathBuf, health: &StorageHealth, committed: mpsc::Receiver<Vec<Box<dyn Pending>>>) {
     let mut log: Option<File> = None;
     while let Ok(batch) = committed.recv() {
         let synced = sync(&mut log, &wal);
-        if let Err(reason) = &synced {
-            tracing::error!(%reason, "syncing the SQLite log failed");
+        match &synced {
+            Ok(()) => health.wrote(),
+            Err(failure) if failure.storage_full => health.out_of_space(),
+            Err(failure) => tracing::error!(%failure, "syncing the SQLite log failed"),
+        }
+        if synced.is_err() {
             // Open it afresh next time.
             log = None;
         }
@@ -78,22 +87,19 @@ fn run(wal: PathBuf, committed: mpsc::Receiver<Vec<Box<dyn Pending>>>) {
 
 /// Flushes the log file (opened on first use: SQLite creates it with the
 /// first write) to the disk.
-fn sync(log: &mut Option<File>, wal: &PathBuf) -> Result<(), String> {
+fn sync(log: &mut Option<File>, wal: &PathBuf) -> Result<(), Failure> {
     let file = match log {
         Some(file) => file,
-        None => log.insert(File::open(wal).map_err(|err| format!("{}: {err}", wal.display()))?),
+        None => log.insert(
+            File::open(wal).map_err(|err| Failure::of_io(wal.display().to_string(), &err))?,
+        ),
     };
     file.sync_data()
-        .map_err(|err| format!("fsync of {}: {err}", wal.display()))
+        .map_err(|err| Failure::of_io(format!("fsync of {}", wal.display()), &err))
 }
 
-fn answer_all(batch: Vec<Box<dyn Pending>>, synced: Result<(), String>) {
+fn answer_all(batch: Vec<Box<dyn Pending>>, synced: Result<(), Failure>) {
     for job in batch {
-        job.answer(
-            synced
-                .as_ref()
-                .map_err(|reason| batch_failed(reason))
-                .copied(),
-        );
+        job.answer(synced.as_ref().map_err(Failure::error).copied());
     }
 }
