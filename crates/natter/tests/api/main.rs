@@ -29,6 +29,7 @@ mod helpers;
 mod history;
 mod hostile_input;
 mod jwt;
+mod log_hygiene;
 mod members;
 mod messages;
 mod ops;
