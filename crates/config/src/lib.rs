@@ -105,6 +105,7 @@ pub struct Settings {
     pub store: StoreSettings,
     pub gateway: GatewaySettings,
     pub files: FileSettings,
+    pub connections: ConnectionSettings,
     /// Extra object_store options for an `s3://` `blob_url` (e.g.
     /// `aws_endpoint`, `aws_allow_http`, `aws_access_key_id`); the usual
     /// `AWS_*` variables are read as well.
@@ -125,6 +126,7 @@ impl Default for Settings {
             store: StoreSettings::default(),
             gateway: GatewaySettings::default(),
             files: FileSettings::default(),
+            connections: ConnectionSettings::default(),
             blob_options: Default::default(),
         }
     }
@@ -310,6 +312,48 @@ impl Default for GatewaySettings {
             outbox_frames: 1024,
             write_timeout_secs: 10,
             typing_ttl_secs: 6,
+        }
+    }
+}
+
+/// What one node accepts of TCP connections, so that no client, however
+/// many sockets it opens or however slowly it writes, locks others out.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConnectionSettings {
+    /// Open connections (HTTP and WebSocket) in all; 0: the process's
+    /// open-file limit less `fd_reserve`. At the limit a new connection
+    /// displaces the oldest one that has not authenticated.
+    pub max_open: usize,
+    /// File descriptors kept for the database, files and logs when
+    /// `max_open` is derived from the open-file limit.
+    pub fd_reserve: usize,
+    /// Open connections from one address; 0: no cap. Trusted proxies are
+    /// not capped (the proxy limits its own clients).
+    pub max_per_ip: usize,
+    /// Reverse proxies (exact addresses) whose `X-Forwarded-For` names the
+    /// client: rate limits then apply to that address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// A request's head must arrive within this; it is also how long an
+    /// idle keep-alive connection stays open.
+    pub header_timeout_secs: u64,
+    /// A request body must arrive at this rate at least, after
+    /// `body_grace_secs`: each byte buys 1/rate seconds.
+    pub body_min_bytes_per_sec: u64,
+    /// Seconds any request body gets before the rate counts.
+    pub body_grace_secs: u64,
+}
+
+impl Default for ConnectionSettings {
+    fn default() -> Self {
+        ConnectionSettings {
+            max_open: 0,
+            fd_reserve: 256,
+            max_per_ip: 256,
+            trusted_proxies: Vec::new(),
+            header_timeout_secs: 15,
+            body_min_bytes_per_sec: 1024,
+            body_grace_secs: 10,
         }
     }
 }

@@ -102,19 +102,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         core.clone(),
         Duration::from_secs(settings.files.orphan_sweep_secs.max(1)),
     ));
+    let connections = settings.connections.clone();
     let task = tokio::spawn(async move {
-        // Chat frames are small and latency matters: without TCP_NODELAY,
-        // Nagle's algorithm and delayed ACKs hold frames back ~40 ms.
-        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-            if let Err(error) = tcp.set_nodelay(true) {
-                tracing::debug!(?error, "could not set TCP_NODELAY");
-            }
-        });
-        let served = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        natter_server::serve::serve(listener, app, &connections, async move {
             let _ = stopped.await;
         })
         .await;
@@ -122,7 +112,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         gateway_handle.stop().await;
         store.close().await;
         announcer.finish().await;
-        served.context("serving HTTP")
+        Ok(())
     });
     Ok(RunningServer { addr, stop, task })
 }

@@ -13,6 +13,7 @@ mod auth;
 mod backends;
 mod change_cursor;
 mod chats;
+mod connection_limits;
 mod disk_full;
 mod durability;
 mod errors;

@@ -2,22 +2,21 @@
 
 use super::AppState;
 use super::error::ApiResult;
-use super::extract::ApiJson;
+use super::extract::{ApiJson, ClientIp};
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use natter_proto::Problem;
 use natter_proto::auth::{AuthResponse, LoginRequest, RefreshRequest, RegisterRequest};
-use std::net::SocketAddr;
 
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterRequest,
     responses((status = 201, body = AuthResponse), (status = 400, body = Problem), (status = 409, body = Problem), (status = 429, body = Problem)))]
 pub async fn register(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     ApiJson(request): ApiJson<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<AuthResponse>)> {
-    let response = state.core.register(request, Some(peer.ip())).await?;
+    let response = state.core.register(request, Some(client)).await?;
     Ok((StatusCode::CREATED, Json(response)))
 }
 
@@ -25,23 +24,23 @@ pub async fn register(
     responses((status = 200, body = AuthResponse), (status = 401, body = Problem), (status = 429, body = Problem)))]
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<AuthResponse>> {
-    Ok(Json(state.core.login(request, Some(peer.ip())).await?))
+    Ok(Json(state.core.login(request, Some(client)).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
     responses((status = 200, body = AuthResponse), (status = 401, body = Problem), (status = 429, body = Problem)))]
 pub async fn refresh(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     ApiJson(request): ApiJson<RefreshRequest>,
 ) -> ApiResult<Json<AuthResponse>> {
     Ok(Json(
         state
             .core
-            .refresh(&request.refresh_token, Some(peer.ip()))
+            .refresh(&request.refresh_token, Some(client))
             .await?,
     ))
 }
@@ -50,12 +49,12 @@ pub async fn refresh(
     responses((status = 204, description = "The session is over")))]
 pub async fn logout(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     ApiJson(request): ApiJson<RefreshRequest>,
 ) -> ApiResult<StatusCode> {
     state
         .core
-        .logout(&request.refresh_token, Some(peer.ip()))
+        .logout(&request.refresh_token, Some(client))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

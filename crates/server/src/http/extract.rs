@@ -4,13 +4,15 @@
 
 use super::AppState;
 use super::error::ApiError;
+use crate::serve::ConnectionTag;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use natter_core::{Caller, CoreError};
 use natter_proto::ErrorCode;
 use serde::de::DeserializeOwned;
+use std::net::{IpAddr, SocketAddr};
 
 /// A JSON body; rejections become problem details.
 pub struct ApiJson<T>(pub T);
@@ -73,7 +75,34 @@ impl FromRequestParts<AppState> for Auth {
     ) -> Result<Self, Self::Rejection> {
         let token = bearer_token(&parts.headers)
             .ok_or_else(|| CoreError::unauthorized("missing Authorization: Bearer token"))?;
-        Ok(Auth(state.core.authenticate(token).await?))
+        let caller = state.core.authenticate(token).await?;
+        // A connection that carried a valid token is never shed for
+        // newcomers (see `serve`).
+        if let Some(connection) = parts.extensions.get::<ConnectionTag>() {
+            connection.protect();
+        }
+        Ok(Auth(caller))
+    }
+}
+
+/// The client's address, for per-address rate limits: the peer, or the
+/// address a trusted proxy forwarded (see [`ConnectionTag::client_ip`]).
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| peer.ip())
+            // `serve` gives every request its peer.
+            .ok_or_else(|| ApiError::new(ErrorCode::Internal, "the peer address is unknown"))?;
+        Ok(ClientIp(match parts.extensions.get::<ConnectionTag>() {
+            Some(connection) => connection.client_ip(peer, &parts.headers),
+            None => peer,
+        }))
     }
 }
 
