@@ -96,7 +96,7 @@ async fn announce(core: &Core, batch: &mut Vec<MessageRow>) {
             .file_id
             .as_ref()
             .and_then(|id| files.iter().find(|file| &file.id == id))
-            .map(|file| core.files.file_ref(file));
+            .map(|file| core.files.file_ref(file, &row.sender_id));
         let message = views::message(&row, Vec::new(), MessageStatus::Sent, file);
         core.bus.publish(Envelope::to_chat(
             &row.chat_id,

@@ -3,6 +3,7 @@
 //! membership as it is now.
 
 use super::{Caller, Core, CoreError, CoreResult, bounded_text, new_id, now_ms, views};
+use crate::messages::LinksFor;
 use natter_bus::{Envelope, Subject};
 use natter_proto::chats::{Chat, ChatSummary, ChatType, CreateChat, Role};
 use natter_proto::events::{ChatCursor, ServerEvent};
@@ -105,7 +106,7 @@ impl Core {
         let rows = self.store.chats_for_user(&caller.user_id).await?;
         let mut summaries = Vec::with_capacity(rows.len());
         for row in &rows {
-            summaries.push(self.summary(row).await?);
+            summaries.push(self.summary(row, &caller.user_id).await?);
         }
         Ok(summaries)
     }
@@ -118,7 +119,7 @@ impl Core {
             .ok_or_else(|| CoreError::not_found("chat"))?;
         let members = self.store.members(chat_id).await?;
         Ok(Chat {
-            summary: self.summary(&row).await?,
+            summary: self.summary(&row, &caller.user_id).await?,
             members: members.iter().map(views::member).collect(),
         })
     }
@@ -251,13 +252,21 @@ impl Core {
             .collect())
     }
 
-    /// A list entry with its last message rendered.
-    pub(crate) async fn summary(&self, row: &ChatListRow) -> CoreResult<ChatSummary> {
+    /// `user_id`'s list entry, with its last message rendered.
+    pub(crate) async fn summary(
+        &self,
+        row: &ChatListRow,
+        user_id: &str,
+    ) -> CoreResult<ChatSummary> {
         let last_message = match &row.last_message {
             Some(message) => Some(
-                self.render_messages(&row.chat.id, std::slice::from_ref(message))
-                    .await?
-                    .remove(0),
+                self.render_messages(
+                    &row.chat.id,
+                    std::slice::from_ref(message),
+                    LinksFor::User(user_id),
+                )
+                .await?
+                .remove(0),
             ),
             None => None,
         };
@@ -275,7 +284,7 @@ impl Core {
     /// Sends `chat.created` with `user_id`'s own view of the chat.
     async fn announce_chat_to(&self, chat_id: &str, user_id: &str) -> CoreResult<()> {
         if let Some(row) = self.store.chat_for_user(chat_id, user_id).await? {
-            let chat = self.summary(&row).await?;
+            let chat = self.summary(&row, user_id).await?;
             self.bus.publish(Envelope::to_user(
                 user_id,
                 &ServerEvent::ChatCreated { chat },

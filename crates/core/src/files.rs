@@ -10,6 +10,7 @@ use bytes::Bytes;
 use futures_util::Stream;
 use natter_config::FileSettings;
 use natter_proto::ErrorCode;
+use natter_proto::events::ServerEvent;
 use natter_proto::messages::{FileInfo, FileRef};
 use natter_store::FileRow;
 use sha2::{Digest, Sha256};
@@ -41,14 +42,22 @@ impl Files {
         }
     }
 
-    /// A signed, expiring link to a variant of a file.
-    pub(crate) fn link(&self, file_id: &str, variant: Variant) -> String {
-        let expires = (now_ms() / 1000) as u64 + self.settings.link_ttl_secs;
-        links::sign(&self.secret, file_id, variant, expires)
+    /// A signed, expiring link to a variant of a file, issued to `user_id`.
+    pub(crate) fn link(&self, file_id: &str, variant: Variant, user_id: &str) -> String {
+        let expires_at = (now_ms() / 1000) as u64 + self.settings.link_ttl_secs;
+        links::sign(
+            &self.secret,
+            &links::LinkTo {
+                file_id,
+                variant,
+                expires_at,
+                user_id,
+            },
+        )
     }
 
-    /// The `file` object of a message (links signed now).
-    pub fn file_ref(&self, row: &FileRow) -> FileRef {
+    /// The `file` object of a message, its links signed now for `user_id`.
+    pub fn file_ref(&self, row: &FileRow, user_id: &str) -> FileRef {
         FileRef {
             file_id: row.id.clone(),
             name: row.name.clone(),
@@ -56,16 +65,43 @@ impl Files {
             size: row.size,
             width: row.width,
             height: row.height,
-            url: self.link(&row.id, Variant::Original),
+            url: self.link(&row.id, Variant::Original, user_id),
             thumbnail_url: row
                 .thumbnail_mime
                 .as_ref()
-                .map(|_| self.link(&row.id, Variant::Thumb)),
+                .map(|_| self.link(&row.id, Variant::Thumb, user_id)),
         }
     }
 
+    /// A file object's links, issued again to `user_id` (a message
+    /// rendered once for a whole chat carries its sender's).
+    fn relink(&self, file: &mut FileRef, user_id: &str) {
+        file.url = self.link(&file.file_id, Variant::Original, user_id);
+        if file.thumbnail_url.is_some() {
+            file.thumbnail_url = Some(self.link(&file.file_id, Variant::Thumb, user_id));
+        }
+    }
+
+    /// Issues the file links of `event` (the message of `message.new` or
+    /// `message.updated`, a chat's last message) to `user_id`.
+    pub fn relink_event(&self, event: &mut ServerEvent, user_id: &str) {
+        let message = match event {
+            ServerEvent::MessageNew { message } | ServerEvent::MessageUpdated { message } => {
+                Some(message)
+            }
+            ServerEvent::ChatCreated { chat } | ServerEvent::ChatUpdated { chat } => {
+                chat.last_message.as_mut()
+            }
+            _ => None,
+        };
+        if let Some(file) = message.and_then(|message| message.file.as_mut()) {
+            self.relink(file, user_id);
+        }
+    }
+
+    /// The upload's description for its owner.
     fn info(&self, row: &FileRow) -> FileInfo {
-        let reference = self.file_ref(row);
+        let reference = self.file_ref(row, &row.owner_id);
         FileInfo {
             file_id: reference.file_id,
             name: reference.name,
@@ -79,16 +115,10 @@ impl Files {
         }
     }
 
-    /// True if `sig` signs this file variant and has not expired.
-    pub fn link_valid(&self, file_id: &str, variant: Variant, expires: u64, sig: &str) -> bool {
-        links::verify(
-            &self.secret,
-            file_id,
-            variant,
-            expires,
-            sig,
-            (now_ms() / 1000) as u64,
-        )
+    /// True if `sig` signs this link and it has not expired (whether its
+    /// user may still read the file is [`Core::readable_file`]'s to say).
+    pub fn link_valid(&self, link: &links::LinkTo<'_>, sig: &str) -> bool {
+        links::verify(&self.secret, link, sig, (now_ms() / 1000) as u64)
     }
 }
 
@@ -123,8 +153,8 @@ impl From<FileRow> for ReadableFile {
 
 /// How a download proved it may read the file.
 pub enum FileAccess<'a> {
-    /// A valid signed link.
-    Signed,
+    /// A valid signed link issued to this user.
+    Link { user_id: &'a str },
     /// A Bearer token of this caller.
     Caller(&'a Caller),
 }
@@ -264,13 +294,12 @@ impl Core {
             .file(file_id)
             .await?
             .ok_or_else(|| CoreError::not_found("file"))?;
-        let allowed = match access {
-            FileAccess::Signed => true,
-            FileAccess::Caller(caller) => {
-                row.owner_id == caller.user_id
-                    || self.store.file_visible_to(file_id, &caller.user_id).await?
-            }
+        let user_id = match access {
+            FileAccess::Link { user_id } => user_id,
+            FileAccess::Caller(caller) => &caller.user_id,
         };
+        let allowed =
+            row.owner_id == user_id || self.store.file_visible_to(file_id, user_id).await?;
         if allowed {
             Ok(row)
         } else {

@@ -172,7 +172,9 @@ impl Core {
                 .changed_messages(chat_id, version, limit, message_type)
                 .await?;
             return Ok(MessagePage {
-                messages: self.render_messages(chat_id, &rows).await?,
+                messages: self
+                    .render_messages(chat_id, &rows, LinksFor::User(&caller.user_id))
+                    .await?,
                 has_more,
             });
         }
@@ -186,7 +188,9 @@ impl Core {
             .list_messages(chat_id, cursor, limit, message_type)
             .await?;
         Ok(MessagePage {
-            messages: self.render_messages(chat_id, &rows).await?,
+            messages: self
+                .render_messages(chat_id, &rows, LinksFor::User(&caller.user_id))
+                .await?,
             has_more,
         })
     }
@@ -195,7 +199,11 @@ impl Core {
     pub async fn message(&self, caller: &Caller, message_id: &str) -> CoreResult<Message> {
         let row = self.visible_message(caller, message_id).await?;
         Ok(self
-            .render_messages(&row.chat_id, std::slice::from_ref(&row))
+            .render_messages(
+                &row.chat_id,
+                std::slice::from_ref(&row),
+                LinksFor::User(&caller.user_id),
+            )
             .await?
             .remove(0))
     }
@@ -219,7 +227,11 @@ impl Core {
             .edit_message(message_id, &content, now_ms())
             .await?;
         let message = self
-            .render_messages(&edited.chat_id, std::slice::from_ref(&edited))
+            .render_messages(
+                &edited.chat_id,
+                std::slice::from_ref(&edited),
+                LinksFor::Sender,
+            )
             .await?
             .remove(0);
         self.bus.publish(Envelope::to_chat(
@@ -334,7 +346,7 @@ impl Core {
             .list_messages(chat_id, Cursor::After(after), wanted, None)
             .await?;
         let rows: Vec<MessageRow> = rows.into_iter().filter(|row| row.seq < before).collect();
-        self.render_messages(chat_id, &rows).await
+        self.render_messages(chat_id, &rows, LinksFor::Sender).await
     }
 
     pub async fn receipts(&self, caller: &Caller, message_id: &str) -> CoreResult<Vec<Receipt>> {
@@ -354,11 +366,12 @@ impl Core {
     }
 
     /// Messages with their reactions and status (one query each, whatever
-    /// the number of messages).
+    /// the number of messages), file links issued as `links` says.
     pub(crate) async fn render_messages(
         &self,
         chat_id: &str,
         rows: &[MessageRow],
+        links: LinksFor<'_>,
     ) -> CoreResult<Vec<Message>> {
         let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
         let reactions = self.store.reactions(&ids).await?;
@@ -377,12 +390,33 @@ impl Core {
                     .file_id
                     .as_ref()
                     .and_then(|id| files.iter().find(|file| &file.id == id))
-                    .map(|file| self.files.file_ref(file));
+                    .map(|file| self.files.file_ref(file, links.user(row)));
                 views::message(row, views::reactions_of(&row.id, &reactions), status, file)
             })
             .collect())
     }
+}
 
+/// Whom the file links of rendered messages are issued to.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum LinksFor<'a> {
+    /// The one user the rendering is for.
+    User(&'a str),
+    /// Each message's sender: a rendering for a whole chat, whose links the
+    /// gateway issues again to each recipient (see `Files::relink`).
+    Sender,
+}
+
+impl<'a> LinksFor<'a> {
+    fn user(self, row: &'a MessageRow) -> &'a str {
+        match self {
+            LinksFor::User(user_id) => user_id,
+            LinksFor::Sender => &row.sender_id,
+        }
+    }
+}
+
+impl Core {
     /// The message if the caller is a member of its chat now.
     async fn visible_message(&self, caller: &Caller, message_id: &str) -> CoreResult<MessageRow> {
         let row = self

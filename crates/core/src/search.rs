@@ -3,6 +3,7 @@
 //! snippet into escaped HTML with `<mark>`.
 
 use super::{Caller, Core, CoreError, CoreResult};
+use crate::messages::LinksFor;
 use natter_proto::search::SearchHit;
 use natter_store::{SearchQuery, SnippetPart};
 
@@ -47,7 +48,11 @@ impl Core {
         let mut hits = Vec::with_capacity(rows.len());
         for row in rows {
             let message = self
-                .render_messages(&row.message.chat_id, std::slice::from_ref(&row.message))
+                .render_messages(
+                    &row.message.chat_id,
+                    std::slice::from_ref(&row.message),
+                    LinksFor::User(&caller.user_id),
+                )
                 .await?
                 .remove(0);
             hits.push(SearchHit {

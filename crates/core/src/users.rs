@@ -60,7 +60,12 @@ impl Core {
                 user.avatar_url = row
                     .avatar_file_id
                     .as_ref()
-                    .map(|file_id| self.files.link(file_id, crate::blob::Variant::Thumb));
+                    // Anyone may see an avatar: issued to its owner, the link
+                    // works for whoever is shown it.
+                    .map(|file_id| {
+                        self.files
+                            .link(file_id, crate::blob::Variant::Thumb, &row.id)
+                    });
                 user
             })
             .collect()

@@ -1,11 +1,13 @@
 //! Signed, expiring links to stored files, so `<img src>` works without an
 //! `Authorization` header. A link is
-//! `/api/v1/files/{file_id}?variant=...&expires=...&sig=...` where `sig` is
-//! HMAC-SHA256 over a versioned, newline-separated message of file id,
-//! variant and expiry, encoded as base64url without padding.
+//! `/api/v1/files/{file_id}?variant=...&expires=...&user=...&sig=...`
+//! where `user` is the user it was issued to and `sig` is HMAC-SHA256 over
+//! a versioned, newline-separated message of file id, variant, expiry and
+//! user, encoded as base64url without padding.
 //!
-//! This module only signs and checks; the HTTP layer parses the query and
-//! still checks that the file exists.
+//! This module only signs and checks; whoever serves the link still checks
+//! that the file exists and that its user may read it now (so a removed
+//! member's links stop working at once).
 
 use super::Variant;
 use base64::Engine;
@@ -17,17 +19,29 @@ type HmacSha256 = Hmac<Sha256>;
 
 /// Domain separation: a signature made for anything else with the same
 /// secret (tokens, future link kinds) never verifies here.
-const CONTEXT: &[u8] = b"natter-file-link-v1";
+const CONTEXT: &[u8] = b"natter-file-link-v2";
 
-fn mac(secret: &[u8], file_id: &str, variant: Variant, expires_at: u64) -> HmacSha256 {
+/// What a link names: the file's variant, until when, for whom.
+#[derive(Clone, Copy, Debug)]
+pub struct LinkTo<'a> {
+    pub file_id: &'a str,
+    pub variant: Variant,
+    /// Unix time (seconds) the link expires, exclusive.
+    pub expires_at: u64,
+    /// The user the link was issued to.
+    pub user_id: &'a str,
+}
+
+fn mac(secret: &[u8], link: &LinkTo<'_>) -> HmacSha256 {
     let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC accepts keys of any length");
-    // The fields after `file_id` never contain a newline, so the message
-    // parses back uniquely even if an id ever did.
+    // Ids are server-generated UUIDs and the other fields numbers or fixed
+    // words: none contains a newline, so the message parses back uniquely.
     for part in [
         CONTEXT,
-        file_id.as_bytes(),
-        variant.as_str().as_bytes(),
-        expires_at.to_string().as_bytes(),
+        link.file_id.as_bytes(),
+        link.variant.as_str().as_bytes(),
+        link.expires_at.to_string().as_bytes(),
+        link.user_id.as_bytes(),
     ] {
         mac.update(part);
         mac.update(b"\n");
@@ -35,38 +49,32 @@ fn mac(secret: &[u8], file_id: &str, variant: Variant, expires_at: u64) -> HmacS
     mac
 }
 
-/// A link (path and query) to `file_id`'s `variant`, valid until the Unix
-/// time `expires_at` (exclusive). `file_id` is a server-generated id (a
-/// UUID), so it needs no escaping in the path.
-pub fn sign(secret: &[u8], file_id: &str, variant: Variant, expires_at: u64) -> String {
-    let sig = URL_SAFE_NO_PAD.encode(
-        mac(secret, file_id, variant, expires_at)
-            .finalize()
-            .into_bytes(),
-    );
-    format!("/api/v1/files/{file_id}?variant={variant}&expires={expires_at}&sig={sig}")
+/// The link (path and query). Its ids are server-generated UUIDs, so they
+/// need no escaping.
+pub fn sign(secret: &[u8], link: &LinkTo<'_>) -> String {
+    let sig = URL_SAFE_NO_PAD.encode(mac(secret, link).finalize().into_bytes());
+    let LinkTo {
+        file_id,
+        variant,
+        expires_at,
+        user_id,
+    } = link;
+    format!(
+        "/api/v1/files/{file_id}?variant={variant}&expires={expires_at}&user={user_id}&sig={sig}"
+    )
 }
 
-/// Whether `sig` is a valid signature for these values and `now` (Unix
-/// seconds) is before `expires_at`. Compares in constant time. Malformed
-/// signatures are simply invalid.
-pub fn verify(
-    secret: &[u8],
-    file_id: &str,
-    variant: Variant,
-    expires_at: u64,
-    sig: &str,
-    now: u64,
-) -> bool {
-    if now >= expires_at {
+/// Whether `sig` is a valid signature of `link` and `now` (Unix seconds)
+/// is before its expiry. Compares in constant time. Malformed signatures
+/// are simply invalid.
+pub fn verify(secret: &[u8], link: &LinkTo<'_>, sig: &str, now: u64) -> bool {
+    if now >= link.expires_at {
         return false;
     }
     let Ok(sig) = URL_SAFE_NO_PAD.decode(sig) else {
         return false;
     };
-    mac(secret, file_id, variant, expires_at)
-        .verify_slice(&sig)
-        .is_ok()
+    mac(secret, link).verify_slice(&sig).is_ok()
 }
 
 #[cfg(test)]
@@ -75,68 +83,78 @@ mod tests {
 
     const SECRET: &[u8] = b"test secret, long enough to be realistic";
     const ID: &str = "0190a5e0-0000-7000-8000-000000000001";
+    const USER: &str = "0190a5e0-0000-7000-8000-00000000000a";
 
-    /// Splits a signed link into (expires, sig).
-    fn parts(link: &str) -> (u64, String) {
-        let query = link.split_once('?').unwrap().1;
-        let mut expires = 0;
-        let mut sig = String::new();
-        for pair in query.split('&') {
-            match pair.split_once('=').unwrap() {
-                ("expires", v) => expires = v.parse().unwrap(),
-                ("sig", v) => sig = v.to_owned(),
-                _ => {}
-            }
+    fn link(variant: Variant, expires_at: u64) -> LinkTo<'static> {
+        LinkTo {
+            file_id: ID,
+            variant,
+            expires_at,
+            user_id: USER,
         }
-        (expires, sig)
+    }
+
+    /// The `sig` of a signed link.
+    fn sig_of(signed: &str) -> String {
+        let query = signed.split_once('?').unwrap().1;
+        query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("sig="))
+            .unwrap()
+            .to_owned()
     }
 
     #[test]
-    fn a_signed_link_verifies_before_it_expires() {
-        let link = sign(SECRET, ID, Variant::Thumb, 1_000);
-        assert!(link.starts_with(&format!(
-            "/api/v1/files/{ID}?variant=thumb&expires=1000&sig="
+    fn a_signed_link_names_its_user_and_verifies_before_it_expires() {
+        let genuine = link(Variant::Thumb, 1_000);
+        let signed = sign(SECRET, &genuine);
+        assert!(signed.starts_with(&format!(
+            "/api/v1/files/{ID}?variant=thumb&expires=1000&user={USER}&sig="
         )));
-        let (expires, sig) = parts(&link);
+        let sig = sig_of(&signed);
         assert!(!sig.contains('=') && !sig.contains('+') && !sig.contains('/'));
-        assert!(verify(SECRET, ID, Variant::Thumb, expires, &sig, 999));
+        assert!(verify(SECRET, &genuine, &sig, 999));
     }
 
     #[test]
     fn an_expired_link_does_not_verify() {
-        let (expires, sig) = parts(&sign(SECRET, ID, Variant::Original, 1_000));
-        assert!(!verify(SECRET, ID, Variant::Original, expires, &sig, 1_000));
-        assert!(!verify(SECRET, ID, Variant::Original, expires, &sig, 5_000));
+        let genuine = link(Variant::Original, 1_000);
+        let sig = sig_of(&sign(SECRET, &genuine));
+        assert!(!verify(SECRET, &genuine, &sig, 1_000));
+        assert!(!verify(SECRET, &genuine, &sig, 5_000));
     }
 
     #[test]
     fn a_tampered_link_does_not_verify() {
-        let (expires, sig) = parts(&sign(SECRET, ID, Variant::Thumb, 1_000));
-        let other_id = "0190a5e0-0000-7000-8000-000000000002";
-        assert!(!verify(SECRET, other_id, Variant::Thumb, expires, &sig, 0));
-        assert!(!verify(SECRET, ID, Variant::Original, expires, &sig, 0));
-        assert!(!verify(SECRET, ID, Variant::Thumb, expires + 3600, &sig, 0));
-        assert!(!verify(
-            b"another secret",
-            ID,
-            Variant::Thumb,
-            expires,
-            &sig,
-            0
-        ));
+        let genuine = link(Variant::Thumb, 1_000);
+        let sig = sig_of(&sign(SECRET, &genuine));
+        let tampered = [
+            LinkTo {
+                file_id: "0190a5e0-0000-7000-8000-000000000002",
+                ..genuine
+            },
+            LinkTo {
+                variant: Variant::Original,
+                ..genuine
+            },
+            LinkTo {
+                expires_at: 1_000 + 3600,
+                ..genuine
+            },
+            LinkTo {
+                user_id: "0190a5e0-0000-7000-8000-00000000000b",
+                ..genuine
+            },
+        ];
+        for link in &tampered {
+            assert!(!verify(SECRET, link, &sig, 0), "{link:?}");
+        }
+        assert!(!verify(b"another secret", &genuine, &sig, 0));
         let mut flipped = sig.clone().into_bytes();
         flipped[0] = if flipped[0] == b'A' { b'B' } else { b'A' };
         let flipped = String::from_utf8(flipped).unwrap();
-        assert!(!verify(SECRET, ID, Variant::Thumb, expires, &flipped, 0));
-        assert!(!verify(SECRET, ID, Variant::Thumb, expires, &sig[..10], 0));
-        assert!(!verify(
-            SECRET,
-            ID,
-            Variant::Thumb,
-            expires,
-            "not base64!",
-            0
-        ));
-        assert!(!verify(SECRET, ID, Variant::Thumb, expires, "", 0));
+        for bad in [flipped.as_str(), &sig[..10], "not base64!", ""] {
+            assert!(!verify(SECRET, &genuine, bad, 0), "{bad}");
+        }
     }
 }

@@ -1,13 +1,14 @@
 //! Who may read a file: its uploader, the members of a chat where a live
 //! message carries it (a removed member, or everyone after the message is
-//! deleted, loses it), and anyone holding a valid signed link. Links that
-//! are tampered with or expired open nothing; no credentials at all is
-//! 401. Uploads nobody posted are swept after the orphan TTL.
+//! deleted, loses it), and anyone holding a valid signed link while the
+//! user it was issued to may read the file (each recipient of a message
+//! gets links of their own). Links that are tampered with or expired open
+//! nothing; no credentials at all is 401. Uploads nobody posted are swept after the orphan TTL.
 
 use crate::fixtures::{
     file_message, file_path, get, jpeg, ok, pdf, png, query_param, upload, with_param,
 };
-use crate::helpers::{TestServer, WAIT, assert_problem, eventually, group};
+use crate::helpers::{TestServer, WAIT, assert_problem, eventually, group, history, new_messages};
 use natter_client::Client;
 use natter_proto::ErrorCode;
 use natter_proto::messages::MessageType;
@@ -265,4 +266,71 @@ async fn an_upload_nobody_posted_is_swept_while_posted_files_and_avatars_stay() 
     .await;
     assert_readable(&bob, &file_path(&posted.file_id), "bob, later").await;
     assert_readable(&alice, &file_path(&avatar.file_id), "the avatar, later").await;
+}
+
+/// The links of a file object: the original's and the thumbnail's.
+fn links_of(file: &natter_proto::messages::FileRef) -> [String; 2] {
+    [
+        file.url.clone(),
+        file.thumbnail_url
+            .clone()
+            .expect("an image has a thumbnail"),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_links_name_their_user_and_die_with_that_users_access() {
+    let server = TestServer::spawn().await;
+    let (alice, alice_auth) = server.user("alice").await;
+    let (bob, bob_auth) = server.user("bob").await;
+    let (_carol, carol_auth) = server.user("carol").await;
+    let chat = group(&alice, "team", &[&bob_auth, &carol_auth]).await;
+    let chat_id = chat.summary.chat_id.clone();
+    let (mut bob_socket, _) = server.socket(&bob_auth.access_token).await;
+    let (mut carol_socket, _) = server.socket(&carol_auth.access_token).await;
+    let info = upload(&alice, "team.png", &png(100, 80), "image/png").await;
+    let message = file_message(&chat_id, MessageType::Image, &info.file_id, "");
+    alice.send(&message).await.expect("an image message");
+
+    // Each recipient's live copy carries links issued to them.
+    let live_for_bob = new_messages(&mut bob_socket, &chat_id, 1).await.remove(0);
+    let live_for_carol = new_messages(&mut carol_socket, &chat_id, 1).await.remove(0);
+    let bob_live = links_of(live_for_bob.file.as_ref().expect("a file"));
+    let carol_live = links_of(live_for_carol.file.as_ref().expect("a file"));
+    for (links, auth) in [(&bob_live, &bob_auth), (&carol_live, &carol_auth)] {
+        for link in links {
+            assert_eq!(
+                query_param(link, "user"),
+                Some(auth.user.user_id.as_str()),
+                "{link}"
+            );
+        }
+    }
+    // And so does what they read over REST.
+    let page = history(&bob, &chat_id).await;
+    let bob_rest = links_of(page[0].file.as_ref().expect("a file"));
+    assert_eq!(
+        query_param(&bob_rest[0], "user"),
+        Some(bob_auth.user.user_id.as_str())
+    );
+
+    let anonymous = server.client();
+    for link in bob_live.iter().chain(&bob_rest).chain(&carol_live) {
+        assert_readable(&anonymous, link, "a member's link").await;
+    }
+    // Naming another user breaks the signature.
+    let forged = with_param(&bob_live[0], "user", &alice_auth.user.user_id);
+    assert_hidden(&anonymous, &forged, "a link given another user").await;
+
+    alice
+        .remove_member(&chat_id, &bob_auth.user.user_id)
+        .await
+        .expect("removing bob");
+    for link in bob_live.iter().chain(&bob_rest) {
+        assert_hidden(&anonymous, link, "bob's link after his removal").await;
+    }
+    for link in &carol_live {
+        assert_readable(&anonymous, link, "carol's link, who is still a member").await;
+    }
+    assert_readable(&anonymous, &info.url, "the uploader's own link").await;
 }

@@ -122,6 +122,13 @@ fn text_frame(frame: Bytes) -> Option<Utf8Bytes> {
     }
 }
 
+/// True if `frame` holds a file object's link. The pattern cannot occur
+/// inside a JSON string (its quotes would be escaped there), so message
+/// text that looks like it does not count.
+fn carries_file_links(frame: &Utf8Bytes) -> bool {
+    frame.as_str().contains(r#""url":"/api/v1/files/"#)
+}
+
 impl Router {
     pub fn new(core: Arc<Core>, commands: mpsc::UnboundedSender<Command>) -> Self {
         Router {
@@ -267,7 +274,7 @@ impl Router {
                 let Some(frame) = text_frame(frame) else {
                     return;
                 };
-                self.deliver_to_user(&user_id, &frame);
+                self.deliver_to_user(&user_id, &frame, carries_file_links(&frame));
                 self.follow_membership(&user_id, &meta);
             }
             Subject::Chat(chat_id) => {
@@ -442,17 +449,43 @@ impl Router {
         let Some(chat) = self.chats.get(chat_id) else {
             return;
         };
+        let links = carries_file_links(frame);
         for user_id in chat.users.iter().filter(|user_id| Some(*user_id) != except) {
-            self.deliver_to_user(user_id, frame);
+            self.deliver_to_user(user_id, frame, links);
         }
         metrics::counter!("natter_gateway_chat_events_total").increment(1);
     }
 
-    fn deliver_to_user(&self, user_id: &str, frame: &Utf8Bytes) {
-        if let Some(user) = self.users.get(user_id) {
-            for route in &user.routes {
-                // A full outbox closes its own connection; nothing to do here.
-                route.outbox.push(frame.clone());
+    /// `links`: the frame carries file links, which are issued again to
+    /// this user (once for all their connections) before it goes out.
+    fn deliver_to_user(&self, user_id: &str, frame: &Utf8Bytes, links: bool) {
+        let Some(user) = self.users.get(user_id) else {
+            return;
+        };
+        let personal;
+        let frame = if links {
+            personal = self.relinked(frame, user_id);
+            &personal
+        } else {
+            frame
+        };
+        for route in &user.routes {
+            // A full outbox closes its own connection; nothing to do here.
+            route.outbox.push(frame.clone());
+        }
+    }
+
+    /// `frame` with its file links issued to `user_id`, so that each one
+    /// stops working the moment that user loses access to the file.
+    fn relinked(&self, frame: &Utf8Bytes, user_id: &str) -> Utf8Bytes {
+        match serde_json::from_str::<ServerEvent>(frame.as_str()) {
+            Ok(mut event) => {
+                self.core.files().relink_event(&mut event, user_id);
+                encode(&event)
+            }
+            Err(error) => {
+                tracing::warn!(%error, "a frame with file links that does not parse");
+                frame.clone()
             }
         }
     }

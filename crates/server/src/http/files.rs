@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
 use natter_core::CoreError;
 use natter_core::blob::Variant;
+use natter_core::blob::links::LinkTo;
 use natter_core::files::{FileAccess, ReadableFile};
 use natter_proto::messages::FileInfo;
 use natter_proto::{ErrorCode, Problem};
@@ -78,6 +79,8 @@ pub struct DownloadParams {
     variant: Option<String>,
     /// Unix time the signed link expires.
     expires: Option<u64>,
+    /// The user the signed link was issued to.
+    user: Option<String>,
     /// The link's signature.
     sig: Option<String>,
 }
@@ -102,12 +105,24 @@ pub async fn download(
         })?,
     };
     let core = &state.core;
-    let row = match (params.expires, params.sig.as_deref()) {
-        (Some(expires), Some(sig)) => {
-            if !core.files().link_valid(&file_id, variant, expires, sig) {
+    let row = match (
+        params.expires,
+        params.user.as_deref(),
+        params.sig.as_deref(),
+    ) {
+        (Some(expires_at), Some(user_id), Some(sig)) => {
+            let link = LinkTo {
+                file_id: &file_id,
+                variant,
+                expires_at,
+                user_id,
+            };
+            if !core.files().link_valid(&link, sig) {
                 return Err(CoreError::not_found("file").into());
             }
-            core.readable_file(FileAccess::Signed, &file_id).await?
+            // The link's user must still be allowed to read the file.
+            core.readable_file(FileAccess::Link { user_id }, &file_id)
+                .await?
         }
         _ => {
             let token = bearer_token(&headers).ok_or_else(|| {
