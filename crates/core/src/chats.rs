@@ -237,10 +237,11 @@ impl Core {
         Ok(())
     }
 
-    /// Every chat of the caller with its `last_seq` and the caller's
-    /// `read_seq`: the cursors of the WebSocket `ready` frame.
-    pub async fn chat_cursors(&self, caller: &Caller) -> CoreResult<Vec<ChatCursor>> {
-        let rows = self.store.chat_cursors(&caller.user_id).await?;
+    /// Every chat of `user_id` with its `last_seq` and the user's
+    /// `read_seq`: the cursors of the WebSocket `ready` frame, and the
+    /// membership the gateway's router reconciles with.
+    pub async fn chat_cursors(&self, user_id: &str) -> CoreResult<Vec<ChatCursor>> {
+        let rows = self.store.chat_cursors(user_id).await?;
         Ok(rows
             .into_iter()
             .map(|row| ChatCursor {

@@ -167,7 +167,7 @@ struct Session {
 
 impl Session {
     async fn serve(&mut self, socket: &mut WebSocket) -> Ending {
-        let chats = match self.gateway.core.chat_cursors(&self.caller).await {
+        let chats = match self.gateway.core.chat_cursors(&self.caller.user_id).await {
             Ok(chats) => chats,
             Err(error) => {
                 tracing::warn!(?error, "could not build ready");
@@ -200,8 +200,18 @@ impl Session {
         // they are now, so that it fetches what moved too (for the chats
         // other local sockets already received it in).
         let chats = match routed.await {
-            Ok(()) => match self.gateway.core.chat_cursors(&self.caller).await {
+            Ok(epoch) => match self.gateway.core.chat_cursors(&self.caller.user_id).await {
                 Ok(now) => {
+                    // And membership as it is now: a chat left (or joined)
+                    // since the first read sent its event to no route.
+                    self.gateway.command(Command::Reconcile {
+                        user_id: self.caller.user_id.clone(),
+                        epoch,
+                        chats: now
+                            .iter()
+                            .map(|cursor| (cursor.chat_id.clone(), cursor.last_seq))
+                            .collect(),
+                    });
                     let moved: Vec<(String, i64)> = now
                         .iter()
                         .filter(|cursor| {

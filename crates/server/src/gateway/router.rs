@@ -11,7 +11,12 @@
 //! published before reaches the sockets too. Membership follows the
 //! events themselves: `chat.created` to a user adds a chat,
 //! `chat.member_removed` of that user removes it, so a removed member gets
-//! nothing of the chat from that event on.
+//! nothing of the chat from that event on. Events can be missed (a
+//! membership change between a connection's first read and its
+//! registration, envelopes the feed lost), so the tables are also set
+//! from the store: after each registration, and for every local user when
+//! the feed reports a loss (`Reconcile`; a read that an event overtook is
+//! done again).
 //!
 //! A session's end (logout, a reused refresh token) comes as a signal to
 //! its user: the router closes that session's connections at once.
@@ -60,8 +65,9 @@ pub enum Command {
         user_id: String,
         chats: Vec<(String, i64)>,
         /// Answered once the routes are in place and the node's interest
-        /// in them is confirmed.
-        registered: oneshot::Sender<()>,
+        /// in them is confirmed, with the user's membership epoch then
+        /// (for the `Reconcile` that follows).
+        registered: oneshot::Sender<u64>,
     },
     Unregister {
         id: u64,
@@ -71,6 +77,15 @@ pub enum Command {
     /// confirmed: a message stored before that was published while this
     /// node did not listen, so fetch it.
     CatchUp {
+        chats: Vec<(String, i64)>,
+    },
+    /// `user_id`'s chats (with their `last_seq`) as the store had them
+    /// after the user's membership epoch was `epoch`: chats not listed
+    /// are left, chats not known are joined. Ignored, and read again, if a
+    /// membership event of the user came since.
+    Reconcile {
+        user_id: String,
+        epoch: u64,
         chats: Vec<(String, i64)>,
     },
     /// Messages of `chat_id` fetched from the store to fill a gap.
@@ -84,6 +99,9 @@ pub enum Command {
 struct LocalUser {
     routes: Vec<Route>,
     chats: HashSet<String>,
+    /// Counts the membership events of this user seen here: a snapshot
+    /// of the store taken at an older count may be stale.
+    membership_epoch: u64,
 }
 
 struct ChatRoute {
@@ -153,16 +171,26 @@ impl Router {
                 },
                 received = feed.recv() => match received {
                     Some(Received::Envelope(envelope)) => self.route(envelope),
-                    Some(Received::Lost(missed)) => {
-                        // Lost message events show up as gaps and are
-                        // repaired; lost ephemeral events are just lost.
-                        tracing::warn!(missed, "gateway router lost envelopes");
-                        metrics::counter!("natter_gateway_bus_lagged_total").increment(missed);
-                    }
+                    Some(Received::Lost(missed)) => self.lost(missed),
                     None => break,
                 },
             }
         }
+    }
+
+    /// The feed dropped `missed` envelopes. Lost message events show up
+    /// as gaps and are repaired; lost membership events are found by
+    /// reading every local user's chats again; lost ephemeral events are
+    /// just lost.
+    fn lost(&mut self, missed: u64) {
+        tracing::warn!(missed, "gateway router lost envelopes");
+        metrics::counter!("natter_gateway_bus_lagged_total").increment(missed);
+        let everyone = self
+            .users
+            .iter()
+            .map(|(user_id, user)| (user_id.clone(), user.membership_epoch))
+            .collect();
+        self.reread_membership(everyone);
     }
 
     fn command(&mut self, command: Command) {
@@ -179,12 +207,13 @@ impl Router {
                     confirmations.push(self.core.interest(&Subject::User(user_id.clone()), true));
                 }
                 user.routes.push(route);
+                let epoch = user.membership_epoch;
                 for (chat_id, last_seq) in chats {
                     confirmations.extend(self.join(&user_id, &chat_id, last_seq));
                 }
                 tokio::spawn(async move {
                     futures_util::future::join_all(confirmations).await;
-                    let _ = registered.send(());
+                    let _ = registered.send(epoch);
                 });
             }
             Command::CatchUp { chats } => {
@@ -207,8 +236,83 @@ impl Router {
                     }
                 }
             }
+            Command::Reconcile {
+                user_id,
+                epoch,
+                chats,
+            } => self.reconcile(&user_id, epoch, chats),
             Command::Repaired { chat_id, messages } => self.repaired(&chat_id, messages),
         }
+    }
+
+    /// Sets `user_id`'s chats to the store's snapshot `chats`, unless a
+    /// membership event overtook it (then reads again).
+    fn reconcile(&mut self, user_id: &str, epoch: u64, chats: Vec<(String, i64)>) {
+        let Some(user) = self.users.get_mut(user_id) else {
+            return;
+        };
+        if user.membership_epoch != epoch {
+            let again = vec![(user_id.to_owned(), user.membership_epoch)];
+            self.reread_membership(again);
+            return;
+        }
+        let current: HashSet<&String> = chats.iter().map(|(chat_id, _)| chat_id).collect();
+        let gone: Vec<String> = user
+            .chats
+            .iter()
+            .filter(|chat_id| !current.contains(chat_id))
+            .cloned()
+            .collect();
+        let new: Vec<(String, i64)> = chats
+            .iter()
+            .filter(|(chat_id, _)| !user.chats.contains(chat_id))
+            .cloned()
+            .collect();
+        for chat_id in &gone {
+            user.chats.remove(chat_id);
+        }
+        for chat_id in gone {
+            tracing::debug!(%user_id, %chat_id, "membership reconciled: left");
+            self.forget_member(&chat_id, user_id);
+        }
+        for (chat_id, last_seq) in new {
+            tracing::debug!(%user_id, %chat_id, "membership reconciled: joined");
+            if let Some(confirmation) = self.join(user_id, &chat_id, last_seq) {
+                self.catch_up_once_listening(chat_id, confirmation);
+            }
+        }
+    }
+
+    /// Reads the chats of each `(user, epoch)` from the store and has them
+    /// reconciled, one user after the other.
+    fn reread_membership(&self, users: Vec<(String, u64)>) {
+        if users.is_empty() {
+            return;
+        }
+        let (core, commands) = (self.core.clone(), self.commands.clone());
+        tokio::spawn(async move {
+            for (user_id, epoch) in users {
+                match core.chat_cursors(&user_id).await {
+                    Ok(cursors) => {
+                        let chats = cursors
+                            .into_iter()
+                            .map(|cursor| (cursor.chat_id, cursor.last_seq))
+                            .collect();
+                        let reconcile = Command::Reconcile {
+                            user_id,
+                            epoch,
+                            chats,
+                        };
+                        if commands.send(reconcile).is_err() {
+                            return;
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(%user_id, ?error, "reading a user's chats failed");
+                    }
+                }
+            }
+        });
     }
 
     /// Records that local `user_id` belongs to `chat_id`; returns the
@@ -299,6 +403,14 @@ impl Router {
     /// Keeps the routing tables in step with membership events addressed
     /// to one user.
     fn follow_membership(&mut self, user_id: &str, meta: &Meta) {
+        let own_change = match meta {
+            Meta::Joined { .. } => true,
+            Meta::Left { user_id: left, .. } => left == user_id,
+            _ => false,
+        };
+        if own_change && let Some(user) = self.users.get_mut(user_id) {
+            user.membership_epoch += 1;
+        }
         match meta {
             Meta::Joined { chat_id, last_seq } => {
                 if let Some(confirmation) = self.join(user_id, chat_id, *last_seq) {
@@ -490,3 +602,6 @@ impl Router {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
