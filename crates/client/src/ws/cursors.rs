@@ -62,6 +62,24 @@ struct ChatState {
     version: Option<i64>,
 }
 
+/// Where a chat stood for the application when its cursors were saved
+/// ([`ChatCursors::snapshot`]), to resume from in a later run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SavedCursor {
+    /// The highest `seq` delivered.
+    pub seq: i64,
+    /// Every change up to this chat version was delivered; `None` if not
+    /// known (changes are then known from the next `ready` on).
+    pub version: Option<i64>,
+}
+
+impl SavedCursor {
+    /// A cursor that knows only the `seq` delivered.
+    pub fn at_seq(seq: i64) -> SavedCursor {
+        SavedCursor { seq, version: None }
+    }
+}
+
 /// Per-chat delivery cursors.
 #[derive(Debug, Default)]
 pub struct ChatCursors {
@@ -74,14 +92,16 @@ impl ChatCursors {
         ChatCursors::default()
     }
 
-    /// Resumes from cursors stored by an earlier run (`chat_id -> seq`
-    /// delivered).
-    pub fn from_delivered(delivered: HashMap<String, i64>) -> ChatCursors {
-        let chats = delivered
+    /// Resumes from cursors saved by an earlier run: what lies beyond
+    /// each `seq` is delivered, what changed after each `version` comes as
+    /// changes.
+    pub fn from_saved(saved: HashMap<String, SavedCursor>) -> ChatCursors {
+        let chats = saved
             .into_iter()
-            .map(|(chat_id, delivered)| {
+            .map(|(chat_id, saved)| {
                 let state = ChatState {
-                    delivered,
+                    delivered: saved.seq,
+                    version: saved.version,
                     ..ChatState::default()
                 };
                 (chat_id, state)
@@ -95,11 +115,17 @@ impl ChatCursors {
         self.chats.get(chat_id).map(|chat| chat.delivered)
     }
 
-    /// Every known chat's delivered `seq` (to store for the next run).
-    pub fn snapshot(&self) -> HashMap<String, i64> {
+    /// Every known chat's cursors (to store for the next run).
+    pub fn snapshot(&self) -> HashMap<String, SavedCursor> {
         self.chats
             .iter()
-            .map(|(chat_id, chat)| (chat_id.clone(), chat.delivered))
+            .map(|(chat_id, chat)| {
+                let saved = SavedCursor {
+                    seq: chat.delivered,
+                    version: chat.version,
+                };
+                (chat_id.clone(), saved)
+            })
             .collect()
     }
 
@@ -167,13 +193,14 @@ impl ChatCursors {
     }
 
     /// A chat that appeared during a session (`chat.created`): it starts
-    /// at `last_seq`, so its later messages are delivered. A known chat
-    /// is left as it is.
-    pub fn join(&mut self, chat_id: &str, last_seq: i64) {
+    /// at `last_seq` and `last_version`, so its later messages and changes
+    /// are delivered. A known chat is left as it is.
+    pub fn join(&mut self, chat_id: &str, last_seq: i64, last_version: i64) {
         self.chats
             .entry(chat_id.to_owned())
             .or_insert_with(|| ChatState {
                 delivered: last_seq,
+                version: Some(last_version),
                 ..ChatState::default()
             });
     }
@@ -343,7 +370,8 @@ mod tests {
 
     #[test]
     fn a_message_ahead_is_held_until_the_fetched_gap_releases_it() {
-        let mut cursors = ChatCursors::from_delivered(HashMap::from([("c".into(), 3)]));
+        let mut cursors =
+            ChatCursors::from_saved(HashMap::from([("c".into(), SavedCursor::at_seq(3))]));
         let gap = Gap {
             chat_id: "c".into(),
             after: 3,
@@ -365,7 +393,8 @@ mod tests {
 
     #[test]
     fn a_short_fetch_delivers_what_is_contiguous_and_keeps_the_gap_open() {
-        let mut cursors = ChatCursors::from_delivered(HashMap::from([("c".into(), 0)]));
+        let mut cursors =
+            ChatCursors::from_saved(HashMap::from([("c".into(), SavedCursor::at_seq(0))]));
         assert!(matches!(cursors.on_live(message("c", 5)), Live::Gap(_)));
         let out = cursors.on_fetched("c", page("c", 1..=2));
         assert_eq!(out.iter().map(|m| m.seq).collect::<Vec<_>>(), [1, 2]);
@@ -384,7 +413,8 @@ mod tests {
 
     #[test]
     fn fetched_pages_drop_what_was_delivered_and_survive_disorder() {
-        let mut cursors = ChatCursors::from_delivered(HashMap::from([("c".into(), 2)]));
+        let mut cursors =
+            ChatCursors::from_saved(HashMap::from([("c".into(), SavedCursor::at_seq(2))]));
         let mut messages = page("c", 1..=5);
         messages.reverse();
         let out = cursors.on_fetched("c", messages);
@@ -398,8 +428,12 @@ mod tests {
 
     #[test]
     fn ready_yields_gaps_for_chats_that_moved_and_forgets_chats_left() {
-        let delivered = HashMap::from([("a".into(), 5), ("b".into(), 7), ("gone".into(), 1)]);
-        let mut cursors = ChatCursors::from_delivered(delivered);
+        let saved = HashMap::from([
+            ("a".into(), SavedCursor::at_seq(5)),
+            ("b".into(), SavedCursor::at_seq(7)),
+            ("gone".into(), SavedCursor::at_seq(1)),
+        ]);
+        let mut cursors = ChatCursors::from_saved(saved);
         let gaps = cursors.on_ready(&[cursor("a", 9), cursor("b", 7)], 0);
         assert_eq!(
             gaps,
@@ -436,14 +470,22 @@ mod tests {
     #[test]
     fn joined_chats_start_at_their_last_seq_and_unknown_chats_at_the_first_message() {
         let mut cursors = ChatCursors::new();
-        cursors.join("joined", 4);
-        cursors.join("joined", 0);
+        cursors.join("joined", 4, 6);
+        cursors.join("joined", 0, 0);
         assert_eq!(cursors.delivered("joined"), Some(4), "join does not rewind");
+        assert_eq!(
+            cursors.version("joined"),
+            Some(6),
+            "changes count from the join"
+        );
         assert_eq!(seqs(&cursors.on_live(message("joined", 5))), [5]);
         assert_eq!(seqs(&cursors.on_live(message("stranger", 12))), [12]);
         cursors.leave("joined");
         assert_eq!(cursors.delivered("joined"), None);
-        assert_eq!(cursors.snapshot(), HashMap::from([("stranger".into(), 12)]));
+        assert_eq!(
+            cursors.snapshot(),
+            HashMap::from([("stranger".into(), SavedCursor::at_seq(12))])
+        );
     }
 
     #[test]
@@ -485,12 +527,40 @@ mod tests {
 
     #[test]
     fn saved_cursors_learn_their_version_from_the_first_ready() {
-        let mut cursors = ChatCursors::from_delivered(HashMap::from([("a".into(), 3)]));
+        let mut cursors =
+            ChatCursors::from_saved(HashMap::from([("a".into(), SavedCursor::at_seq(3))]));
         assert_eq!(cursors.version("a"), None);
         let ready = [versioned("a", 5, 8)];
         cursors.on_ready(&ready, 0);
         assert_eq!(cursors.version("a"), Some(8));
         assert!(cursors.changes(&ready).is_empty());
+    }
+
+    #[test]
+    fn a_saved_version_survives_the_restart_and_names_the_changes_since() {
+        let mut before = ChatCursors::new();
+        before.on_ready(&[versioned("a", 3, 5)], 0);
+        let saved = before.snapshot();
+        assert_eq!(
+            saved["a"],
+            SavedCursor {
+                seq: 3,
+                version: Some(5)
+            }
+        );
+
+        let mut after = ChatCursors::from_saved(saved);
+        let ready = [versioned("a", 3, 7)];
+        assert!(after.on_ready(&ready, 0).is_empty(), "no new message");
+        assert_eq!(
+            after.changes(&ready),
+            [Changes {
+                chat_id: "a".into(),
+                after_version: 5,
+                up_to: 7,
+                delivered: 3
+            }]
+        );
     }
 
     #[test]

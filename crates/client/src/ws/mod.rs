@@ -31,6 +31,6 @@ mod worker;
 
 pub use backoff::Backoff;
 pub use connection::{ConnectOptions, Connection, Ready, WsAuth, ws_url};
-pub use cursors::{Changes, ChatCursors, Gap, Live};
+pub use cursors::{Changes, ChatCursors, Gap, Live, SavedCursor};
 pub use error::{CloseInfo, WsError};
 pub use realtime::{RealtimeClient, RealtimeEvent, RealtimeHandle, RealtimeOptions, Start};

@@ -10,6 +10,7 @@
 //! with the same `client_msg_id`, which the server deduplicates).
 
 use super::backoff::Backoff;
+use super::cursors::SavedCursor;
 use super::error::{CloseInfo, WsError};
 use super::worker::{Command, Worker};
 use crate::Session;
@@ -26,10 +27,11 @@ pub enum Start {
     /// From the first `ready` on: earlier history is for REST paging.
     #[default]
     FromNow,
-    /// From cursors saved by an earlier run (`chat_id -> seq` delivered,
-    /// e.g. from [`RealtimeHandle::cursors`]); what lies beyond them is
-    /// fetched and delivered first.
-    Cursors(HashMap<String, i64>),
+    /// From cursors saved by an earlier run (from
+    /// [`RealtimeHandle::cursors`]): what lies beyond each `seq` is
+    /// fetched and delivered first, what changed after each `version`
+    /// comes as [`RealtimeEvent::Changed`].
+    Cursors(HashMap<String, SavedCursor>),
 }
 
 /// Tuning of a [`RealtimeClient`].
@@ -226,8 +228,8 @@ impl RealtimeHandle {
         self.command(Command::Reconnect)
     }
 
-    /// The `seq` delivered per chat, to save for [`Start::Cursors`].
-    pub async fn cursors(&self) -> Result<HashMap<String, i64>, WsError> {
+    /// The cursors per chat, to save for [`Start::Cursors`].
+    pub async fn cursors(&self) -> Result<HashMap<String, SavedCursor>, WsError> {
         let (answer, wait) = oneshot::channel();
         self.command(Command::Cursors(answer))?;
         wait.await.map_err(|_| WsError::Stopped)

@@ -70,7 +70,7 @@ impl Worker {
     ) -> Worker {
         let cursors = match &options.start {
             Start::FromNow => ChatCursors::new(),
-            Start::Cursors(saved) => ChatCursors::from_delivered(saved.clone()),
+            Start::Cursors(saved) => ChatCursors::from_saved(saved.clone()),
         };
         Worker {
             session,

@@ -2,14 +2,15 @@
 //! last change, chats carry `last_version` (in `ready` and the chat list),
 //! and `?changed_after=V` pages through what changed since V, so that an
 //! edit, a delete or a reaction made while a client was away reaches it
-//! when it comes back (REST, and the Rust realtime client on resume).
+//! when it comes back (REST, and the Rust realtime client on resume and
+//! on a restart from saved cursors).
 
 use crate::helpers::{TestServer, assert_api_error, group, send, summary};
 use crate::helpers::{next_realtime, realtime_messages_until, realtime_options};
 use crate::proxy::CutProxy;
 use crate::resume::{connected, disconnected, realtime};
 use natter_client::HistoryQuery;
-use natter_client::ws::RealtimeEvent;
+use natter_client::ws::{RealtimeEvent, RealtimeOptions, Start};
 use natter_proto::ErrorCode;
 use natter_proto::messages::Message;
 use std::collections::HashMap;
@@ -212,4 +213,51 @@ async fn an_edit_a_delete_and_a_reaction_made_while_away_reach_the_client_when_i
     })
     .await;
     assert!(again.is_empty(), "{again:?}");
+}
+
+#[tokio::test]
+async fn saved_cursors_carry_the_version_so_a_restarted_client_gets_what_changed_while_it_was_stopped()
+ {
+    let server = TestServer::spawn().await;
+    let (alice, _) = server.user("alice").await;
+    let (_, bob_auth) = server.user("bob").await;
+    let chat_id = group(&alice, "saved", &[&bob_auth]).await.summary.chat_id;
+    let mut bob = realtime(server.base_url(), &bob_auth, realtime_options());
+    connected(&mut bob).await;
+    let edited = send(&alice, &chat_id, "typo").await;
+    let liked = send(&alice, &chat_id, "lunch?").await;
+    realtime_messages_until(&mut bob, &chat_id, 2).await;
+    let saved = bob.handle().cursors().await.expect("the cursors");
+    assert_eq!(saved[&chat_id].seq, 2);
+    assert!(saved[&chat_id].version.is_some(), "{saved:?}");
+    bob.shutdown().await;
+
+    alice
+        .edit_message(&edited.message_id, "no typo")
+        .await
+        .unwrap();
+    alice.add_reaction(&liked.message_id, "👍").await.unwrap();
+    let new = send(&alice, &chat_id, "while you were out").await;
+
+    let options = RealtimeOptions {
+        start: Start::Cursors(saved),
+        ..realtime_options()
+    };
+    let mut bob = realtime(server.base_url(), &bob_auth, options);
+    let mut changed: HashMap<String, Message> = HashMap::new();
+    let mut new_messages = Vec::new();
+    next_realtime(&mut bob, "the changes and the new message", |event| {
+        match event {
+            RealtimeEvent::Changed(message) => {
+                changed.insert(message.message_id.clone(), message.clone());
+            }
+            RealtimeEvent::Message(message) => new_messages.push(message.clone()),
+            _ => {}
+        }
+        (changed.len() == 2 && !new_messages.is_empty()).then_some(())
+    })
+    .await;
+    assert_eq!(changed[&edited.message_id].content, "no typo");
+    assert_eq!(changed[&liked.message_id].reactions[0].emoji, "👍");
+    assert_eq!(new_messages[0].message_id, new.message_id);
 }

@@ -11,7 +11,7 @@ use crate::helpers::{
 use crate::jwt;
 use crate::proxy::CutProxy;
 use natter::config::Secret;
-use natter_client::ws::{RealtimeClient, RealtimeEvent, RealtimeOptions, Start};
+use natter_client::ws::{RealtimeClient, RealtimeEvent, RealtimeOptions, SavedCursor, Start};
 use natter_client::{Client, Session, text_message};
 use natter_proto::auth::AuthResponse;
 use natter_proto::messages::{Message, MessageStatus};
@@ -185,7 +185,7 @@ async fn saved_cursors_resume_in_order_across_history_pages() {
         send(&alice, &chat_id, &format!("m{n}")).await;
     }
     let options = RealtimeOptions {
-        start: Start::Cursors(HashMap::from([(chat_id.clone(), 2)])),
+        start: Start::Cursors(HashMap::from([(chat_id.clone(), SavedCursor::at_seq(2))])),
         page_limit: 3,
         ..realtime_options()
     };
@@ -199,7 +199,7 @@ async fn saved_cursors_resume_in_order_across_history_pages() {
         [11]
     );
     let cursors = bob.handle().cursors().await.unwrap();
-    assert_eq!(cursors.get(&chat_id), Some(&11));
+    assert_eq!(cursors.get(&chat_id).map(|saved| saved.seq), Some(11));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,6 +6,7 @@
 use super::{End, Worker, retry};
 use crate::Session;
 use crate::ws::connection::Connection;
+use crate::ws::cursors::SavedCursor;
 use crate::ws::error::WsError;
 use natter_proto::events::ClientFrame;
 use natter_proto::messages::{SendAck, SendMessage};
@@ -24,7 +25,7 @@ pub(crate) enum Command {
     Frame(ClientFrame),
     Presence(PresenceStatus),
     Reconnect,
-    Cursors(oneshot::Sender<HashMap<String, i64>>),
+    Cursors(oneshot::Sender<HashMap<String, SavedCursor>>),
     Session(oneshot::Sender<Session>),
     Shutdown(oneshot::Sender<()>),
 }

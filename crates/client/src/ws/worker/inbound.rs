@@ -49,7 +49,8 @@ impl Worker {
             event => {
                 match &event {
                     ServerEvent::ChatCreated { chat } => {
-                        self.cursors.join(&chat.chat_id, chat.last_seq)
+                        self.cursors
+                            .join(&chat.chat_id, chat.last_seq, chat.last_version)
                     }
                     ServerEvent::ChatMemberRemoved { chat_id, user_id }
                         if *user_id == self.session.user().user_id =>
