@@ -58,21 +58,27 @@ impl fmt::Debug for SecretUrl {
 }
 
 /// `scheme://user:password@host/path?query#fragment` without the
-/// password, the query and the fragment.
+/// password, the query and the fragment. The credentials end at the last
+/// `@` (a password may hold `/`, `?`, `#` or `@` unescaped), unless what
+/// precedes it is plainly a path (`sqlite:///dir/user@host.db`).
 fn redact_one(url: &str) -> String {
     let (scheme, rest) = match url.split_once("://") {
         Some((scheme, rest)) => (Some(scheme), rest),
         None => (None, url),
     };
+    let (userinfo, rest) = match rest.rsplit_once('@') {
+        Some((before, after)) if is_userinfo(before) => (Some(before), after),
+        _ => (None, rest),
+    };
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let authority = match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
+    let (host, tail) = rest.split_at(authority_end);
+    let authority = match userinfo {
+        Some(userinfo) => match userinfo.split_once(':') {
             Some((user, _password)) => format!("{user}:[redacted]@{host}"),
             // A lone user part may be a token (`nats://TOKEN@host`).
             None => format!("[redacted]@{host}"),
         },
-        None => authority.to_owned(),
+        None => host.to_owned(),
     };
     let path = match tail.find(['?', '#']) {
         Some(cut) => format!("{}?[redacted]", &tail[..cut]),
@@ -82,6 +88,14 @@ fn redact_one(url: &str) -> String {
         Some(scheme) => format!("{scheme}://{authority}{path}"),
         None => format!("{authority}{path}"),
     }
+}
+
+/// True if `before_at`, what precedes a URL's last `@`, is credentials
+/// rather than a path: it does not start with `/`, and has a `:` before
+/// any `/` or no `/` at all.
+fn is_userinfo(before_at: &str) -> bool {
+    let first = before_at.split('/').next().unwrap_or_default();
+    !first.is_empty() && (first.contains(':') || !before_at.contains('/'))
 }
 
 /// Everything the server can be told.
@@ -425,6 +439,14 @@ mod tests {
         assert_eq!(
             SecretUrl("nats://s3cr3t@host".into()).redacted(),
             "nats://[redacted]@host"
+        );
+        assert_eq!(
+            SecretUrl("postgres://natter:pa/ss?w#o@rd@db/natter".into()).redacted(),
+            "postgres://natter:[redacted]@db/natter"
+        );
+        assert_eq!(
+            SecretUrl("sqlite:///srv/user@host/natter.db".into()).redacted(),
+            "sqlite:///srv/user@host/natter.db"
         );
     }
 

@@ -62,7 +62,8 @@ impl Core {
             ));
         }
         let change = self.presence.connected(user_id).await;
-        self.announce_presence(user_id, change, now_ms()).await
+        self.announce_presence(user_id, change, now_ms()).await;
+        Ok(())
     }
 
     /// A connection closed; `away` says what that connection had asked.
@@ -73,7 +74,8 @@ impl Core {
         if change.after == PresenceStatus::Offline {
             self.store.set_last_seen(user_id, now).await?;
         }
-        self.announce_presence(user_id, change, now).await
+        self.announce_presence(user_id, change, now).await;
+        Ok(())
     }
 
     /// One connection switches between online and away.
@@ -87,7 +89,8 @@ impl Core {
             return Ok(());
         }
         let change = self.presence.set_away(user_id, away).await;
-        self.announce_presence(user_id, change, now_ms()).await
+        self.announce_presence(user_id, change, now_ms()).await;
+        Ok(())
     }
 
     /// Presence as shown in user objects, for each of `rows` in order (one
@@ -95,11 +98,13 @@ impl Core {
     /// connected.
     pub(crate) async fn presences_of(&self, rows: &[UserRow]) -> Vec<Presence> {
         let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
-        let statuses = self.presence.statuses(&ids).await;
+        // One status per id; should a backend answer fewer, the rest are
+        // shown offline rather than dropped (callers expect one per row).
+        let mut statuses = self.presence.statuses(&ids).await.into_iter();
         let now = now_ms();
         rows.iter()
-            .zip(statuses)
-            .map(|(row, status)| {
+            .map(|row| {
+                let status = statuses.next().unwrap_or(PresenceStatus::Offline);
                 let last_seen = match status {
                     PresenceStatus::Offline => row.last_seen,
                     _ => Some(now),
@@ -112,19 +117,25 @@ impl Core {
             .collect()
     }
 
-    async fn announce_presence(
-        &self,
-        user_id: &str,
-        change: PresenceChange,
-        now: i64,
-    ) -> CoreResult<()> {
+    /// Tells the user's co-members (and their other devices) of a change.
+    /// A failure to find the audience is logged, not returned: the
+    /// connection's own state has changed either way and must be kept in
+    /// step (an error here once left a connection slot taken for good).
+    async fn announce_presence(&self, user_id: &str, change: PresenceChange, now: i64) {
         if !change.changed() {
-            return Ok(());
+            return;
         }
-        let mut audience = self
+        let mut audience = match self
             .store
             .co_members(user_id, PRESENCE_MAX_CHAT_MEMBERS)
-            .await?;
+            .await
+        {
+            Ok(audience) => audience,
+            Err(error) => {
+                tracing::warn!(%user_id, %error, "presence not announced: its audience is unknown");
+                return;
+            }
+        };
         audience.push(user_id.to_owned());
         let envelope = Envelope::to_user(
             user_id,
@@ -139,6 +150,5 @@ impl Core {
             self.bus
                 .publish(envelope.readdressed(Subject::User(member)));
         }
-        Ok(())
     }
 }

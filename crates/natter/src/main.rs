@@ -44,10 +44,10 @@ struct ServeArgs {
     #[arg(long, env = "NATTER_CONFIG")]
     config: Option<PathBuf>,
     /// Database URL: empty for <data-dir>/natter.db, or sqlite://PATH.
-    #[arg(long, env = "NATTER_DATABASE_URL")]
+    #[arg(long, env = "NATTER_DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
     /// Event bus URL: empty for in-process.
-    #[arg(long, env = "NATTER_BUS_URL")]
+    #[arg(long, env = "NATTER_BUS_URL", hide_env_values = true)]
     bus_url: Option<String>,
     /// File storage URL: empty for <data-dir>/files.
     #[arg(long, env = "NATTER_BLOB_URL")]

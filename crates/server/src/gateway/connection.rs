@@ -233,8 +233,16 @@ impl Session {
         };
         // A session ended between its authentication and its routes being
         // in place sent its end to no route: check once more now.
-        if !matches!(self.gateway.core.session_live(&self.caller).await, Ok(true)) {
-            return session_ended();
+        match self.gateway.core.session_live(&self.caller).await {
+            Ok(true) => {}
+            Ok(false) => return session_ended(),
+            Err(error) => {
+                tracing::warn!(?error, "could not check the session");
+                return Ending {
+                    code: close::TRY_AGAIN_LATER,
+                    reason: "try again later",
+                };
+            }
         }
         let ready = ServerEvent::Ready {
             user_id: self.caller.user_id.clone(),

@@ -541,15 +541,20 @@ impl Router {
     }
 
     fn repaired(&mut self, chat_id: &str, messages: Option<Vec<Message>>) {
-        let Some(chat) = self.chats.get_mut(chat_id) else {
+        if !self.chats.contains_key(chat_id) {
             return;
-        };
-        chat.repairing = false;
+        }
+        // Still marked as repairing while the batch is sequenced, so a hole
+        // inside it does not start a fetch per message.
         for message in messages.unwrap_or_default() {
             let seq = message.seq;
             let frame = encode(&ServerEvent::MessageNew { message });
             self.sequence(chat_id, seq, frame);
         }
+        if let Some(chat) = self.chats.get_mut(chat_id) {
+            chat.repairing = false;
+        }
+        // Starts the next repair if anything is still missing.
         self.release_early(chat_id);
     }
 
