@@ -4,9 +4,11 @@
 //! [`Store`], with neutral row types and [`StoreError`]. Backends (SQLite
 //! in `natter-store-sqlite`, PostgreSQL next) implement each trait in the
 //! module that owns its tables. Knows nothing of HTTP or WebSocket, and
-//! nothing of authorization: callers decide who may do what, a store only
-//! keeps data consistent. With the `contract` feature, `contract` holds
-//! the test suite every backend runs.
+//! little of authorization: callers decide who may do what; the one rule a
+//! write checks itself is that a message's sender may post in its chat
+//! ([`Messages::append`]), so that it holds at the moment of the write.
+//! With the `contract` feature, `contract` holds the test suite every
+//! backend runs.
 //!
 //! Timestamps are milliseconds since the Unix epoch (`i64`). Ids are
 //! strings chosen by the caller (UUIDv7).

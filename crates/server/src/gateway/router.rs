@@ -157,7 +157,8 @@ impl Router {
         }
     }
 
-    /// Runs until the bus and every command sender are gone.
+    /// Runs until the feed ends or the gateway stops it (it holds a
+    /// command sender itself, so the commands never run dry).
     pub async fn run(
         mut self,
         mut feed: Box<dyn Feed>,
