@@ -35,11 +35,12 @@ export function applyUpdate(message) {
  * @param {string} chatId
  * @param {string} messageId
  * @param {number} seq
+ * @param {number} [version] the tombstone's version
  */
-export function applyDelete(chatId, messageId, seq) {
+export function applyDelete(chatId, messageId, seq, version) {
   const chat = state.chats.get(chatId);
   if (!chat) return;
-  if (chat.window) timeline.tombstone(chat.window, seq);
+  if (chat.window) timeline.tombstone(chat.window, seq, version);
   const cached = quoted.get(messageId);
   if (cached) quoted.set(messageId, { ...cached, deleted: true, content: '' });
   const last = chat.summary.last_message;
@@ -56,13 +57,14 @@ export function applyDelete(chatId, messageId, seq) {
  * @param {string} emoji
  * @param {string} userId
  * @param {boolean} added
+ * @param {number} [version] the message's version after the change
  */
-export function applyReaction(chatId, messageId, emoji, userId, added) {
+export function applyReaction(chatId, messageId, emoji, userId, added, version) {
   const window = state.chats.get(chatId)?.window;
   if (!window) return;
   const message = timeline.findById(window, messageId);
   if (!message) return;
-  window.messages.set(message.seq, timeline.react(message, emoji, userId, added));
+  window.messages.set(message.seq, timeline.react(message, emoji, userId, added, version));
   emit('timeline', chatId);
 }
 

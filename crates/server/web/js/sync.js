@@ -36,10 +36,14 @@ export function handle(event) {
     case 'ready': void resume(event.chats); break;
     case 'message.new': received(event.message); break;
     case 'message.updated': messages.applyUpdate(event.message); break;
-    case 'message.deleted': messages.applyDelete(event.chat_id, event.message_id, event.seq); break;
+    case 'message.deleted':
+      messages.applyDelete(event.chat_id, event.message_id, event.seq, event.version);
+      break;
     case 'reaction.added':
     case 'reaction.removed':
-      messages.applyReaction(event.chat_id, event.message_id, event.emoji, event.user_id, event.type === 'reaction.added');
+      messages.applyReaction(
+        event.chat_id, event.message_id, event.emoji, event.user_id, event.type === 'reaction.added', event.version,
+      );
       break;
     case 'receipt': receipt(event.chat_id, event.user_id, event.kind, event.seq); break;
     case 'typing': typing(event.chat_id, event.user_id, event.active); break;
@@ -80,7 +84,9 @@ async function resume(cursors) {
     if (!state.chatsLoaded) await chats.loadChats();
     const stale = cursors.some((cursor) => {
       const chat = state.chats.get(cursor.chat_id);
-      return !chat || chat.summary.last_seq < cursor.last_seq || chat.summary.read_seq !== cursor.read_seq;
+      return !chat || chat.summary.last_seq < cursor.last_seq || chat.summary.read_seq !== cursor.read_seq
+        // An edit or deletion of the last message changes only the version.
+        || chat.summary.last_version < cursor.last_version;
     });
     if (stale || cursors.length !== state.chats.size) await chats.loadChats();
     outbox.resendAll();

@@ -72,35 +72,65 @@ export function addLive(window, message) {
 }
 
 /**
+ * Whether a change at `version` is news to `message`: every message
+ * carries the chat version of its last change, so an older copy (a page
+ * fetched before a live event) never overwrites a newer one.
+ * @param {Message} message
+ * @param {number | undefined} version
+ */
+function isNewer(message, version) {
+  return version === undefined || version >= (message.version ?? 0);
+}
+
+/**
  * Replaces a loaded message by a newer version of it (edit, refreshed
- * status); unknown messages are ignored.
+ * status); unknown messages and older copies are ignored.
  * @param {HistoryWindow} window
  * @param {Message} message
  */
 export function replace(window, message) {
-  if (window.messages.has(message.seq)) window.messages.set(message.seq, message);
+  const held = window.messages.get(message.seq);
+  if (held && isNewer(held, message.version)) window.messages.set(message.seq, message);
 }
 
 /**
  * @param {HistoryWindow} window
  * @param {number} seq
+ * @param {number} [version] the tombstone's version
  */
-export function tombstone(window, seq) {
+export function tombstone(window, seq, version) {
   const message = window.messages.get(seq);
-  if (!message) return;
+  if (!message || !isNewer(message, version)) return;
   const { file: _file, ...rest } = message;
-  window.messages.set(seq, { ...rest, deleted: true, content: '', reactions: [] });
+  window.messages.set(seq, {
+    ...rest, deleted: true, content: '', reactions: [], version: version ?? message.version,
+  });
 }
 
 /**
- * Applies a reaction event to a message (idempotent per user and emoji).
+ * Applies a reaction event to a message (idempotent per user and emoji);
+ * one older than the message's own version is already in it.
+ * @param {Message} message
+ * @param {string} emoji
+ * @param {string} userId
+ * @param {boolean} added
+ * @param {number} [version] the message's version after the change
+ * @returns {Message}
+ */
+export function react(message, emoji, userId, added, version) {
+  if (version !== undefined && version <= (message.version ?? 0)) return message;
+  const changed = version === undefined ? message : { ...message, version };
+  return toggled(changed, emoji, userId, added);
+}
+
+/**
  * @param {Message} message
  * @param {string} emoji
  * @param {string} userId
  * @param {boolean} added
  * @returns {Message}
  */
-export function react(message, emoji, userId, added) {
+function toggled(message, emoji, userId, added) {
   const reactions = message.reactions.map((reaction) => ({ ...reaction, user_ids: [...reaction.user_ids] }));
   const entry = reactions.find((reaction) => reaction.emoji === emoji);
   if (added) {
