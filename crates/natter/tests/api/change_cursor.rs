@@ -10,10 +10,32 @@ use crate::helpers::{next_realtime, realtime_messages_until, realtime_options};
 use crate::proxy::CutProxy;
 use crate::resume::{connected, disconnected, realtime};
 use natter_client::HistoryQuery;
-use natter_client::ws::{RealtimeEvent, RealtimeOptions, Start};
+use natter_client::ws::{RealtimeClient, RealtimeEvent, RealtimeOptions, Start};
 use natter_proto::ErrorCode;
 use natter_proto::messages::Message;
 use std::collections::HashMap;
+
+/// Collects `Changed` events (by message id) until `changes` distinct
+/// messages changed and at least one new message came.
+async fn changes_and_new_messages(
+    client: &mut RealtimeClient,
+    changes: usize,
+) -> (HashMap<String, Message>, Vec<Message>) {
+    let mut changed: HashMap<String, Message> = HashMap::new();
+    let mut new_messages = Vec::new();
+    next_realtime(client, "the changes and the new message", |event| {
+        match event {
+            RealtimeEvent::Changed(message) => {
+                changed.insert(message.message_id.clone(), message.clone());
+            }
+            RealtimeEvent::Message(message) => new_messages.push(message.clone()),
+            _ => {}
+        }
+        (changed.len() == changes && !new_messages.is_empty()).then_some(())
+    })
+    .await;
+    (changed, new_messages)
+}
 
 fn versions(messages: &[Message]) -> Vec<i64> {
     messages.iter().map(|m| m.version).collect()
@@ -172,19 +194,7 @@ async fn an_edit_a_delete_and_a_reaction_made_while_away_reach_the_client_when_i
     let new = send(&alice, &chat_id, "while you were away").await;
     proxy.restore();
 
-    let mut changed: HashMap<String, Message> = HashMap::new();
-    let mut new_messages = Vec::new();
-    next_realtime(&mut bob, "the changes and the new message", |event| {
-        match event {
-            RealtimeEvent::Changed(message) => {
-                changed.insert(message.message_id.clone(), message.clone());
-            }
-            RealtimeEvent::Message(message) => new_messages.push(message.clone()),
-            _ => {}
-        }
-        (changed.len() == 3 && !new_messages.is_empty()).then_some(())
-    })
-    .await;
+    let (changed, new_messages) = changes_and_new_messages(&mut bob, 3).await;
     assert_eq!(changed[&edited.message_id].content, "no typo");
     assert!(changed[&edited.message_id].edited_at.is_some());
     assert!(changed[&deleted.message_id].deleted);
@@ -244,19 +254,7 @@ async fn saved_cursors_carry_the_version_so_a_restarted_client_gets_what_changed
         ..realtime_options()
     };
     let mut bob = realtime(server.base_url(), &bob_auth, options);
-    let mut changed: HashMap<String, Message> = HashMap::new();
-    let mut new_messages = Vec::new();
-    next_realtime(&mut bob, "the changes and the new message", |event| {
-        match event {
-            RealtimeEvent::Changed(message) => {
-                changed.insert(message.message_id.clone(), message.clone());
-            }
-            RealtimeEvent::Message(message) => new_messages.push(message.clone()),
-            _ => {}
-        }
-        (changed.len() == 2 && !new_messages.is_empty()).then_some(())
-    })
-    .await;
+    let (changed, new_messages) = changes_and_new_messages(&mut bob, 2).await;
     assert_eq!(changed[&edited.message_id].content, "no typo");
     assert_eq!(changed[&liked.message_id].reactions[0].emoji, "👍");
     assert_eq!(new_messages[0].message_id, new.message_id);

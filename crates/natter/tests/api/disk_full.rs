@@ -84,6 +84,14 @@ async fn storage_full_gauge(client: &Client) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Sends ten messages that must all be acknowledged; keeps their ids.
+async fn send_acknowledged(client: &Client, chat_id: &str, content: &str, acked: &mut Vec<String>) {
+    for _ in 0..10 {
+        let ack = client.send_text(chat_id, content).await.expect("a send");
+        acked.push(ack.message_id);
+    }
+}
+
 fn lines_with(log: &str, needle: &str) -> usize {
     log.lines().filter(|line| line.contains(needle)).count()
 }
@@ -121,15 +129,7 @@ async fn a_full_disk_refuses_writes_with_503_and_recovers_when_space_is_freed() 
         .chat_id;
     let content = "x".repeat(CONTENT_CHARS);
     let mut acked = Vec::new();
-    for _ in 0..10 {
-        acked.push(
-            alice
-                .send_text(&chat_id, &content)
-                .await
-                .expect("a send")
-                .message_id,
-        );
-    }
+    send_acknowledged(&alice, &chat_id, &content, &mut acked).await;
 
     let ballast = disk.dir.join("ballast");
     fill(&ballast);
@@ -183,15 +183,7 @@ async fn a_full_disk_refuses_writes_with_503_and_recovers_when_space_is_freed() 
     .await;
     assert_eq!(storage_full_gauge(&anonymous).await.as_deref(), Some("0"));
     assert!(server.log().contains(ROOM_LINE), "{}", server.log_tail());
-    for _ in 0..10 {
-        acked.push(
-            alice
-                .send_text(&chat_id, &content)
-                .await
-                .expect("a send after freeing")
-                .message_id,
-        );
-    }
+    send_acknowledged(&alice, &chat_id, &content, &mut acked).await;
 
     server.kill();
     let server = launch(&data_dir, &temp.path().join("second.log"), &env).await;
