@@ -31,6 +31,7 @@ use paced_body::{Pace, PacedBody};
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
@@ -246,8 +247,24 @@ impl AsyncWrite for Counted {
     }
 }
 
+/// Refused connections being answered at once; beyond this a refused
+/// connection is closed without an answer, so a flood of refusals cannot
+/// hold the descriptors the cap protects.
+const MAX_REFUSALS_ANSWERING: usize = 256;
+static REFUSALS_ANSWERING: AtomicUsize = AtomicUsize::new(0);
+
 /// Answers a turned-away connection with problem details and closes it.
 async fn refuse(mut stream: TcpStream, refusal: Refusal) {
+    if REFUSALS_ANSWERING.fetch_add(1, Ordering::Relaxed) >= MAX_REFUSALS_ANSWERING {
+        REFUSALS_ANSWERING.fetch_sub(1, Ordering::Relaxed);
+        metrics::counter!("natter_connections_refused_total", "reason" => "flood").increment(1);
+        return;
+    }
+    answer_refusal(&mut stream, refusal).await;
+    REFUSALS_ANSWERING.fetch_sub(1, Ordering::Relaxed);
+}
+
+async fn answer_refusal(stream: &mut TcpStream, refusal: Refusal) {
     let (code, status_line, detail) = match refusal {
         Refusal::PerAddress => (
             ErrorCode::RateLimited,
