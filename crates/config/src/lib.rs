@@ -106,9 +106,11 @@ pub struct Settings {
     pub listen: String,
     /// Where the SQLite database, secrets and local files live.
     pub data_dir: PathBuf,
-    /// `sqlite://...` or empty for `<data_dir>/natter.db`.
+    /// `sqlite://...` or empty for `<data_dir>/natter.db`;
+    /// `postgres://...` for a cluster's shared database.
     pub database_url: SecretUrl,
-    /// Empty for the in-process bus.
+    /// Empty for the in-process bus; `nats://HOST:PORT[,nats://...]` for
+    /// a cluster.
     pub bus_url: SecretUrl,
     /// Empty for `<data_dir>/files`.
     pub blob_url: String,
@@ -120,6 +122,7 @@ pub struct Settings {
     pub gateway: GatewaySettings,
     pub files: FileSettings,
     pub connections: ConnectionSettings,
+    pub cluster: ClusterSettings,
     /// Extra object_store options for an `s3://` `blob_url` (e.g.
     /// `aws_endpoint`, `aws_allow_http`, `aws_access_key_id`); the usual
     /// `AWS_*` variables are read as well.
@@ -141,6 +144,7 @@ impl Default for Settings {
             gateway: GatewaySettings::default(),
             files: FileSettings::default(),
             connections: ConnectionSettings::default(),
+            cluster: ClusterSettings::default(),
             blob_options: Default::default(),
         }
     }
@@ -312,6 +316,11 @@ pub struct GatewaySettings {
     pub write_timeout_secs: u64,
     /// Seconds a `typing` indication lasts unless renewed.
     pub typing_ttl_secs: u64,
+    /// How often the node's router reads its local users' chats again
+    /// (membership and each chat's last `seq`), so that a message whose
+    /// event the bus lost (NATS is at most once) is still delivered, even
+    /// in a chat that stays quiet afterwards. 0: never.
+    pub position_sync_secs: u64,
 }
 
 impl Default for GatewaySettings {
@@ -326,6 +335,7 @@ impl Default for GatewaySettings {
             outbox_frames: 1024,
             write_timeout_secs: 10,
             typing_ttl_secs: 6,
+            position_sync_secs: 10,
         }
     }
 }
@@ -368,6 +378,32 @@ impl Default for ConnectionSettings {
             header_timeout_secs: 15,
             body_min_bytes_per_sec: 1024,
             body_grace_secs: 10,
+        }
+    }
+}
+
+/// How the nodes of a cluster (a `nats://` bus) watch each other. Only
+/// used with a network bus.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ClusterSettings {
+    /// How often a node says it is alive.
+    pub heartbeat_ms: u64,
+    /// A node not heard of for this long is dead: its users' presence
+    /// expires (after `presence_grace_ms`) and the others re-read their
+    /// chats' positions.
+    pub dead_after_ms: u64,
+    /// How long a dead node's users stay online, so that clients moving
+    /// to another node do not flicker offline.
+    pub presence_grace_ms: u64,
+}
+
+impl Default for ClusterSettings {
+    fn default() -> Self {
+        ClusterSettings {
+            heartbeat_ms: 1000,
+            dead_after_ms: 3000,
+            presence_grace_ms: 5000,
         }
     }
 }

@@ -76,6 +76,21 @@ impl Gateway {
                 ticker_core.flush_markers().await;
             }
         });
+        let mut tasks = vec![router_task, ticker];
+        if settings.position_sync_secs > 0 {
+            let every = Duration::from_secs(settings.position_sync_secs);
+            let commands = commands.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut ticks =
+                    tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+                loop {
+                    ticks.tick().await;
+                    if commands.send(router::Command::SyncPositions).is_err() {
+                        return;
+                    }
+                }
+            }));
+        }
         let gateway = Arc::new(Gateway {
             core: core.clone(),
             settings: Arc::new(settings),
@@ -85,7 +100,7 @@ impl Gateway {
         });
         let handle = GatewayHandle {
             shutdown: stop,
-            tasks: vec![router_task, ticker],
+            tasks,
             core,
             gateway: Arc::downgrade(&gateway),
         };

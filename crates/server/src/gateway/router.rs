@@ -88,6 +88,9 @@ pub enum Command {
         epoch: u64,
         chats: Vec<(String, i64)>,
     },
+    /// Time to compare every local user's chats with the store (see
+    /// `gateway.position_sync_secs`).
+    SyncPositions,
     /// Messages of `chat_id` fetched from the store to fill a gap.
     Repaired {
         chat_id: String,
@@ -186,6 +189,13 @@ impl Router {
     fn lost(&mut self, missed: u64) {
         tracing::warn!(missed, "gateway router lost envelopes");
         metrics::counter!("natter_gateway_bus_lagged_total").increment(missed);
+        self.sync_positions();
+    }
+
+    /// Reads every local user's chats (membership and each chat's last
+    /// `seq`) from the store again and reconciles: what was lost on the
+    /// way shows up as a difference and is fetched.
+    fn sync_positions(&mut self) {
         let everyone = self
             .users
             .iter()
@@ -242,6 +252,7 @@ impl Router {
                 epoch,
                 chats,
             } => self.reconcile(&user_id, epoch, chats),
+            Command::SyncPositions => self.sync_positions(),
             Command::Repaired { chat_id, messages } => self.repaired(&chat_id, messages),
         }
     }
@@ -264,17 +275,20 @@ impl Router {
             .filter(|chat_id| !current.contains(chat_id))
             .cloned()
             .collect();
-        let new: Vec<(String, i64)> = chats
-            .iter()
-            .filter(|(chat_id, _)| !user.chats.contains(chat_id))
-            .cloned()
-            .collect();
+        let (known, new): (Vec<_>, Vec<_>) = chats
+            .into_iter()
+            .partition(|(chat_id, _)| user.chats.contains(chat_id));
         for chat_id in &gone {
             user.chats.remove(chat_id);
         }
         for chat_id in gone {
             tracing::debug!(%user_id, %chat_id, "membership reconciled: left");
             self.forget_member(&chat_id, user_id);
+        }
+        // A chat's position in the snapshot may be ahead of what reached
+        // this node (an envelope the bus lost, in a chat quiet since).
+        for (chat_id, last_seq) in known {
+            self.catch_up(&chat_id, last_seq);
         }
         for (chat_id, last_seq) in new {
             tracing::debug!(%user_id, %chat_id, "membership reconciled: joined");

@@ -12,6 +12,7 @@ use natter_config::Settings;
 use natter_core::{Backends, Caller};
 use natter_proto::auth::RegisterRequest;
 use natter_proto::chats::{ChatType, CreateChat};
+use natter_proto::messages::SendMessage;
 use std::collections::VecDeque;
 
 struct World {
@@ -238,4 +239,37 @@ async fn lost_envelopes_make_the_router_read_every_local_users_chats_again() {
 
     world.typing(&chat_id, &alice);
     assert_eq!(frames(&outbox), 0, "a removed member still gets the chat");
+}
+
+#[tokio::test]
+async fn a_position_sync_delivers_the_last_message_of_a_quiet_chat_whose_event_was_lost() {
+    let mut world = world().await;
+    let alice = world.user("alice").await;
+    let bob = world.user("bob").await;
+    let chat_id = group(&world, &alice, &[&bob]).await;
+    let (outbox, _) = world.connect(&bob, &[&chat_id]).await;
+
+    // Stored, but its event never reaches this router (this world has no
+    // announcer: as if the bus had dropped it), and nothing follows it
+    // that would reveal a gap.
+    let request = SendMessage {
+        chat_id: chat_id.clone(),
+        content: "the last word".into(),
+        message_type: Default::default(),
+        client_msg_id: None,
+        file_id: None,
+        metadata: None,
+        sender_id: None,
+    };
+    world.core.send(&alice, request).await.expect("sent");
+    assert_eq!(frames(&outbox), 0, "nothing was routed yet");
+
+    world.router.command(Command::SyncPositions);
+    world.next_command().await; // the store's snapshot of bob's chats
+    world.next_command().await; // the messages fetched for the difference
+    let mut delivered = VecDeque::new();
+    outbox.drain_into(&mut delivered);
+    assert_eq!(delivered.len(), 1, "the lost message was not delivered");
+    let frame = format!("{:?}", delivered[0]);
+    assert!(frame.contains("the last word"), "{frame}");
 }
