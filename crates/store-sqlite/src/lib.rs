@@ -8,8 +8,8 @@
 //! read-only connections that, thanks to WAL, read the last committed
 //! state without waiting for the writer. The SQL of each concern lives in
 //! its own module (users, sessions, chats, chat list, messages, reactions,
-//! markers, search, files, the change cursor's reads), and each implements
-//! the store trait of its aggregate for [`SqliteStore`].
+//! markers, search, files, secrets, the change cursor's reads), and each
+//! implements the store trait of its aggregate for [`SqliteStore`].
 //!
 //! Not here: authorization (callers check membership and roles; only the
 //! right to post is checked by the append itself, see `messages`) and
@@ -29,6 +29,7 @@ mod migrate;
 mod reactions;
 mod rows;
 mod search;
+mod secrets;
 mod sessions;
 mod users;
 mod writer;

@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_sender_marker_per_batch.sql"),
     include_str!("../migrations/0005_member_count.sql"),
     include_str!("../migrations/0006_change_cursor.sql"),
+    include_str!("../migrations/0007_secrets.sql"),
 ];
 
 /// Brings the schema up to date. Runs on the writer connection before the

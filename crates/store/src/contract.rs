@@ -17,6 +17,7 @@ mod lifecycle;
 mod markers;
 mod messages;
 mod search;
+mod secrets;
 mod users;
 mod writes;
 
@@ -27,6 +28,7 @@ pub use lifecycle::*;
 pub use markers::*;
 pub use messages::*;
 pub use search::*;
+pub use secrets::*;
 pub use users::*;
 pub use writes::*;
 
@@ -113,6 +115,8 @@ macro_rules! store_contract_tests {
             files_keep_their_metadata_and_count_towards_their_owners_storage,
             a_file_is_visible_through_live_messages_of_the_users_chats_and_as_an_avatar,
             only_old_files_nothing_refers_to_are_orphans_and_deletable,
+            // secrets
+            a_shared_secret_is_the_first_candidate_stored_and_never_changes,
         );
     };
     (@each $backend:expr; $($name:ident),+ $(,)?) => {

@@ -1,7 +1,8 @@
 //! natter's storage contract: what `core` writes and reads through, as
 //! one trait per aggregate ([`Users`], [`Sessions`], [`Chats`],
-//! [`Messages`], [`Reactions`], [`Markers`], [`Files`], [`Search`]) composed into
-//! [`Store`], with neutral row types and [`StoreError`]. Backends (SQLite
+//! [`Messages`], [`Reactions`], [`Markers`], [`Files`], [`Search`],
+//! [`Secrets`]) composed into [`Store`], with neutral row types and
+//! [`StoreError`]. Backends (SQLite
 //! in `natter-store-sqlite`, PostgreSQL next) implement each trait in the
 //! module that owns its tables. Knows nothing of HTTP or WebSocket, and
 //! little of authorization: callers decide who may do what; the one rule a
@@ -23,6 +24,7 @@ pub mod markers;
 pub mod messages;
 pub mod reactions;
 pub mod search;
+pub mod secrets;
 pub mod sessions;
 pub mod users;
 
@@ -34,6 +36,7 @@ pub use markers::{Advance, MarkerKind, Markers, ReceiptRow};
 pub use messages::{Appended, Appending, Cursor, MessageRow, Messages, NewMessage};
 pub use reactions::{ReactionRow, Reactions};
 pub use search::{Search, SearchQuery, SearchRow, SnippetPart};
+pub use secrets::Secrets;
 pub use sessions::{RefreshOutcome, SessionOwner, Sessions};
 pub use users::{NewUser, UserRow, Users};
 
@@ -43,7 +46,18 @@ use async_trait::async_trait;
 /// returns `Ok` (an implementation commits before answering).
 #[async_trait]
 pub trait Store:
-    Users + Sessions + Chats + Messages + Reactions + Markers + Files + Search + Send + Sync + 'static
+    Users
+    + Sessions
+    + Chats
+    + Messages
+    + Reactions
+    + Markers
+    + Files
+    + Search
+    + Secrets
+    + Send
+    + Sync
+    + 'static
 {
     /// Answers if the database can be reached (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;

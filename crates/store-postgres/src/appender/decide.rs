@@ -1,0 +1,257 @@
+//! Step 3 of an append batch (see `batch`): what becomes of each append,
+//! decided in queue order from the locked chats and the checks read under
+//! their lock. Pure logic, so that the rules are tested without a
+//! database: membership first (a removed member learns that the chat is
+//! gone, not what they once sent there), then the right to post, then a
+//! retry (of a stored message, or of one earlier in the batch), then a
+//! taken id; anything else is new and takes its chat's next seq and
+//! version.
+
+use natter_store::{MessageRow, NewMessage};
+use std::collections::{HashMap, HashSet};
+
+use super::Draft;
+
+/// A chat's row as the batch found it, then as the batch leaves it.
+pub(super) struct ChatState {
+    pub(super) kind: String,
+    pub(super) last_seq: i64,
+    pub(super) last_version: i64,
+    pub(super) last_activity: i64,
+}
+
+/// What step 3 decided for one append. (Nearly every one is `New`: the
+/// size of its row is what the others take too, and no allocation.)
+#[allow(clippy::large_enum_variant)]
+pub(super) enum Decision {
+    New(MessageRow),
+    /// A retry of the stored message with this id.
+    RetryOfStored(String),
+    /// A retry of the new message at this index of the batch.
+    RetryInBatch(usize),
+    NotMember,
+    ReadOnly,
+    IdTaken,
+}
+
+/// What the batch's check statement read for one append.
+pub(super) struct Check {
+    /// The sender's role in the chat now; `None` if not a member.
+    pub(super) role: Option<String>,
+    /// The stored message with the append's `(sender, client_msg_id)`.
+    pub(super) original_id: Option<String>,
+    /// Whether a stored message has the append's id.
+    pub(super) id_taken: bool,
+}
+
+/// Step 3: each append's fate, in queue order, taking seqs and versions
+/// from `chats` as it goes.
+pub(super) fn decide(
+    drafts: &[&Draft],
+    checks: &[Check],
+    chats: &mut HashMap<String, ChatState>,
+) -> Vec<Decision> {
+    let mut decisions = Vec::with_capacity(drafts.len());
+    let mut sent_in_batch: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut ids_in_batch: HashSet<&str> = HashSet::new();
+    for (index, (draft, check)) in drafts.iter().zip(checks).enumerate() {
+        let new = &draft.message;
+        let chat = chats.get_mut(&new.chat_id);
+        let decision = match (chat, &check.role) {
+            (None, _) | (_, None) => Decision::NotMember,
+            (Some(chat), Some(role)) if chat.kind == "channel" && role == "member" => {
+                Decision::ReadOnly
+            }
+            (Some(chat), Some(_)) => {
+                let key = new
+                    .client_msg_id
+                    .as_deref()
+                    .map(|client_msg_id| (new.sender_id.as_str(), client_msg_id));
+                let earlier = key.and_then(|key| sent_in_batch.get(&key).copied());
+                if let Some(original) = &check.original_id {
+                    Decision::RetryOfStored(original.clone())
+                } else if let Some(earlier) = earlier {
+                    Decision::RetryInBatch(earlier)
+                } else if check.id_taken || !ids_in_batch.insert(new.id.as_str()) {
+                    Decision::IdTaken
+                } else {
+                    if let Some(key) = key {
+                        sent_in_batch.insert(key, index);
+                    }
+                    chat.last_seq += 1;
+                    chat.last_version += 1;
+                    chat.last_activity = chat.last_activity.max(new.created_at);
+                    Decision::New(new_row(new, chat.last_seq, chat.last_version))
+                }
+            }
+        };
+        decisions.push(decision);
+    }
+    decisions
+}
+
+fn new_row(new: &NewMessage, seq: i64, version: i64) -> MessageRow {
+    MessageRow {
+        id: new.id.clone(),
+        chat_id: new.chat_id.clone(),
+        seq,
+        version,
+        sender_id: new.sender_id.clone(),
+        message_type: new.message_type,
+        content: new.content.clone(),
+        file_id: new.file_id.clone(),
+        metadata: new.metadata.clone(),
+        client_msg_id: new.client_msg_id.clone(),
+        created_at: new.created_at,
+        edited_at: None,
+        deleted: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use natter_proto::messages::{MessageType, Metadata};
+
+    fn draft(id: &str, chat: &str, sender: &str, client_msg_id: Option<&str>) -> Draft {
+        Draft {
+            message: NewMessage {
+                id: id.into(),
+                chat_id: chat.into(),
+                sender_id: sender.into(),
+                message_type: MessageType::Text,
+                content: "hi".into(),
+                file_id: None,
+                metadata: Metadata::default(),
+                client_msg_id: client_msg_id.map(str::to_owned),
+                created_at: 7,
+            },
+            metadata: "{}".into(),
+        }
+    }
+
+    fn member(role: &str) -> Check {
+        Check {
+            role: Some(role.into()),
+            original_id: None,
+            id_taken: false,
+        }
+    }
+
+    fn chats(kinds: &[(&str, &str, i64)]) -> HashMap<String, ChatState> {
+        kinds
+            .iter()
+            .map(|(id, kind, last_seq)| {
+                let state = ChatState {
+                    kind: kind.to_string(),
+                    last_seq: *last_seq,
+                    last_version: *last_seq + 10,
+                    last_activity: 1,
+                };
+                (id.to_string(), state)
+            })
+            .collect()
+    }
+
+    /// The decisions as short words, with the seq and version of new ones.
+    fn summary(decisions: &[Decision]) -> Vec<String> {
+        decisions
+            .iter()
+            .map(|decision| match decision {
+                Decision::New(row) => format!("new {} {}", row.seq, row.version),
+                Decision::RetryOfStored(id) => format!("retry of {id}"),
+                Decision::RetryInBatch(index) => format!("retry of #{index}"),
+                Decision::NotMember => "not a member".into(),
+                Decision::ReadOnly => "read-only".into(),
+                Decision::IdTaken => "id taken".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn new_messages_take_their_chats_next_seqs_in_queue_order() {
+        let drafts = [
+            draft("a", "g", "ann", None),
+            draft("b", "h", "ann", None),
+            draft("c", "g", "bob", None),
+        ];
+        let refs: Vec<&Draft> = drafts.iter().collect();
+        let mut chats = chats(&[("g", "group", 4), ("h", "direct", 0)]);
+        let checks = [member("member"), member("owner"), member("member")];
+        let decided = decide(&refs, &checks, &mut chats);
+        assert_eq!(summary(&decided), ["new 5 15", "new 1 11", "new 6 16"]);
+        assert_eq!((chats["g"].last_seq, chats["g"].last_version), (6, 16));
+        assert_eq!(chats["g"].last_activity, 7);
+    }
+
+    #[test]
+    fn refusals_take_no_seq_and_membership_comes_before_retries() {
+        let drafts = [
+            draft("a", "g", "cat", Some("c1")),
+            draft("b", "news", "bob", None),
+            draft("c", "missing", "ann", None),
+            draft("d", "g", "ann", None),
+        ];
+        let refs: Vec<&Draft> = drafts.iter().collect();
+        let mut chats = chats(&[("g", "group", 0), ("news", "channel", 0)]);
+        let not_member = Check {
+            role: None,
+            original_id: Some("old".into()),
+            id_taken: false,
+        };
+        let checks = [
+            not_member,
+            member("member"),
+            member("owner"),
+            member("owner"),
+        ];
+        let decided = decide(&refs, &checks, &mut chats);
+        assert_eq!(
+            summary(&decided),
+            ["not a member", "read-only", "not a member", "new 1 11"]
+        );
+    }
+
+    #[test]
+    fn retries_find_stored_messages_and_earlier_ones_of_the_batch() {
+        let drafts = [
+            draft("a", "g", "ann", Some("stored")),
+            draft("b", "g", "ann", Some("fresh")),
+            draft("c", "g", "ann", Some("fresh")),
+            draft("d", "g", "bob", Some("fresh")),
+            draft("b", "g", "bob", None),
+            draft("e", "g", "bob", None),
+        ];
+        let refs: Vec<&Draft> = drafts.iter().collect();
+        let mut chats = chats(&[("g", "group", 0)]);
+        let stored = Check {
+            original_id: Some("m0".into()),
+            ..member("member")
+        };
+        let taken = Check {
+            id_taken: true,
+            ..member("member")
+        };
+        let checks = [
+            stored,
+            member("member"),
+            member("member"),
+            member("member"),
+            member("member"),
+            taken,
+        ];
+        let decided = decide(&refs, &checks, &mut chats);
+        assert_eq!(
+            summary(&decided),
+            [
+                "retry of m0",
+                "new 1 11",
+                "retry of #1",
+                "new 2 12",
+                "id taken",
+                "id taken"
+            ],
+            "another sender's equal client id is another message; an id is taken once"
+        );
+    }
+}
