@@ -127,3 +127,13 @@ pub async fn presence_follows_the_connections(presence: &dyn Presence) {
     presence.connected("bob").await;
     assert_eq!(presence.statuses(&users).await, [Online, Offline, Offline]);
 }
+
+/// Presence: the receiver of departures is handed out at most once (a
+/// second reader would split the changes between two announcers).
+pub fn departures_are_handed_out_once(presence: &dyn Presence) {
+    let _first = presence.departures();
+    assert!(
+        presence.departures().is_none(),
+        "departures handed out twice"
+    );
+}

@@ -12,8 +12,8 @@
 //! as they are. Knows nothing of storage.
 //!
 //! Implementations: [`local::LocalBus`] and [`presence::LocalPresence`]
-//! (one process); a NATS bus will implement the same traits and pass the
-//! same [`contract`].
+//! (one process); the NATS bus (crate `natter-bus-nats`) implements the
+//! same traits and passes the same [`contract`].
 
 pub mod local;
 pub mod presence;
@@ -206,5 +206,12 @@ mod tests {
     #[tokio::test]
     async fn local_presence_follows_the_connections() {
         contract::presence_follows_the_connections(&LocalPresence::new()).await;
+    }
+
+    #[test]
+    fn local_presence_has_no_departures() {
+        let presence = LocalPresence::new();
+        assert!(crate::Presence::departures(&presence).is_none());
+        contract::departures_are_handed_out_once(&presence);
     }
 }

@@ -6,12 +6,14 @@
 //!
 //! [`LocalPresence`] counts the connections of this process (embedded
 //! mode); a cluster implementation keeps heartbeated entries with a time
-//! to live instead, so that a dead node's users go offline by themselves.
+//! to live instead, so that a dead node's users go offline by themselves,
+//! and reports those changes through [`Presence::departures`].
 
 use async_trait::async_trait;
 use natter_proto::users::PresenceStatus;
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
+use tokio::sync::mpsc::UnboundedReceiver;
 
 /// A user's status before and after a change of their connections.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +41,21 @@ pub trait Presence: Send + Sync + 'static {
     /// The status of each of `user_ids`, in the same order: one call for
     /// a page of users, however many.
     async fn statuses(&self, user_ids: &[String]) -> Vec<PresenceStatus>;
+    /// Changes of status that no local connection caused: in a cluster,
+    /// the users of a node that died (or left) whose cluster-wide status
+    /// changed once its entries expired, as `(user_id, change)`. Each
+    /// such change is reported by exactly one live node, so the caller
+    /// announces it and writes `last_seen` (when `after` is offline) as
+    /// it does for [`disconnected`](Presence::disconnected), once for the
+    /// cluster.
+    ///
+    /// Handed out once: the first call may return the receiver, every
+    /// later call returns `None`. `None` also means there are no such
+    /// changes (one process: every change is a local connection's), which
+    /// is what implementations that do not override this return.
+    fn departures(&self) -> Option<UnboundedReceiver<(String, PresenceChange)>> {
+        None
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default)]

@@ -1,0 +1,298 @@
+//! Cluster-wide presence ([`NatsPresence`]): each node counts its own
+//! connections per user and replicates each user's status on it (online,
+//! away, offline) to every node on `natter.presence`: a message per
+//! change, plus a full snapshot from each node every
+//! `presence_snapshot_interval` (and at once when a peer appears or this
+//! node reconnects), so a node that started late or missed changes
+//! converges. Lookups answer from the merged view, with no round trip.
+//!
+//! A node's entries live as long as liveness keeps the node: once it is
+//! lost (dead or gone), they still count for `presence_grace` (a client
+//! moving to another node does not flicker offline), then expire. The
+//! users whose status that changed are reported on
+//! [`Presence::departures`] by one node only, the one that
+//! [speaks for the cluster](crate::liveness::Liveness::speaks_for_the_cluster),
+//! and only once it has listened long enough to know every live node.
+
+mod view;
+mod wire;
+
+use crate::liveness::Liveness;
+use crate::node::Node;
+use crate::publisher::{Outgoing, Publisher};
+use crate::subjects;
+use async_nats::Subscriber;
+use futures_util::StreamExt;
+use natter_bus::{Presence, PresenceChange};
+use natter_proto::users::PresenceStatus;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use view::{LocalChange, PresenceView, SnapshotPart};
+use wire::PresenceMessage;
+
+/// Users per snapshot message: about 50 bytes each, so a part stays far
+/// below NATS's 1 MB payload limit however many users a node holds.
+const SNAPSHOT_PART_USERS: usize = 1_000;
+
+/// A departure: a user and the change of their cluster-wide status.
+type Departure = (String, PresenceChange);
+
+/// This node's replica of the cluster's presence.
+pub struct Replica {
+    node_id: String,
+    view: Mutex<PresenceView>,
+    publisher: Publisher,
+    next_round: AtomicU64,
+    // Unbounded: at most one entry per user of a dead node, and read by
+    // core as they come.
+    departures: mpsc::UnboundedSender<Departure>,
+    departures_reader: Mutex<Option<mpsc::UnboundedReceiver<Departure>>>,
+}
+
+impl Replica {
+    pub fn new(node_id: String, publisher: Publisher) -> Self {
+        let (departures, reader) = mpsc::unbounded_channel();
+        Replica {
+            node_id,
+            view: Mutex::new(PresenceView::default()),
+            publisher,
+            next_round: AtomicU64::new(0),
+            departures,
+            departures_reader: Mutex::new(Some(reader)),
+        }
+    }
+
+    fn view(&self) -> MutexGuard<'_, PresenceView> {
+        self.view.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Applies a local connection change and replicates it. The message is
+    /// queued under the view's lock, so changes and snapshots go out in
+    /// the order they happened here.
+    fn local(
+        &self,
+        change: impl FnOnce(&mut PresenceView) -> LocalChange,
+        user_id: &str,
+    ) -> PresenceChange {
+        let mut view = self.view();
+        let LocalChange {
+            cluster,
+            node_status,
+        } = change(&mut view);
+        if let Some(status) = node_status {
+            self.send(&PresenceMessage::Change {
+                node: self.node_id.clone(),
+                user: user_id.to_owned(),
+                status,
+            });
+        }
+        cluster
+    }
+
+    fn send(&self, message: &PresenceMessage) {
+        // A dropped message is repaired by the next snapshot.
+        self.publisher.send(Outgoing {
+            subject: subjects::PRESENCE.into(),
+            headers: None,
+            payload: message.encode(),
+            envelope: false,
+        });
+    }
+
+    /// Sends this node's full presence, in parts.
+    fn send_snapshot(&self, view: &PresenceView) {
+        let users = view.local_statuses();
+        let round = self.next_round.fetch_add(1, Ordering::Relaxed);
+        let chunks: Vec<&[(String, PresenceStatus)]> = if users.is_empty() {
+            vec![&[]]
+        } else {
+            users.chunks(SNAPSHOT_PART_USERS).collect()
+        };
+        let parts = u32::try_from(chunks.len()).unwrap_or(u32::MAX);
+        for (part, chunk) in (0..).zip(chunks) {
+            let part = SnapshotPart {
+                round,
+                part,
+                parts,
+                users: chunk.to_vec(),
+            };
+            self.send(&PresenceMessage::snapshot(&self.node_id, part));
+        }
+    }
+
+    fn receive(&self, payload: &[u8]) {
+        let message: PresenceMessage = match serde_json::from_slice(payload) {
+            Ok(message) => message,
+            Err(error) => {
+                tracing::warn!(%error, "unreadable presence message");
+                return;
+            }
+        };
+        if message.node() == self.node_id {
+            return;
+        }
+        let mut view = self.view();
+        match message {
+            PresenceMessage::Change { node, user, status } => {
+                view.remote_change(&node, &user, status);
+            }
+            PresenceMessage::Snapshot {
+                node,
+                round,
+                part,
+                parts,
+                users,
+            } => view.snapshot_part(
+                &node,
+                SnapshotPart {
+                    round,
+                    part,
+                    parts,
+                    users,
+                },
+            ),
+        }
+    }
+
+    /// Subscribes to presence; the returned task (the caller spawns it)
+    /// keeps the replica in step with the cluster.
+    pub async fn start(
+        self: &Arc<Self>,
+        client: &async_nats::Client,
+        liveness: Arc<Liveness>,
+        options: &crate::NatsOptions,
+    ) -> anyhow::Result<impl Future<Output = ()> + Send + 'static> {
+        let messages = client.subscribe(subjects::PRESENCE).await?;
+        let timing = Timing {
+            tick: options
+                .heartbeat_interval
+                .min(options.presence_grace / 4)
+                .max(Duration::from_millis(10)),
+            grace: options.presence_grace,
+            snapshot_every: options.presence_snapshot_interval,
+        };
+        Ok(self.clone().run(messages, liveness, timing))
+    }
+
+    async fn run(
+        self: Arc<Self>,
+        mut messages: Subscriber,
+        liveness: Arc<Liveness>,
+        timing: Timing,
+    ) {
+        let mut ticker = tokio::time::interval(timing.tick);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut known = Known::default();
+        let mut next_snapshot = Instant::now();
+        loop {
+            tokio::select! {
+                message = messages.next() => match message {
+                    Some(message) => self.receive(&message.payload),
+                    None => break,
+                },
+                _ = ticker.tick() => {
+                    let now = Instant::now();
+                    let news = known.update(&liveness);
+                    let mut view = self.view();
+                    view.follow_liveness(|node_id| liveness.is_alive(node_id), now);
+                    if liveness.knows_everyone() {
+                        let departed = view.expire(now, timing.grace);
+                        if !departed.is_empty() && liveness.speaks_for_the_cluster() {
+                            self.report(departed);
+                        }
+                    }
+                    if liveness.connected_since().is_some() && (news || now >= next_snapshot) {
+                        self.send_snapshot(&view);
+                        next_snapshot = now + timing.snapshot_every;
+                    }
+                }
+            }
+        }
+    }
+
+    fn report(&self, departed: Vec<Departure>) {
+        metrics::counter!("natter_presence_departures_total").increment(departed.len() as u64);
+        for departure in departed {
+            let (user_id, change) = &departure;
+            tracing::debug!(%user_id, ?change, "presence: departed with a lost node");
+            // An error only means nobody took the receiver.
+            let _ = self.departures.send(departure);
+        }
+    }
+}
+
+struct Timing {
+    tick: Duration,
+    grace: Duration,
+    snapshot_every: Duration,
+}
+
+/// What the presence task last saw of liveness, to notice what calls for
+/// a snapshot at once: a new peer (it knows nothing of this node yet),
+/// or a reconnection of this node (peers may have expired it).
+#[derive(Default)]
+struct Known {
+    peers: HashSet<String>,
+    connected_since: Option<Instant>,
+}
+
+impl Known {
+    fn update(&mut self, liveness: &Liveness) -> bool {
+        let peers: HashSet<String> = liveness.peers().into_iter().collect();
+        let connected_since = liveness.connected_since();
+        let newcomer = peers.iter().any(|peer| !self.peers.contains(peer));
+        let reconnected = connected_since.is_some() && connected_since != self.connected_since;
+        self.peers = peers;
+        self.connected_since = connected_since;
+        newcomer || reconnected
+    }
+}
+
+/// Cluster-wide presence on NATS (see the module documentation). Made by
+/// [`NatsBus::presence`](crate::NatsBus::presence); shares the bus's
+/// connection and liveness.
+#[derive(Clone)]
+pub struct NatsPresence {
+    pub(crate) node: Arc<Node>,
+}
+
+#[async_trait::async_trait]
+impl Presence for NatsPresence {
+    async fn connected(&self, user_id: &str) -> PresenceChange {
+        self.node
+            .presence
+            .local(|view| view.connected(user_id), user_id)
+    }
+
+    async fn disconnected(&self, user_id: &str, away: bool) -> PresenceChange {
+        self.node
+            .presence
+            .local(|view| view.disconnected(user_id, away), user_id)
+    }
+
+    async fn set_away(&self, user_id: &str, away: bool) -> PresenceChange {
+        self.node
+            .presence
+            .local(|view| view.set_away(user_id, away), user_id)
+    }
+
+    async fn statuses(&self, user_ids: &[String]) -> Vec<PresenceStatus> {
+        let view = self.node.presence.view();
+        user_ids
+            .iter()
+            .map(|user_id| view.status(user_id))
+            .collect()
+    }
+
+    fn departures(&self) -> Option<mpsc::UnboundedReceiver<Departure>> {
+        self.node
+            .presence
+            .departures_reader
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+}
