@@ -46,12 +46,21 @@ pub struct Common {
     /// Start this `natter` binary on 127.0.0.1:0 with a fresh data dir.
     #[arg(long, value_name = "PATH")]
     pub spawn_server: Option<PathBuf>,
-    /// Use a running server instead (loopback only), e.g. http://127.0.0.1:8080.
+    /// Use a running server instead (loopback only), e.g. http://127.0.0.1:8080;
+    /// several comma-separated URLs are the nodes of one cluster, and the
+    /// connections are spread over them.
     #[arg(long, conflicts_with = "spawn_server")]
     pub url: Option<String>,
-    /// The attached server's process id, for its RSS and CPU.
-    #[arg(long, requires = "url")]
-    pub server_pid: Option<u32>,
+    /// The attached server's process id, for its RSS and CPU; for a
+    /// cluster, one per URL in the same order, comma-separated.
+    #[arg(
+        long,
+        requires = "url",
+        value_delimiter = ',',
+        value_name = "PID[,PID...]"
+    )]
+    #[serde(serialize_with = "one_or_many")]
+    pub server_pid: Vec<u32>,
     /// Where a spawned server's data directory is made (on a real disk:
     /// durability is measured).
     #[arg(long, default_value = "/var/tmp")]
@@ -86,11 +95,17 @@ impl Common {
         match (&self.spawn_server, &self.url) {
             (None, None) => return Err("give --spawn-server PATH or --url URL".into()),
             (_, Some(url)) => {
-                Target::parse(url)?;
+                let nodes = Target::parse_list(url)?.len();
+                if !self.server_pid.is_empty() && self.server_pid.len() != nodes {
+                    return Err(format!(
+                        "--server-pid names {} processes for {nodes} URLs: give one per URL, in the same order",
+                        self.server_pid.len()
+                    ));
+                }
             }
             _ => {}
         }
-        if self.server_pid.is_some() && self.url.is_none() {
+        if !self.server_pid.is_empty() && self.url.is_none() {
             return Err("--server-pid goes with --url (a spawned server is watched anyway)".into());
         }
         if !(1..=MAX_PER_WORKER).contains(&self.per_worker) {
@@ -108,6 +123,16 @@ impl Common {
             .div_ceil(self.per_worker)
             .max(self.min_workers)
             .min(connections.max(1))
+    }
+}
+
+/// Writes the process ids as before there were clusters: none as `null`,
+/// one as a number, several as a list.
+fn one_or_many<S: serde::Serializer>(pids: &[u32], serializer: S) -> Result<S::Ok, S::Error> {
+    match pids {
+        [] => serializer.serialize_none(),
+        [pid] => serializer.serialize_u32(*pid),
+        many => many.serialize(serializer),
     }
 }
 
@@ -378,5 +403,58 @@ mod tests {
         assert!(with(&["--per-worker", "25000"]).is_err());
         assert!(with(&["--duration-secs", "0"]).is_err());
         assert!(with(&["--server-env", "HOME=/"]).is_err());
+    }
+
+    #[test]
+    fn a_cluster_is_several_urls_with_one_pid_each() {
+        let urls = "http://127.0.0.1:18081,http://127.0.0.1:18082,http://127.0.0.1:18083";
+        let base = ["natter-bench", "fanout", "--url", urls];
+        let with = |extra: &[&str]| parse(&[&base[..], extra].concat());
+        let Command::Fanout(args) = with(&["--server-pid", "11,12,13"]).unwrap() else {
+            panic!("fanout")
+        };
+        assert_eq!(args.common.server_pid, [11, 12, 13]);
+        let json = serde_json::to_value(&args.common).unwrap();
+        assert_eq!(json["url"], urls);
+        assert_eq!(json["server_pid"], serde_json::json!([11, 12, 13]));
+        assert!(with(&[]).is_ok());
+        let error = with(&["--server-pid", "11,12"]).unwrap_err();
+        assert!(error.contains("one per URL"), "{error}");
+        assert!(with(&["--server-pid", "11,12,13,14"]).is_err());
+    }
+
+    #[test]
+    fn one_remote_node_refuses_the_whole_cluster() {
+        let error = parse(&[
+            "natter-bench",
+            "throughput",
+            "--url",
+            "http://127.0.0.1:18081,http://198.51.100.7:18082",
+        ])
+        .unwrap_err();
+        assert!(error.contains("only targets this machine"), "{error}");
+    }
+
+    #[test]
+    fn one_server_pid_is_written_as_before() {
+        let Command::Idle(args) = parse(&[
+            "natter-bench",
+            "idle",
+            "--url",
+            "http://127.0.0.1:8080",
+            "--server-pid",
+            "42",
+        ])
+        .unwrap() else {
+            panic!("idle")
+        };
+        let json = serde_json::to_value(&args.common).unwrap();
+        assert_eq!(json["server_pid"], 42);
+        let Command::Idle(args) =
+            parse(&["natter-bench", "idle", "--url", "http://127.0.0.1:8080"]).unwrap()
+        else {
+            panic!("idle")
+        };
+        assert!(serde_json::to_value(&args.common).unwrap()["server_pid"].is_null());
     }
 }

@@ -89,10 +89,11 @@ impl Fleet {
         self.workers.iter().filter_map(|w| w.child.id()).collect()
     }
 
-    /// Opens `shares[i]` on worker i, all workers at once.
+    /// Opens `shares[i]` on worker i, all workers at once; each
+    /// connection goes to `ws_urls[plan.node]`.
     pub async fn connect(
         &mut self,
-        ws_url: &str,
+        ws_urls: &[String],
         shares: Vec<Vec<ConnPlan>>,
         concurrency: usize,
     ) -> anyhow::Result<Connected> {
@@ -101,7 +102,7 @@ impl Fleet {
         }
         for (worker, conns) in self.workers.iter_mut().zip(shares) {
             let command = ToWorker::Connect {
-                ws_url: ws_url.to_owned(),
+                ws_urls: ws_urls.to_vec(),
                 conns,
                 concurrency,
             };
@@ -139,7 +140,7 @@ impl Fleet {
         let mut reports = Vec::with_capacity(self.workers.len());
         for worker in &mut self.workers {
             match worker.hear(wait).await? {
-                FromWorker::StepDone { report } => reports.push(report),
+                FromWorker::StepDone { report } => reports.push(*report),
                 FromWorker::Failed { error } => bail!("worker failed: {error}"),
                 other => bail!("unexpected worker answer {other:?}"),
             }

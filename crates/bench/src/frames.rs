@@ -5,7 +5,9 @@
 //! any process can compute it: the message `content` starts with
 //! `nb:<unix µs> ` (send -> receive latency, read by every recipient) and
 //! the `client_msg_id` starts with `<unix µs>-` (send -> `send.ok`, read
-//! by the sender). Incoming frames are classified by their leading
+//! by the sender). With several nodes the content also names the
+//! sender's node, `nb:<unix µs>@<node> `, so a recipient can tell a
+//! same-node delivery from a cross-node one. Incoming frames are classified by their leading
 //! `{"type":"..."` (serde writes the tag first) and the few fields needed
 //! are found by substring, not by a full JSON parse: in a fan-out run the
 //! load generator reads as many frames as the server writes, on the same
@@ -16,11 +18,28 @@ const CONTENT_PREFIX: &str = "nb:";
 
 /// A message body of about `len` bytes carrying its send time.
 pub fn content(sent_us: u64, len: usize) -> String {
-    let mut text = format!("{CONTENT_PREFIX}{sent_us} ");
+    padded(format!("{CONTENT_PREFIX}{sent_us} "), len)
+}
+
+/// Like [`content`], also naming the node the sender is connected to.
+pub fn content_from_node(sent_us: u64, node: usize, len: usize) -> String {
+    padded(format!("{CONTENT_PREFIX}{sent_us}@{node} "), len)
+}
+
+fn padded(mut text: String, len: usize) -> String {
     while text.len() < len {
         text.push('x');
     }
     text
+}
+
+/// The sender's node named in a `message.new` frame's content (see
+/// [`content_from_node`]); `None` for untagged or foreign content.
+pub fn sender_node(text: &str) -> Option<usize> {
+    let stamp = string_field_raw(text, "content")?.strip_prefix(CONTENT_PREFIX)?;
+    let after_time = stamp.trim_start_matches(|c: char| c.is_ascii_digit());
+    let node = leading_number(after_time.strip_prefix('@')?)?;
+    usize::try_from(node).ok()
 }
 
 /// A `client_msg_id` unique per (worker, connection, counter), carrying
@@ -144,6 +163,34 @@ mod tests {
                 seq: 42,
                 sent_us: Some(777)
             }
+        );
+    }
+
+    #[test]
+    fn tagged_content_names_the_senders_node_and_keeps_the_send_time() {
+        let text = content_from_node(1_700_000_000_123_456, 2, 64);
+        assert_eq!(text.len(), 64);
+        assert!(text.starts_with("nb:1700000000123456@2 "), "{text}");
+        let frame = format!(
+            r#"{{"type":"message.new","message":{{"chat_id":"c","seq":3,"content":"{text}"}}}}"#
+        );
+        assert_eq!(sender_node(&frame), Some(2));
+        assert_eq!(
+            classify(&frame),
+            Incoming::MessageNew {
+                chat_id: "c",
+                seq: 3,
+                sent_us: Some(1_700_000_000_123_456)
+            }
+        );
+        let untagged = format!(
+            r#"{{"type":"message.new","message":{{"content":"{}"}}}}"#,
+            content(5, 20)
+        );
+        assert_eq!(sender_node(&untagged), None);
+        assert_eq!(
+            sender_node(r#"{"type":"message.new","message":{"content":"a@1"}}"#),
+            None
         );
     }
 

@@ -1,13 +1,15 @@
 //! `natter-bench`: the load generator of natter.
 //!
 //! The coordinator (this process) starts or attaches to a server on
-//! 127.0.0.1, registers users and creates chats over REST with the
+//! 127.0.0.1 (or to the nodes of a cluster, spreading the connections
+//! over them), registers users and creates chats over REST with the
 //! project's client, spawns worker processes (`natter-bench worker`,
 //! each holding a share of the WebSocket connections), drives bounded
 //! steps on them over stdin/stdout JSON lines, and prints a table and a
 //! JSON file of the results. See BENCHMARKS.md for the method.
 
 mod cli;
+mod cluster;
 mod fleet;
 mod frames;
 mod procstat;

@@ -16,6 +16,9 @@ pub struct ConnPlan {
     /// this connection's messages); empty for a receive-only connection.
     #[serde(default)]
     pub chats: Vec<(String, u32)>,
+    /// Which node (an index into `Connect`'s `ws_urls`) it connects to.
+    #[serde(default)]
+    pub node: usize,
 }
 
 /// One measured step: every sending connection sends for `duration_ms`.
@@ -51,7 +54,9 @@ pub struct StepPlan {
 pub enum ToWorker {
     /// Opens these connections (in addition to those already open).
     Connect {
-        ws_url: String,
+        /// The WebSocket URL of every node, in node order; with more than
+        /// one, messages carry their sender's node (see `frames`).
+        ws_urls: Vec<String>,
         conns: Vec<ConnPlan>,
         /// Handshakes in flight at once.
         concurrency: usize,
@@ -74,8 +79,9 @@ pub enum FromWorker {
         open_now: u64,
         first_error: Option<String>,
     },
+    /// Boxed: a report is far larger than the other answers.
     StepDone {
-        report: StepReport,
+        report: Box<StepReport>,
     },
     Failed {
         error: String,
@@ -109,6 +115,16 @@ pub struct StepReport {
     pub ack_latency: Vec<(u64, u64)>,
     /// send -> `message.new` received latency buckets (µs, count).
     pub delivery_latency: Vec<(u64, u64)>,
+    /// Of those, deliveries on the sender's node and on another node
+    /// (recorded only when there are several nodes).
+    #[serde(default)]
+    pub delivery_latency_same_node: Vec<(u64, u64)>,
+    #[serde(default)]
+    pub delivery_latency_cross_node: Vec<(u64, u64)>,
+    /// `delivered_in_window` by the node the receiving connection is on
+    /// (index = node; empty when there is one node).
+    #[serde(default)]
+    pub delivered_in_window_by_node: Vec<u64>,
     pub first_error: Option<String>,
 }
 

@@ -2,6 +2,7 @@
 //! worker's report), the idle-memory figure, the printed tables and the
 //! JSON file.
 
+use crate::cluster::{DeliverySplit, NodeStep, nodes_table};
 use crate::protocol::StepReport;
 use crate::stats::{Latency, Summary};
 use crate::usage::Usage;
@@ -29,6 +30,10 @@ pub struct StepResult {
     pub deliveries_per_s: f64,
     pub send_to_ack: Summary,
     pub send_to_delivery: Summary,
+    /// Cluster runs: `send_to_delivery` split into same-node and
+    /// cross-node deliveries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub send_to_delivery_split: Option<DeliverySplit>,
     pub typing_received: u64,
     pub receipts_received: u64,
     pub control_sent: u64,
@@ -36,6 +41,10 @@ pub struct StepResult {
     pub open_at_end: u64,
     pub first_error: Option<String>,
     pub usage: Usage,
+    /// Cluster runs: each node's usage and deliveries (`usage` has the
+    /// totals).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<NodeStep>,
 }
 
 impl StepResult {
@@ -107,6 +116,10 @@ pub struct IdleResult {
     pub server_cpu_pct_idle: Option<f64>,
     pub closed_during_hold: BTreeMap<u16, u64>,
     pub open_at_end: u64,
+    /// Cluster runs: each node's CPU and RSS over the hold (the figures
+    /// above are totals over the nodes).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<NodeStep>,
 }
 
 /// A number with thousands separators, for reading large rates.
@@ -185,12 +198,13 @@ pub fn steps_table(steps: &[StepResult]) -> String {
             step.send_to_delivery.millis_row()
         );
     }
+    out.push_str(&nodes_table(steps));
     out
 }
 
 /// The idle figure as a few lines.
 pub fn idle_table(idle: &IdleResult) -> String {
-    format!(
+    let mut out = format!(
         "idle connections: {} open ({} failed, {} open at end)\n\
          server RSS: {:.1} MiB before, {:.1} MiB at half, {:.1} MiB after\n\
          memory per connection: {:.0} bytes ({:.2} KiB); marginal (second half): {:.0} bytes ({:.2} KiB)\n",
@@ -204,7 +218,18 @@ pub fn idle_table(idle: &IdleResult) -> String {
         idle.bytes_per_connection / 1024.0,
         idle.marginal_bytes_per_connection,
         idle.marginal_bytes_per_connection / 1024.0,
-    )
+    );
+    for node in &idle.nodes {
+        let usage = &node.usage;
+        let _ = writeln!(
+            out,
+            "node {}: {} MiB RSS, {} % CPU during the hold",
+            node.node,
+            opt(usage.rss_mib, 1),
+            opt(usage.cpu_pct, 1)
+        );
+    }
+    out
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! The server under test: either started here (`--spawn-server PATH`:
 //! `natter serve` on 127.0.0.1:0 with a fresh data directory, rate limits
 //! off, cheap argon2 and the gateway settings the scenario needs) or an
-//! already running one (`--url` and, for its RSS and CPU, `--server-pid`).
+//! already running one (`--url` and, for its RSS and CPU, `--server-pid`),
+//! or the running nodes of a cluster (several comma-separated URLs and
+//! pids). Either way the server is a list of [`Node`]s, one when spawned.
 
 use crate::target::Target;
 use anyhow::{Context, bail};
@@ -23,25 +25,64 @@ const BASE_ENV: [(&str, &str); 4] = [
     ("NATTER_LOG", "warn"),
 ];
 
-pub struct Server {
+/// One `natter serve` process: where it listens and, when known, its
+/// process id (for its RSS and CPU).
+#[derive(Clone, Debug)]
+pub struct Node {
     pub target: Target,
     pub pid: Option<u32>,
+}
+
+pub struct Server {
+    /// At least one; the order of `--url`.
+    pub nodes: Vec<Node>,
     child: Option<Child>,
     data_dir: Option<PathBuf>,
     keep_data: bool,
 }
 
 impl Server {
-    /// An already running server.
-    pub fn attach(url: &str, pid: Option<u32>) -> anyhow::Result<Server> {
-        let target = Target::parse(url).map_err(anyhow::Error::msg)?;
+    /// An already running server, or cluster: `urls` is one base URL or
+    /// several separated by commas; `pids` is empty or one per URL.
+    pub fn attach(urls: &str, pids: impl IntoIterator<Item = u32>) -> anyhow::Result<Server> {
+        let targets = Target::parse_list(urls).map_err(anyhow::Error::msg)?;
+        let pids: Vec<u32> = pids.into_iter().collect();
+        if !pids.is_empty() && pids.len() != targets.len() {
+            bail!("{} process ids for {} URLs", pids.len(), targets.len());
+        }
+        let nodes = targets
+            .into_iter()
+            .enumerate()
+            .map(|(index, target)| Node {
+                target,
+                pid: pids.get(index).copied(),
+            })
+            .collect();
         Ok(Server {
-            target,
-            pid,
+            nodes,
             child: None,
             data_dir: None,
             keep_data: true,
         })
+    }
+
+    /// Base URLs of the nodes, in order (for the REST client).
+    pub fn base_urls(&self) -> Vec<String> {
+        self.nodes
+            .iter()
+            .map(|node| node.target.base_url())
+            .collect()
+    }
+
+    /// WebSocket URLs of the nodes, in order.
+    pub fn ws_urls(&self) -> Vec<String> {
+        self.nodes.iter().map(|node| node.target.ws_url()).collect()
+    }
+
+    /// More than one node: the run reports per node and splits latency
+    /// into same-node and cross-node deliveries.
+    pub fn is_cluster(&self) -> bool {
+        self.nodes.len() > 1
     }
 
     /// Starts `binary serve` with a new data directory under `data_base`;
@@ -109,8 +150,10 @@ impl Server {
             data_dir.display()
         );
         Ok(Server {
-            target,
-            pid: child.id(),
+            nodes: vec![Node {
+                target,
+                pid: child.id(),
+            }],
             child: Some(child),
             data_dir: Some(data_dir),
             keep_data,
@@ -177,5 +220,25 @@ mod tests {
     fn attach_refuses_remote_servers() {
         assert!(Server::attach("http://10.1.1.1:80", None).is_err());
         assert!(Server::attach("http://127.0.0.1:8080", Some(1)).is_ok());
+    }
+
+    #[test]
+    fn attach_names_every_node_with_its_pid() {
+        let server = Server::attach("http://127.0.0.1:1,http://127.0.0.1:2", [7, 8]).unwrap();
+        assert!(server.is_cluster());
+        assert_eq!(
+            server.ws_urls(),
+            ["ws://127.0.0.1:1/api/v1/ws", "ws://127.0.0.1:2/api/v1/ws"]
+        );
+        let pids: Vec<Option<u32>> = server.nodes.iter().map(|node| node.pid).collect();
+        assert_eq!(pids, [Some(7), Some(8)]);
+        let unwatched = Server::attach("http://127.0.0.1:1,http://127.0.0.1:2", None).unwrap();
+        assert!(unwatched.nodes.iter().all(|node| node.pid.is_none()));
+        assert!(Server::attach("http://127.0.0.1:1,http://127.0.0.1:2", Some(7)).is_err());
+        assert!(
+            !Server::attach("http://127.0.0.1:1", None)
+                .unwrap()
+                .is_cluster()
+        );
     }
 }

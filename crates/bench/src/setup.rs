@@ -1,7 +1,10 @@
 //! Populating the server through its REST API with the project's client:
 //! users (a few registrations in flight at once), group chats, and at the
 //! end a read of every chat's `last_seq` to count what was persisted.
+//! With several nodes the calls go to them in turn (call i to node
+//! i mod N): user i is then registered on the node its connection uses.
 
+use crate::cluster::rest_node;
 use anyhow::Context;
 use futures_util::{StreamExt, TryStreamExt};
 use natter_client::{Client, Session};
@@ -34,18 +37,23 @@ pub fn run_tag() -> String {
     format!("{:x}", millis % 0xFFF_FFFF)
 }
 
+/// One client per node, in node order.
+fn clients(base_urls: &[String]) -> Vec<Client> {
+    base_urls.iter().map(Client::new).collect()
+}
+
 /// Registers `count` users, `concurrency` at a time, in index order.
 pub async fn register_users(
-    base_url: &str,
+    base_urls: &[String],
     count: usize,
     concurrency: usize,
 ) -> anyhow::Result<Vec<BenchUser>> {
-    let client = Client::new(base_url);
+    let clients = clients(base_urls);
     let tag = run_tag();
     let started = std::time::Instant::now();
     let users: Vec<BenchUser> = futures_util::stream::iter(0..count)
         .map(|index| {
-            let (client, tag) = (&client, &tag);
+            let (client, tag) = (&clients[rest_node(index, clients.len())], &tag);
             async move {
                 let request = RegisterRequest {
                     username: username(tag, index),
@@ -86,16 +94,16 @@ pub fn consecutive_groups(count: usize, size: usize) -> Vec<Vec<usize>> {
 /// the first one the owner), `concurrency` at a time; returns the chat
 /// ids in order.
 pub async fn create_groups(
-    base_url: &str,
+    base_urls: &[String],
     users: &[BenchUser],
     groups: &[Vec<usize>],
     concurrency: usize,
 ) -> anyhow::Result<Vec<String>> {
-    let anonymous = Client::new(base_url);
+    let clients = clients(base_urls);
     let started = std::time::Instant::now();
     let ids: Vec<String> = futures_util::stream::iter(groups.iter().enumerate())
         .map(|(index, members)| {
-            let anonymous = &anonymous;
+            let anonymous = &clients[rest_node(index, clients.len())];
             async move {
                 let owner = &users[members[0]];
                 let request = CreateChat {
@@ -128,15 +136,16 @@ pub async fn create_groups(
 /// Sum of `last_seq` over `chats` (each read with its owner's token):
 /// the number of messages the server has stored in them.
 pub async fn persisted(
-    base_url: &str,
+    base_urls: &[String],
     users: &[BenchUser],
     groups: &[Vec<usize>],
     chats: &[String],
 ) -> anyhow::Result<u64> {
-    let anonymous = Client::new(base_url);
-    let seqs: Vec<i64> = futures_util::stream::iter(chats.iter().zip(groups))
-        .map(|(chat_id, members)| {
-            let client = anonymous.with_token(users[members[0]].token.clone());
+    let clients = clients(base_urls);
+    let seqs: Vec<i64> = futures_util::stream::iter(chats.iter().zip(groups).enumerate())
+        .map(|(index, (chat_id, members))| {
+            let client = clients[rest_node(index, clients.len())]
+                .with_token(users[members[0]].token.clone());
             async move {
                 let chat = client.chat(chat_id).await?;
                 anyhow::Ok(chat.summary.last_seq)

@@ -4,6 +4,7 @@
 //! refuses any host but the loopback interface: an `http://` URL whose
 //! host is a loopback IP literal (`127.0.0.1`, any `127.x.y.z`, `[::1]`) or
 //! `localhost` (mapped to `127.0.0.1`, never resolved through DNS).
+//! Several such URLs, separated by commas, name the nodes of a cluster.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -45,6 +46,25 @@ impl Target {
             return Err(format!("{url}: port 0 is not a server's port"));
         }
         Ok(Target { addr })
+    }
+
+    /// Parses a comma-separated list of base URLs (the nodes of a
+    /// cluster, in order), each checked as [`Target::parse`] does. Empty
+    /// items and the same address twice are refused: either is a typo,
+    /// and a node named twice would carry twice its share of the load.
+    pub fn parse_list(urls: &str) -> Result<Vec<Target>, String> {
+        let mut targets: Vec<Target> = Vec::new();
+        for url in urls.split(',').map(str::trim) {
+            if url.is_empty() {
+                return Err(format!("{urls}: an empty URL in the list"));
+            }
+            let target = Target::parse(url)?;
+            if targets.contains(&target) {
+                return Err(format!("{url}: named twice"));
+            }
+            targets.push(target);
+        }
+        Ok(targets)
     }
 
     /// `http://ADDR`, for the REST client.
@@ -100,6 +120,42 @@ mod tests {
             "http://localhost:http",
         ] {
             assert!(Target::parse(url).is_err(), "{url} was accepted");
+        }
+    }
+
+    #[test]
+    fn a_list_names_every_node_in_order() {
+        let nodes =
+            Target::parse_list("http://127.0.0.1:18081,http://127.0.0.1:18082, http://[::1]:18083")
+                .unwrap();
+        let urls: Vec<String> = nodes.iter().map(Target::base_url).collect();
+        assert_eq!(
+            urls,
+            [
+                "http://127.0.0.1:18081",
+                "http://127.0.0.1:18082",
+                "http://[::1]:18083"
+            ]
+        );
+        assert_eq!(
+            Target::parse_list("http://127.0.0.1:8080").unwrap().len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_list_is_refused_when_any_node_is() {
+        for urls in [
+            "http://127.0.0.1:1,http://10.0.0.1:2",
+            "http://127.0.0.1:1,https://127.0.0.1:2",
+            "http://127.0.0.1:1,",
+            ",http://127.0.0.1:1",
+            "http://127.0.0.1:1,,http://127.0.0.1:2",
+            "http://127.0.0.1:1,http://127.0.0.1:1/",
+            "http://localhost:7,http://127.0.0.1:7",
+            "",
+        ] {
+            assert!(Target::parse_list(urls).is_err(), "{urls} was accepted");
         }
     }
 }

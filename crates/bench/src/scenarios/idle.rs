@@ -5,6 +5,7 @@
 
 use super::{Output, run_scenario, watch};
 use crate::cli::IdleArgs;
+use crate::cluster::node_of;
 use crate::fleet::{Fleet, split};
 use crate::protocol::{ConnPlan, StepPlan};
 use crate::report::IdleResult;
@@ -33,9 +34,8 @@ async fn measure(
     started: Instant,
 ) -> anyhow::Result<()> {
     let common = &args.common;
-    let target = &server.target;
     let users = register_users(
-        &target.base_url(),
+        &server.base_urls(),
         args.connections,
         common.register_concurrency,
     )
@@ -50,11 +50,14 @@ async fn measure(
 
     tokio::time::sleep(Duration::from_secs(2)).await;
     let before = rss(&watch).await;
+    // User i on node i mod N, the node it was registered on.
     let plans: Vec<ConnPlan> = users
         .iter()
-        .map(|user| ConnPlan {
+        .enumerate()
+        .map(|(index, user)| ConnPlan {
             token: user.token.clone(),
             chats: Vec::new(),
+            node: node_of(index, server.nodes.len()),
         })
         .collect();
     let half = plans.len() / 2;
@@ -64,21 +67,14 @@ async fn measure(
     let first_count = first.len() as u64;
 
     let connect_started = Instant::now();
+    let ws_urls = server.ws_urls();
     let first_round = fleet
-        .connect(
-            &target.ws_url(),
-            split(first, workers),
-            common.connect_concurrency,
-        )
+        .connect(&ws_urls, split(first, workers), common.connect_concurrency)
         .await?;
     tokio::time::sleep(settle).await;
     let at_half = rss(&watch).await;
     let second_round = fleet
-        .connect(
-            &target.ws_url(),
-            split(second, workers),
-            common.connect_concurrency,
-        )
+        .connect(&ws_urls, split(second, workers), common.connect_concurrency)
         .await?;
     eprintln!(
         "opened {} connections ({} failed) in {:.1} s",
@@ -124,6 +120,7 @@ async fn measure(
         server_cpu_pct_idle: held.usage.server_cpu_pct,
         closed_during_hold: held.closed_by_server.clone(),
         open_at_end: open,
+        nodes: held.nodes.clone(),
     });
     fleet.close().await;
     Ok(())

@@ -7,6 +7,7 @@
 
 use super::{Output, connect_fleet, plan, record_steps, run_scenario, steps, watch};
 use crate::cli::MixedArgs;
+use crate::cluster::node_of;
 use crate::fleet::split;
 use crate::protocol::ConnPlan;
 use crate::setup::{create_groups, persisted, register_users};
@@ -78,21 +79,24 @@ async fn measure(
     started: Instant,
 ) -> anyhow::Result<()> {
     let common = &args.common;
-    let base_url = server.target.base_url();
-    let users = register_users(&base_url, args.users, common.register_concurrency).await?;
+    let base_urls = server.base_urls();
+    let users = register_users(&base_urls, args.users, common.register_concurrency).await?;
     let (groups, of_user) = layout(args);
-    let chat_ids = create_groups(&base_url, &users, &groups, 8).await?;
+    let chat_ids = create_groups(&base_urls, &users, &groups, 8).await?;
     output.users = users.len();
     output.chats = chat_ids.len();
+    // User i on node i mod N: the pairs (2k, 2k+1) cross nodes.
     let plans: Vec<ConnPlan> = users
         .iter()
         .zip(&of_user)
-        .map(|(user, chats)| ConnPlan {
+        .enumerate()
+        .map(|(index, (user, chats))| ConnPlan {
             token: user.token.clone(),
             chats: chats
                 .iter()
                 .map(|&(chat, weight)| (chat_ids[chat].clone(), weight))
                 .collect(),
+            node: node_of(index, server.nodes.len()),
         })
         .collect();
     let senders = plans.len() as u64;
@@ -111,7 +115,7 @@ async fn measure(
     let acked = record_steps(output, warmup, results);
     fleet.close().await;
     output.acknowledged_total = Some(acked);
-    output.persisted_in_store = Some(persisted(&base_url, &users, &groups, &chat_ids).await?);
+    output.persisted_in_store = Some(persisted(&base_urls, &users, &groups, &chat_ids).await?);
     Ok(())
 }
 

@@ -1,5 +1,6 @@
-//! The scenarios, and what they share: starting the server, the workers
-//! and the usage watch, running steps, and writing the result file.
+//! The scenarios, and what they share: starting the server (or naming
+//! the nodes of a cluster), the workers and the usage watch, running
+//! steps, and writing the result file.
 
 pub mod fanout;
 pub mod idle;
@@ -34,6 +35,9 @@ pub async fn run_scenario(
     let mut output = Output::new(scenario, args);
     let started = Instant::now();
     let server = server(common).await?;
+    if server.is_cluster() {
+        output.nodes = server.base_urls();
+    }
     let result = measure(&server, &mut output, started).await;
     server.stop().await;
     result?;
@@ -52,14 +56,14 @@ async fn server(common: &Common) -> anyhow::Result<Server> {
             )
             .await
         }
-        (None, Some(url)) => Server::attach(url, common.server_pid),
+        (None, Some(urls)) => Server::attach(urls, common.server_pid.iter().copied()),
         (None, None) => anyhow::bail!("no server given"),
     }
 }
 
 /// Spawns `workers` worker processes and opens the planned connections
-/// (`shares[i]` on worker `i`), recording workers, connections, failures
-/// and setup time in `output`.
+/// (`shares[i]` on worker `i`, each to its plan's node), recording
+/// workers, connections, failures and setup time in `output`.
 pub async fn connect_fleet(
     server: &Server,
     common: &Common,
@@ -70,7 +74,7 @@ pub async fn connect_fleet(
     let mut fleet = Fleet::spawn(shares.len())?;
     output.workers = shares.len();
     let connected = fleet
-        .connect(&server.target.ws_url(), shares, common.connect_concurrency)
+        .connect(&server.ws_urls(), shares, common.connect_concurrency)
         .await?;
     output.connections = connected.open_now;
     output.connect_failures = connected.failed;
@@ -81,12 +85,12 @@ pub async fn connect_fleet(
     Ok(fleet)
 }
 
-/// The usage watch over the server, this process and the workers.
+/// The usage watch over the server's nodes, this process and the workers.
 pub fn watch(server: &Server, fleet: &Fleet) -> Watch {
     let mut clients = fleet.pids();
     clients.push(std::process::id());
     Watch {
-        server: server.pid,
+        servers: server.nodes.iter().map(|node| node.pid).collect(),
         clients,
         ticks_per_second: crate::procstat::clock_ticks_per_second(),
     }
@@ -133,7 +137,12 @@ pub async fn step(
         watch.snapshot()
     });
     let usage = watch.usage(&before, &after, peak);
-    let result = StepResult::merge(label, target_rate, senders, &reports?, usage);
+    let reports = reports?;
+    let mut result = StepResult::merge(label, target_rate, senders, &reports, usage);
+    if watch.servers.len() > 1 {
+        let nodes = watch.node_usage(&before, &after, peak);
+        crate::cluster::add_nodes(&mut result, &reports, nodes);
+    }
     tokio::time::sleep(BETWEEN_STEPS).await;
     Ok(result)
 }
@@ -225,6 +234,10 @@ pub struct Output {
     pub started_at_unix_s: u64,
     pub machine: Machine,
     pub args: serde_json::Value,
+    /// The base URL of every node of a cluster run, in node order (the
+    /// index is `node` in the per-node figures); absent for one server.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<String>,
     pub users: usize,
     pub chats: usize,
     pub connections: u64,
@@ -250,6 +263,7 @@ impl Output {
                 .as_secs(),
             machine: Machine::read(),
             args: serde_json::to_value(args).unwrap_or_default(),
+            nodes: Vec::new(),
             users: 0,
             chats: 0,
             connections: 0,
@@ -276,6 +290,9 @@ impl Output {
             self.workers,
             self.setup_secs
         );
+        if !self.nodes.is_empty() {
+            println!("{}", crate::cluster::nodes_line(&self.nodes));
+        }
         if let Some(idle) = &self.idle {
             print!("{}", idle_table(idle));
         }

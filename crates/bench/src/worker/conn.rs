@@ -9,7 +9,7 @@
 //! how many sends one connection has unanswered.
 
 use super::shared::{Shared, bump};
-use crate::frames::{Incoming, classify, client_msg_id, content};
+use crate::frames::{Incoming, classify, client_msg_id, content, content_from_node, sender_node};
 use crate::protocol::StepPlan;
 use futures_util::{SinkExt, StreamExt};
 use natter_proto::events::ClientFrame;
@@ -27,6 +27,9 @@ pub type Socket = WebSocketStream<TcpStream>;
 pub struct ConnTask {
     pub index: usize,
     pub chats: Vec<(String, u32)>,
+    /// The node this connection is on, when there are several: its
+    /// messages name it, and its deliveries are split by it.
+    pub node: Option<usize>,
     pub shared: Arc<Shared>,
     pub steps: watch::Receiver<Option<Arc<StepPlan>>>,
     pub stop: watch::Receiver<bool>,
@@ -214,7 +217,10 @@ impl ConnTask {
         frames.push(ClientFrame::Send {
             client_msg_id: client_msg_id(stamp_us, self.shared.worker, self.index, counter),
             chat_id: chat_id.to_owned(),
-            content: content(stamp_us, plan.content_bytes),
+            content: match self.node {
+                Some(node) => content_from_node(stamp_us, node, plan.content_bytes),
+                None => content(stamp_us, plan.content_bytes),
+            },
             message_type: None,
             file_id: None,
             metadata: None,
@@ -242,11 +248,21 @@ impl ConnTask {
                 sent_us,
             } => {
                 bump(&counters.delivered);
-                if shared.in_window(now_us) {
+                let in_window = shared.in_window(now_us);
+                if in_window {
                     bump(&counters.delivered_in_window);
                 }
                 if let Some(sent_us) = sent_us {
                     shared.record_delivery(now_us.saturating_sub(sent_us));
+                }
+                if let Some(node) = self.node {
+                    if in_window {
+                        shared.count_delivery_on_node(node);
+                    }
+                    if let (Some(sent_us), Some(from)) = (sent_us, sender_node(text)) {
+                        shared
+                            .record_delivery_between(now_us.saturating_sub(sent_us), from == node);
+                    }
                 }
                 *received += 1;
                 let plan = plan?;

@@ -49,14 +49,14 @@ async fn serve(index: usize) -> anyhow::Result<()> {
         let command: ToWorker = serde_json::from_str(&line).context("a command line")?;
         let answer = match command {
             ToWorker::Connect {
-                ws_url,
+                ws_urls,
                 conns,
                 concurrency,
             } => {
                 let first = next_conn;
                 next_conn += conns.len();
                 let ctx = (shared.clone(), steps_rx.clone(), stop_rx.clone());
-                connect_all(&ws_url, conns, first, concurrency, ctx).await
+                connect_all(&ws_urls, conns, first, concurrency, ctx).await
             }
             ToWorker::Step { plan } => run_step(&shared, &steps_tx, plan).await,
             ToWorker::Close => {
@@ -100,10 +100,10 @@ type Ctx = (
     watch::Receiver<bool>,
 );
 
-/// Opens `conns`, `concurrency` handshakes at a time; each connection
-/// counts as opened once its `ready` frame arrived.
+/// Opens `conns`, each to its node's URL, `concurrency` handshakes at a
+/// time; each connection counts as opened once its `ready` frame arrived.
 async fn connect_all(
-    ws_url: &str,
+    ws_urls: &[String],
     conns: Vec<ConnPlan>,
     first: usize,
     concurrency: usize,
@@ -114,9 +114,12 @@ async fn connect_all(
     let mut first_error = None;
     let attempts = futures_util::stream::iter(conns.into_iter().enumerate())
         .map(|(offset, plan)| async move {
-            let socket = tokio::time::timeout(CONNECT_TIMEOUT, open(ws_url, &plan.token))
-                .await
-                .unwrap_or_else(|_| Err("timed out".to_owned()));
+            let socket = match ws_urls.get(plan.node) {
+                Some(ws_url) => tokio::time::timeout(CONNECT_TIMEOUT, open(ws_url, &plan.token))
+                    .await
+                    .unwrap_or_else(|_| Err("timed out".to_owned())),
+                None => Err(format!("no node {} among {}", plan.node, ws_urls.len())),
+            };
             (first + offset, plan, socket)
         })
         .buffer_unordered(concurrency.max(1));
@@ -129,6 +132,7 @@ async fn connect_all(
                 let task = ConnTask {
                     index,
                     chats: plan.chats,
+                    node: (ws_urls.len() > 1).then_some(plan.node),
                     shared: shared.clone(),
                     steps: steps.clone(),
                     stop: stop.clone(),
@@ -227,6 +231,6 @@ async fn run_step(
     }
     let _ = steps.send(None);
     FromWorker::StepDone {
-        report: shared.take(elapsed_ms),
+        report: Box::new(shared.take(elapsed_ms)),
     }
 }

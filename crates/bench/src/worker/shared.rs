@@ -63,6 +63,11 @@ pub struct Shared {
     pub counters: Counters,
     pub ack_latency: Mutex<Latency>,
     pub delivery_latency: Mutex<Latency>,
+    /// Cluster runs only: deliveries on the sender's node, on another.
+    pub delivery_same_node: Mutex<Latency>,
+    pub delivery_cross_node: Mutex<Latency>,
+    /// Cluster runs only: in-window deliveries by the receiver's node.
+    pub delivered_in_window_by_node: Mutex<Vec<u64>>,
     pub closed_by_server: Mutex<BTreeMap<u16, u64>>,
     pub first_error: Mutex<Option<String>>,
     pub open: AtomicU64,
@@ -85,6 +90,9 @@ impl Shared {
             counters: Counters::default(),
             ack_latency: Mutex::new(Latency::default()),
             delivery_latency: Mutex::new(Latency::default()),
+            delivery_same_node: Mutex::new(Latency::default()),
+            delivery_cross_node: Mutex::new(Latency::default()),
+            delivered_in_window_by_node: Mutex::new(Vec::new()),
             closed_by_server: Mutex::new(BTreeMap::new()),
             first_error: Mutex::new(None),
             open: AtomicU64::new(0),
@@ -103,6 +111,26 @@ impl Shared {
 
     pub fn record_delivery(&self, latency_us: u64) {
         lock(&self.delivery_latency).record(latency_us);
+    }
+
+    /// A delivery between two nodes' connections (or on one node), on
+    /// top of [`Shared::record_delivery`].
+    pub fn record_delivery_between(&self, latency_us: u64, same_node: bool) {
+        let histogram = if same_node {
+            &self.delivery_same_node
+        } else {
+            &self.delivery_cross_node
+        };
+        lock(histogram).record(latency_us);
+    }
+
+    /// An in-window delivery to a connection on `node`.
+    pub fn count_delivery_on_node(&self, node: usize) {
+        let mut counts = lock(&self.delivered_in_window_by_node);
+        if counts.len() <= node {
+            counts.resize(node + 1, 0);
+        }
+        counts[node] += 1;
     }
 
     pub fn record_close(&self, code: u16) {
@@ -130,6 +158,8 @@ impl Shared {
         let take = |counter: &AtomicU64| counter.swap(0, Ordering::Relaxed);
         let mut ack = lock(&self.ack_latency);
         let mut delivery = lock(&self.delivery_latency);
+        let mut same_node = lock(&self.delivery_same_node);
+        let mut cross_node = lock(&self.delivery_cross_node);
         let report = StepReport {
             elapsed_ms,
             sent: take(&c.sent),
@@ -148,10 +178,17 @@ impl Shared {
             open_at_end: self.open.load(Ordering::Relaxed),
             ack_latency: ack.to_pairs(),
             delivery_latency: delivery.to_pairs(),
+            delivery_latency_same_node: same_node.to_pairs(),
+            delivery_latency_cross_node: cross_node.to_pairs(),
+            delivered_in_window_by_node: std::mem::take(&mut *lock(
+                &self.delivered_in_window_by_node,
+            )),
             first_error: lock(&self.first_error).take(),
         };
         ack.reset();
         delivery.reset();
+        same_node.reset();
+        cross_node.reset();
         report
     }
 }
@@ -192,5 +229,24 @@ mod tests {
         assert_eq!(report.ack_latency.len(), 1);
         let again = shared.take(1000);
         assert_eq!((again.sent, again.ack_latency.len()), (0, 0));
+    }
+
+    #[test]
+    fn cluster_deliveries_are_split_and_counted_by_node() {
+        let shared = Shared::new(0);
+        shared.record_delivery_between(1_000, true);
+        shared.record_delivery_between(2_000, false);
+        shared.record_delivery_between(3_000, false);
+        shared.count_delivery_on_node(2);
+        shared.count_delivery_on_node(0);
+        shared.count_delivery_on_node(2);
+        let report = shared.take(1000);
+        let count = |pairs: &[(u64, u64)]| pairs.iter().map(|&(_, n)| n).sum::<u64>();
+        assert_eq!(count(&report.delivery_latency_same_node), 1);
+        assert_eq!(count(&report.delivery_latency_cross_node), 2);
+        assert_eq!(report.delivered_in_window_by_node, [1, 0, 2]);
+        let again = shared.take(1000);
+        assert!(again.delivery_latency_cross_node.is_empty());
+        assert!(again.delivered_in_window_by_node.is_empty());
     }
 }
