@@ -93,6 +93,20 @@ impl Core {
         Ok(())
     }
 
+    /// A user's status changed with no connection of this node involved:
+    /// the node that held their connections died (a cluster presence
+    /// service reports this on one node only). Writes `last_seen` if they
+    /// are now offline, and announces it.
+    pub async fn presence_expired(&self, user_id: &str, change: PresenceChange) {
+        let now = now_ms();
+        if change.after == PresenceStatus::Offline
+            && let Err(error) = self.store.set_last_seen(user_id, now).await
+        {
+            tracing::warn!(%user_id, %error, "last_seen of a dead node's user not written");
+        }
+        self.announce_presence(user_id, change, now).await;
+    }
+
     /// Presence as shown in user objects, for each of `rows` in order (one
     /// lookup for all): live status, and `last_seen` of now while
     /// connected.

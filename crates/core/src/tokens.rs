@@ -1,5 +1,5 @@
 //! Credentials: the server secret, argon2id password hashes, JWT access
-//! tokens and opaque refresh tokens. Pure logic plus the secret file; the
+//! tokens and opaque refresh tokens. Pure logic plus the shared secret; the
 //! account use cases that call this live in `core::accounts`.
 
 use anyhow::Context;
@@ -14,37 +14,40 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 
 use natter_config::AuthSettings;
+use natter_store::Secrets;
 
-/// Bytes of the server secret kept in `<data_dir>/secret.key`.
+/// Bytes of a generated server secret.
 const SECRET_LEN: usize = 64;
+/// The name the server secret is kept under in the store.
+const SERVER_SECRET: &str = "server";
 
-/// Loads the server secret from settings, or from `<data_dir>/secret.key`,
-/// creating that file (mode 0600) with fresh random bytes on first start.
-pub fn load_or_create_secret(settings: &AuthSettings, data_dir: &Path) -> anyhow::Result<Vec<u8>> {
+/// The server secret (HMAC key of access tokens and file links): the
+/// configured `auth.secret`, else the one kept in the store, which the
+/// first node to start generates and every later node (or restart) reads,
+/// so that a token or link made by one node holds on all of them. A
+/// `<data_dir>/secret.key` left by an older version is what gets kept, so
+/// that tokens and links issued before the upgrade stay valid.
+pub async fn server_secret(
+    settings: &AuthSettings,
+    data_dir: &Path,
+    store: &dyn Secrets,
+) -> anyhow::Result<Vec<u8>> {
     if !settings.secret.0.is_empty() {
         return Ok(settings.secret.0.as_bytes().to_vec());
     }
     let path = data_dir.join("secret.key");
-    match std::fs::read(&path) {
-        Ok(bytes) if bytes.len() >= 32 => return Ok(bytes),
+    let candidate = match std::fs::read(&path) {
+        Ok(bytes) if bytes.len() >= 32 => bytes,
         Ok(_) => anyhow::bail!("{} is too short to be a secret", path.display()),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            random_bytes::<SECRET_LEN>()?.to_vec()
+        }
         Err(error) => return Err(error).context(format!("reading {}", path.display())),
-    }
-    let secret = random_bytes::<SECRET_LEN>()?.to_vec();
-    write_private(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
-    Ok(secret)
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
+    };
+    store
+        .shared_secret(SERVER_SECRET, &candidate)
+        .await
+        .context("reading the server secret from the database")
 }
 
 /// Cryptographically random bytes from the operating system.

@@ -60,10 +60,13 @@ impl RunningServer {
 pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     std::fs::create_dir_all(&settings.data_dir)
         .with_context(|| format!("creating data dir {}", settings.data_dir.display()))?;
-    let secret = natter_core::tokens::load_or_create_secret(&settings.auth, &settings.data_dir)?;
     let (commits, committed) = natter_store::commit_channel();
     let store = backends::store(&settings, commits).await?;
-    let (bus, presence) = backends::bus(&settings)?;
+    let secret =
+        natter_core::tokens::server_secret(&settings.auth, &settings.data_dir, store.as_ref())
+            .await?;
+    let buses = backends::bus(&settings).await?;
+    let departures = buses.presence.departures();
     let blob_options: Vec<(String, String)> = settings
         .blob_options
         .iter()
@@ -79,12 +82,14 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         &secret,
         natter_core::Backends {
             store: store.clone(),
-            bus,
-            presence,
+            bus: buses.bus.clone(),
+            presence: buses.presence.clone(),
             blob,
         },
     )?);
     let announcer = natter_core::announcer::Announcer::spawn(core.clone(), committed);
+    let departures =
+        departures.map(|departures| tokio::spawn(announce_departures(core.clone(), departures)));
     http::ops::prometheus();
 
     let listener = tokio::net::TcpListener::bind(&settings.listen)
@@ -109,12 +114,27 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         })
         .await;
         housekeeping.abort();
+        if let Some(departures) = departures {
+            departures.abort();
+        }
         gateway_handle.stop().await;
         store.close().await;
         announcer.finish().await;
+        buses.leave().await;
         Ok(())
     });
     Ok(RunningServer { addr, stop, task })
+}
+
+/// Announces the presence changes a cluster's presence service reports
+/// without a local connection (users of a node that died).
+async fn announce_departures(
+    core: Arc<natter_core::Core>,
+    mut departures: tokio::sync::mpsc::UnboundedReceiver<(String, natter_bus::PresenceChange)>,
+) {
+    while let Some((user_id, change)) = departures.recv().await {
+        core.presence_expired(&user_id, change).await;
+    }
 }
 
 /// Periodic upkeep: idle rate-limit buckets, orphaned uploads.

@@ -43,10 +43,12 @@ struct ServeArgs {
     /// A TOML file with any setting (flags and NATTER_* variables win).
     #[arg(long, env = "NATTER_CONFIG")]
     config: Option<PathBuf>,
-    /// Database URL: empty for <data-dir>/natter.db, or sqlite://PATH.
+    /// Database URL: empty for <data-dir>/natter.db, sqlite://PATH, or
+    /// postgres://... for a cluster.
     #[arg(long, env = "NATTER_DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
-    /// Event bus URL: empty for in-process.
+    /// Event bus URL: empty for in-process, or nats://HOST:PORT[,...] for a
+    /// cluster.
     #[arg(long, env = "NATTER_BUS_URL", hide_env_values = true)]
     bus_url: Option<String>,
     /// File storage URL: empty for <data-dir>/files.
@@ -84,12 +86,28 @@ impl ServeArgs {
     }
 }
 
+/// Log targets of dependencies that print a connection URL with its
+/// credentials (a NATS token or user/password, a PostgreSQL parameter's
+/// value), kept quieter than the lines that do so whatever `NATTER_LOG`
+/// asks for: natter logs its backends' state itself, redacted.
+const CREDENTIAL_LEAKING_TARGETS: [&str; 2] = [
+    // `server = ?addr` at debug and warn.
+    "async_nats::connector=error",
+    // "ignoring unrecognized connect parameter key=... value=..." at warn.
+    "sqlx_postgres::options::parse=error",
+];
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    let mut filter =
+        EnvFilter::try_from_env("NATTER_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    for directive in CREDENTIAL_LEAKING_TARGETS {
+        if let Ok(directive) = directive.parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("NATTER_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
-        )
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();

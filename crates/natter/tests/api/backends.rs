@@ -29,11 +29,11 @@ fn serve(args: &[&str]) -> (bool, String) {
 fn an_unknown_database_scheme_is_refused_and_its_password_is_never_logged() {
     let (ok, log) = serve(&[
         "--database-url",
-        "postgres://natter:hunter2@127.0.0.1:1/natter?sslpassword=sesame",
+        "mysql://natter:hunter2@127.0.0.1:1/natter?sslpassword=sesame",
     ]);
     assert!(!ok, "the server must not start: {log}");
-    assert!(log.contains("postgres://"), "the scheme is named: {log}");
-    assert!(log.contains("not available in this build"), "{log}");
+    assert!(log.contains("mysql://"), "the scheme is named: {log}");
+    assert!(log.contains("is not supported"), "{log}");
     assert!(
         log.contains("[redacted]"),
         "settings were logged redacted: {log}"
@@ -42,9 +42,28 @@ fn an_unknown_database_scheme_is_refused_and_its_password_is_never_logged() {
 }
 
 #[test]
+fn an_unreachable_postgres_fails_the_start_without_logging_its_password() {
+    let (ok, log) = serve(&[
+        "--database-url",
+        "postgres://natter:hunter2@127.0.0.1:1/natter?sslpassword=sesame",
+    ]);
+    assert!(!ok, "the server must not start: {log}");
+    assert!(log.contains("opening the database"), "{log}");
+    assert!(!log.contains("hunter2") && !log.contains("sesame"), "{log}");
+}
+
+#[test]
 fn an_unknown_bus_scheme_is_refused_and_its_token_is_never_logged() {
+    let (ok, log) = serve(&["--bus-url", "amqp://t0ken@127.0.0.1:1"]);
+    assert!(!ok, "the server must not start: {log}");
+    assert!(log.contains("amqp://"), "{log}");
+    assert!(!log.contains("t0ken"), "{log}");
+}
+
+#[test]
+fn an_unreachable_nats_fails_the_start_without_logging_its_token() {
     let (ok, log) = serve(&["--bus-url", "nats://t0ken@127.0.0.1:1"]);
     assert!(!ok, "the server must not start: {log}");
-    assert!(log.contains("nats://"), "{log}");
+    assert!(log.contains("connecting to NATS"), "{log}");
     assert!(!log.contains("t0ken"), "{log}");
 }

@@ -11,8 +11,12 @@
 mod abuse_limits;
 mod auth;
 mod backends;
+mod balancer;
 mod change_cursor;
 mod chats;
+mod cluster;
+mod cluster_faults;
+mod cluster_support;
 mod connection_limits;
 mod disk_full;
 mod durability;

@@ -91,6 +91,15 @@ impl ServerProcess {
         let _ = self.child.wait();
     }
 
+    /// Sends `signal` (`STOP`, `CONT`, ...) to the process.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([format!("-{signal}"), self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
     /// SIGTERM, then waits (bounded) for a graceful exit; SIGKILL if the
     /// process is still there after the deadline. Returns true if it exited
     /// by itself.
