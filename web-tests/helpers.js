@@ -28,7 +28,7 @@ function binaryPath() {
  * Starts `natter serve` on 127.0.0.1:0 with a fresh data directory and
  * cheap password hashing; resolves once it prints its address.
  * @param {Record<string, string>} [env] more settings, as NATTER_* variables
- * @returns {Promise<{ url: string, stop: () => Promise<void>, logs: () => string }>}
+ * @returns {Promise<{ url: string, stop: () => Promise<void>, kill: () => Promise<void>, logs: () => string }>}
  */
 export function startServer(env = {}) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'natter-web-'));
@@ -54,6 +54,14 @@ export function startServer(env = {}) {
     }
     rmSync(dataDir, { recursive: true, force: true });
   };
+  /** SIGKILL: the process gets no chance to say goodbye. */
+  const kill = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    }
+  };
   return new Promise((resolve, reject) => {
     let stdout = '';
     const timer = setTimeout(() => reject(new Error(`natter did not start in time:\n${stderr}`)), 30_000);
@@ -62,7 +70,7 @@ export function startServer(env = {}) {
       const match = /natter listening on (http:\/\/\S+)/.exec(stdout);
       if (match) {
         clearTimeout(timer);
-        resolve({ url: match[1].replace(/\/$/, ''), stop, logs: () => stderr });
+        resolve({ url: match[1].replace(/\/$/, ''), stop, kill, logs: () => stderr });
       }
     });
     child.once('error', (error) => { clearTimeout(timer); reject(error); });

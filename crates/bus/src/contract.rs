@@ -1,6 +1,6 @@
 //! The contract every [`Bus`] and [`Presence`] implementation must keep,
 //! as test functions: a backend's tests call each of them on a fresh
-//! instance (the in-process ones do so below; a NATS bus will run the
+//! instance (the in-process ones do so below; the NATS bus runs the
 //! same functions against a real `nats-server`). Each function panics on
 //! a breach. Waits are bounded: an envelope that does not arrive within
 //! [`PATIENCE`] fails the test instead of hanging it.

@@ -172,6 +172,7 @@ impl Connection {
         let io = TokioIo::new(Counted {
             stream,
             _ticket: ticket,
+            lingering: None,
         });
         let served = self.http.serve_connection(io, service).with_upgrades();
         tokio::pin!(served);
@@ -202,9 +203,51 @@ async fn stopped(stopping: &mut watch::Receiver<bool>) {
 
 /// The socket of an admitted connection, carrying its place in the
 /// table for as long as it is open.
+///
+/// Its shutdown lingers: after the server's last bytes and its FIN, what
+/// the client still sends is read and dropped until the client closes its
+/// side, for at most [`LINGER_TIME`] and [`LINGER_BYTES`]. Closing with
+/// unread bytes in the receive buffer makes the kernel reset the
+/// connection, and a reset can destroy an answer the client has not read
+/// yet: a 413 sent before a large upload's body was read reached the
+/// client as "broken pipe" instead.
 struct Counted {
     stream: TcpStream,
     _ticket: Ticket,
+    lingering: Option<Lingering>,
+}
+
+/// How long a closing connection keeps reading what the client still sends.
+const LINGER_TIME: Duration = Duration::from_secs(2);
+/// How much of it is read at most.
+const LINGER_BYTES: u64 = 32 * 1024 * 1024;
+
+struct Lingering {
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    read: u64,
+}
+
+impl Counted {
+    /// Reads and drops input until the client's FIN, an error, or a bound.
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(lingering) = self.lingering.as_mut() else {
+            return Poll::Ready(());
+        };
+        let mut sink = [0u8; 8192];
+        loop {
+            if lingering.read >= LINGER_BYTES || lingering.deadline.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(());
+            }
+            let mut buf = ReadBuf::new(&mut sink);
+            match Pin::new(&mut self.stream).poll_read(cx, &mut buf) {
+                Poll::Ready(Ok(())) if !buf.filled().is_empty() => {
+                    lingering.read += buf.filled().len() as u64;
+                }
+                Poll::Ready(_) => return Poll::Ready(()),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
 }
 
 impl AsyncRead for Counted {
@@ -243,7 +286,17 @@ impl AsyncWrite for Counted {
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+        let this = self.get_mut();
+        if this.lingering.is_none() {
+            if let Err(error) = std::task::ready!(Pin::new(&mut this.stream).poll_shutdown(cx)) {
+                return Poll::Ready(Err(error));
+            }
+            this.lingering = Some(Lingering {
+                deadline: Box::pin(tokio::time::sleep(LINGER_TIME)),
+                read: 0,
+            });
+        }
+        this.poll_drain(cx).map(Ok)
     }
 }
 

@@ -3,7 +3,7 @@
 //! [`Messages`], [`Reactions`], [`Markers`], [`Files`], [`Search`],
 //! [`Secrets`]) composed into [`Store`], with neutral row types and
 //! [`StoreError`]. Backends (SQLite
-//! in `natter-store-sqlite`, PostgreSQL next) implement each trait in the
+//! in `natter-store-sqlite`, PostgreSQL in `natter-store-postgres`) implement each trait in the
 //! module that owns its tables. Knows nothing of HTTP or WebSocket, and
 //! little of authorization: callers decide who may do what; the one rule a
 //! write checks itself is that a message's sender may post in its chat

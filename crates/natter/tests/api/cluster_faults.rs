@@ -18,7 +18,7 @@
 use crate::balancer::Balancer;
 use crate::cluster_support::{Cluster, NatsServer};
 use crate::helpers::{PASSWORD, group, new_messages, realtime_options};
-use crate::resume::realtime;
+use crate::resume::{connected, realtime};
 use natter_client::ws::{Connection, RealtimeClient, RealtimeEvent};
 use natter_client::{Client, HistoryQuery};
 use natter_proto::auth::{AuthResponse, RegisterRequest};
@@ -210,10 +210,14 @@ async fn killing_nodes_under_load_loses_no_acknowledged_message_and_leaves_no_ga
     let chats = Arc::new(chats);
 
     let (stop, stopped) = tokio::sync::watch::channel(None);
-    let reader_tasks: Vec<_> = readers
-        .iter()
-        .map(|(_, auth)| reader(realtime(&base, auth, realtime_options()), stopped.clone()))
-        .collect();
+    // Each reader is connected (its chats known from seq 0 on) before
+    // anything is sent.
+    let mut reader_tasks = Vec::new();
+    for (_, auth) in &readers {
+        let mut client = realtime(&base, auth, realtime_options());
+        connected(&mut client).await;
+        reader_tasks.push(reader(client, stopped.clone()));
+    }
     let running = Arc::new(AtomicBool::new(true));
     let writer_tasks: Vec<_> = writers
         .iter()
