@@ -97,6 +97,176 @@ fn psql(statement: &str) {
     assert!(status.success(), "psql failed: {statement}");
 }
 
+/// A PostgreSQL server of the test's own (`initdb` into a temporary
+/// directory, on a free port), for faults the machine's shared server must
+/// never see: it is crashed and restarted at will. Stopped on drop.
+pub struct PrivatePostgres {
+    dir: TempDir,
+    pub port: u16,
+}
+
+impl PrivatePostgres {
+    pub fn start() -> PrivatePostgres {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        // The server runs as `postgres` (it refuses root): let it in.
+        chmod(dir.path(), 0o755);
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).expect("a data directory");
+        chown_postgres(&data);
+        as_postgres(
+            &pg_tool("initdb"),
+            &[
+                "-D",
+                path_str(&data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+            ],
+        );
+        let server = PrivatePostgres {
+            port: free_port(),
+            dir,
+        };
+        server.start_server();
+        server
+    }
+
+    /// `postgres://postgres@127.0.0.1:PORT/postgres`.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn start_server(&self) {
+        let log = self.data().join("server.log");
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            path_str(&self.data())
+        );
+        as_postgres(
+            &pg_tool("pg_ctl"),
+            &[
+                "-D",
+                path_str(&self.data()),
+                "-l",
+                path_str(&log),
+                "-w",
+                "-o",
+                &options,
+                "start",
+            ],
+        );
+    }
+
+    /// Kills the server as a crash would (`immediate`: no checkpoint, no
+    /// goodbye to clients).
+    pub fn crash(&self) {
+        as_postgres(
+            &pg_tool("pg_ctl"),
+            &[
+                "-D",
+                path_str(&self.data()),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ],
+        );
+    }
+
+    /// Starts it again after [`PrivatePostgres::crash`] (it recovers from
+    /// its log).
+    pub fn restart(&self) {
+        self.start_server();
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let _ = run_as_postgres(
+            &pg_tool("pg_ctl"),
+            &["-D", path_str(&self.data()), "-m", "immediate", "stop"],
+        );
+    }
+}
+
+fn path_str(path: &std::path::Path) -> &str {
+    path.to_str().expect("a UTF-8 path")
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|output| output.stdout.starts_with(b"0\n"))
+}
+
+/// `initdb` or `pg_ctl`: on PATH, else in Debian's versioned directory.
+fn pg_tool(name: &str) -> String {
+    let on_path = Command::new("sh")
+        .args(["-c", &format!("command -v {name}")])
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned());
+    on_path.unwrap_or_else(|| {
+        let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.path().join("bin").join(name))
+            .filter(|path| path.exists())
+            .collect();
+        found.sort();
+        path_str(&found.pop().unwrap_or_else(|| PathBuf::from(name))).to_owned()
+    })
+}
+
+/// Runs a PostgreSQL tool as `postgres` when this is root; its stderr if
+/// it failed.
+fn run_as_postgres(tool: &str, args: &[&str]) -> Result<(), String> {
+    let mut command = if is_root() {
+        let mut command = Command::new("runuser");
+        command.args(["-u", "postgres", "--", tool]);
+        command
+    } else {
+        Command::new(tool)
+    };
+    match command.args(args).stdin(Stdio::null()).output() {
+        Ok(output) if output.status.success() => Ok(()),
+        Ok(output) => Err(String::from_utf8_lossy(&output.stderr).into_owned()),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+fn as_postgres(tool: &str, args: &[&str]) {
+    if let Err(error) = run_as_postgres(tool, args) {
+        panic!("{tool} {args:?} failed: {error}");
+    }
+}
+
+fn chmod(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+fn chown_postgres(path: &std::path::Path) {
+    if is_root() {
+        let status = Command::new("chown")
+            .arg("postgres")
+            .arg(path)
+            .status()
+            .expect("chown runs");
+        assert!(status.success(), "chown postgres failed");
+    }
+}
+
 /// One `nats-server` of the test's own, killed on drop.
 pub struct NatsServer {
     child: Option<Child>,
@@ -204,7 +374,9 @@ pub struct Cluster {
     pub nats: Vec<NatsServer>,
     nodes: Vec<Option<ServerProcess>>,
     dir: TempDir,
-    database: TestDatabase,
+    /// The database's URL, and what keeps the database alive.
+    database_url: String,
+    _database: Box<dyn std::any::Any + Send>,
 }
 
 impl Cluster {
@@ -216,11 +388,24 @@ impl Cluster {
     /// `nodes` natter nodes on the given NATS servers (node `i` is told
     /// server `i` first, then the others).
     pub async fn start_on(nodes: usize, nats: Vec<NatsServer>) -> Cluster {
+        let database = TestDatabase::create();
+        Cluster::start_with(nodes, nats, database.url().to_owned(), Box::new(database)).await
+    }
+
+    /// `nodes` natter nodes on one nats-server and the database at
+    /// `database_url`, which `keep` keeps alive.
+    pub async fn start_with(
+        nodes: usize,
+        nats: Vec<NatsServer>,
+        database_url: String,
+        keep: Box<dyn std::any::Any + Send>,
+    ) -> Cluster {
         let mut cluster = Cluster {
             nats,
             nodes: (0..nodes).map(|_| None).collect(),
             dir: tempfile::tempdir().expect("a temporary directory"),
-            database: TestDatabase::create(),
+            database_url,
+            _database: keep,
         };
         std::fs::create_dir_all(cluster.files_dir()).expect("the shared file directory");
         // Started together: migrations and the shared secrets must cope
@@ -253,7 +438,7 @@ impl Cluster {
             .iter()
             .map(|(key, value)| (key.to_string(), value.to_string()))
             .collect();
-        env.push(("NATTER_DATABASE_URL".into(), self.database.url().to_owned()));
+        env.push(("NATTER_DATABASE_URL".into(), self.database_url.clone()));
         env.push(("NATTER_BUS_URL".into(), nats.join(",")));
         env.push((
             "NATTER_BLOB_URL".into(),
