@@ -44,10 +44,21 @@ pub async fn server_secret(
         }
         Err(error) => return Err(error).context(format!("reading {}", path.display())),
     };
-    store
+    let secret = store
         .shared_secret(SERVER_SECRET, &candidate)
         .await
-        .context("reading the server secret from the database")
+        .context("reading the server secret from the database")?;
+    if secret.len() < 32 {
+        anyhow::bail!("the server secret kept in the database is too short to be a secret");
+    }
+    if secret != candidate && path.exists() {
+        tracing::warn!(
+            file = %path.display(),
+            "the database already keeps another server secret; {} is not used (tokens and links it signed are no longer valid)",
+            path.display()
+        );
+    }
+    Ok(secret)
 }
 
 /// Cryptographically random bytes from the operating system.

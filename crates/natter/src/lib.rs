@@ -55,47 +55,33 @@ impl RunningServer {
     }
 }
 
-/// Opens the data directory and the store, binds the listener and starts
-/// serving in the background.
+/// Binds the listener, opens the data directory, the store and the bus,
+/// and starts serving in the background. A failure on the way closes
+/// what was opened (a node that joined the bus leaves it again).
 pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
-    std::fs::create_dir_all(&settings.data_dir)
-        .with_context(|| format!("creating data dir {}", settings.data_dir.display()))?;
-    let (commits, committed) = natter_store::commit_channel();
-    let store = backends::store(&settings, commits).await?;
-    let secret =
-        natter_core::tokens::server_secret(&settings.auth, &settings.data_dir, store.as_ref())
-            .await?;
-    let buses = backends::bus(&settings).await?;
-    let departures = buses.presence.departures();
-    let blob_options: Vec<(String, String)> = settings
-        .blob_options
-        .iter()
-        .map(|(key, value)| (key.clone(), value.0.clone()))
-        .collect();
-    let blob = natter_core::blob::BlobStore::from_url_with(
-        &settings.blob_url,
-        &settings.data_dir,
-        &blob_options,
-    )?;
-    let core = Arc::new(natter_core::Core::new(
-        &settings,
-        &secret,
-        natter_core::Backends {
-            store: store.clone(),
-            bus: buses.bus.clone(),
-            presence: buses.presence.clone(),
-            blob,
-        },
-    )?);
-    let announcer = natter_core::announcer::Announcer::spawn(core.clone(), committed);
-    let departures =
-        departures.map(|departures| tokio::spawn(announce_departures(core.clone(), departures)));
-    http::ops::prometheus();
-
+    // First: a taken port fails the start before any backend is touched.
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("binding {}", settings.listen))?;
     let addr = listener.local_addr()?;
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("creating data dir {}", settings.data_dir.display()))?;
+    let (commits, committed) = natter_store::commit_channel();
+    let store = backends::store(&settings, commits).await?;
+    let (core, buses) = match wire(&settings, store.clone()).await {
+        Ok(wired) => wired,
+        Err(error) => {
+            store.close().await;
+            return Err(error);
+        }
+    };
+    let departures = buses
+        .presence
+        .departures()
+        .map(|departures| tokio::spawn(announce_departures(core.clone(), departures)));
+    let announcer = natter_core::announcer::Announcer::spawn(core.clone(), committed);
+    http::ops::prometheus();
+
     let (gateway, gateway_handle) = gateway::Gateway::start(core.clone(), settings.gateway.clone());
     let state = http::AppState {
         core: core.clone(),
@@ -114,16 +100,59 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         })
         .await;
         housekeeping.abort();
-        if let Some(departures) = departures {
-            departures.abort();
-        }
         gateway_handle.stop().await;
         store.close().await;
         announcer.finish().await;
         buses.leave().await;
+        // Only now: until the goodbye this node may be the one that
+        // announces other nodes' departed users.
+        if let Some(departures) = departures {
+            departures.abort();
+        }
         Ok(())
     });
     Ok(RunningServer { addr, stop, task })
+}
+
+/// The server secret, the bus and the blob store around `store`, and the
+/// core on top of them. Leaves the bus again if a later step fails.
+async fn wire(
+    settings: &Settings,
+    store: Arc<dyn natter_store::Store>,
+) -> anyhow::Result<(Arc<natter_core::Core>, backends::BusBackend)> {
+    let secret =
+        natter_core::tokens::server_secret(&settings.auth, &settings.data_dir, store.as_ref())
+            .await?;
+    let buses = backends::bus(settings).await?;
+    let blob_options: Vec<(String, String)> = settings
+        .blob_options
+        .iter()
+        .map(|(key, value)| (key.clone(), value.0.clone()))
+        .collect();
+    let core = natter_core::blob::BlobStore::from_url_with(
+        &settings.blob_url,
+        &settings.data_dir,
+        &blob_options,
+    )
+    .and_then(|blob| {
+        natter_core::Core::new(
+            settings,
+            &secret,
+            natter_core::Backends {
+                store,
+                bus: buses.bus.clone(),
+                presence: buses.presence.clone(),
+                blob,
+            },
+        )
+    });
+    match core {
+        Ok(core) => Ok((Arc::new(core), buses)),
+        Err(error) => {
+            buses.leave().await;
+            Err(error)
+        }
+    }
 }
 
 /// Announces the presence changes a cluster's presence service reports

@@ -46,13 +46,20 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
+    /// A fresh database, named `natter_it_<unix seconds>_<pid>_<n>`. The
+    /// first one a test process makes also drops those older than an hour
+    /// (left by a run that was killed before its drops ran).
     pub fn create() -> TestDatabase {
         static NEXT: AtomicU32 = AtomicU32::new(0);
+        static SWEPT: std::sync::Once = std::sync::Once::new();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        SWEPT.call_once(|| sweep_older_than(now.saturating_sub(3600)));
         let name = format!(
-            "natter_it_{}_{}_{}",
+            "natter_it_{now}_{}_{}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed),
-            uuid::Uuid::now_v7().simple()
         );
         psql(&format!("CREATE DATABASE {name}"));
         let admin = admin_url();
@@ -77,6 +84,29 @@ impl Drop for TestDatabase {
             "DROP DATABASE IF EXISTS {} WITH (FORCE)",
             self.name
         ));
+    }
+}
+
+/// Drops the test databases made before `cutoff` (unix seconds).
+fn sweep_older_than(cutoff: u64) {
+    let Ok(output) = Command::new("psql")
+        .args([
+            admin_url().as_str(),
+            "-tAc",
+            "SELECT datname FROM pg_database WHERE datname LIKE 'natter\\_it\\_%'",
+        ])
+        .output()
+    else {
+        return;
+    };
+    for name in String::from_utf8_lossy(&output.stdout).lines() {
+        let made = name
+            .strip_prefix("natter_it_")
+            .and_then(|rest| rest.split('_').next())
+            .and_then(|secs| secs.parse::<u64>().ok());
+        if made.is_some_and(|made| made < cutoff) {
+            psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
     }
 }
 

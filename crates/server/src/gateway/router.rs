@@ -91,6 +91,8 @@ pub enum Command {
     /// Time to compare every local user's chats with the store (see
     /// `gateway.position_sync_secs`).
     SyncPositions,
+    /// The sweep `SyncPositions` (or a loss) started has read every user.
+    SyncDone,
     /// Messages of `chat_id` fetched from the store to fill a gap.
     Repaired {
         chat_id: String,
@@ -124,6 +126,16 @@ pub struct Router {
     commands: mpsc::UnboundedSender<Command>,
     users: HashMap<String, LocalUser>,
     chats: HashMap<String, ChatRoute>,
+    sweep: Sweep,
+}
+
+/// The position sync in flight: one at a time, so that sweeps slower than
+/// their period (many local users) or a burst of losses do not pile up
+/// reads on the store; a request during a sweep runs one more after it.
+#[derive(Default)]
+struct Sweep {
+    running: bool,
+    again: bool,
 }
 
 /// Encodes a frame the router builds itself (repaired messages).
@@ -157,6 +169,7 @@ impl Router {
             commands,
             users: HashMap::new(),
             chats: HashMap::new(),
+            sweep: Sweep::default(),
         }
     }
 
@@ -196,12 +209,24 @@ impl Router {
     /// `seq`) from the store again and reconciles: what was lost on the
     /// way shows up as a difference and is fetched.
     fn sync_positions(&mut self) {
+        if self.sweep.running {
+            self.sweep.again = true;
+            return;
+        }
+        self.sweep.running = true;
         let everyone = self
             .users
             .iter()
             .map(|(user_id, user)| (user_id.clone(), user.membership_epoch))
             .collect();
-        self.reread_membership(everyone);
+        self.reread_membership(everyone, Some(Command::SyncDone));
+    }
+
+    fn sync_done(&mut self) {
+        self.sweep.running = false;
+        if std::mem::take(&mut self.sweep.again) {
+            self.sync_positions();
+        }
     }
 
     fn command(&mut self, command: Command) {
@@ -253,6 +278,7 @@ impl Router {
                 chats,
             } => self.reconcile(&user_id, epoch, chats),
             Command::SyncPositions => self.sync_positions(),
+            Command::SyncDone => self.sync_done(),
             Command::Repaired { chat_id, messages } => self.repaired(&chat_id, messages),
         }
     }
@@ -265,7 +291,7 @@ impl Router {
         };
         if user.membership_epoch != epoch {
             let again = vec![(user_id.to_owned(), user.membership_epoch)];
-            self.reread_membership(again);
+            self.reread_membership(again, None);
             return;
         }
         let current: HashSet<&String> = chats.iter().map(|(chat_id, _)| chat_id).collect();
@@ -299,11 +325,8 @@ impl Router {
     }
 
     /// Reads the chats of each `(user, epoch)` from the store and has them
-    /// reconciled, one user after the other.
-    fn reread_membership(&self, users: Vec<(String, u64)>) {
-        if users.is_empty() {
-            return;
-        }
+    /// reconciled, one user after the other; sends `then` after the last.
+    fn reread_membership(&self, users: Vec<(String, u64)>, then: Option<Command>) {
         let (core, commands) = (self.core.clone(), self.commands.clone());
         tokio::spawn(async move {
             for (user_id, epoch) in users {
@@ -326,6 +349,9 @@ impl Router {
                         tracing::warn!(%user_id, ?error, "reading a user's chats failed");
                     }
                 }
+            }
+            if let Some(then) = then {
+                let _ = commands.send(then);
             }
         });
     }

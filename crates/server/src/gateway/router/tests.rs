@@ -266,10 +266,36 @@ async fn a_position_sync_delivers_the_last_message_of_a_quiet_chat_whose_event_w
 
     world.router.command(Command::SyncPositions);
     world.next_command().await; // the store's snapshot of bob's chats
+    world.next_command().await; // the sweep is done
     world.next_command().await; // the messages fetched for the difference
     let mut delivered = VecDeque::new();
     outbox.drain_into(&mut delivered);
     assert_eq!(delivered.len(), 1, "the lost message was not delivered");
     let frame = format!("{:?}", delivered[0]);
     assert!(frame.contains("the last word"), "{frame}");
+}
+
+#[tokio::test]
+async fn position_syncs_asked_for_during_a_sweep_run_once_after_it_not_alongside() {
+    let mut world = world().await;
+    let alice = world.user("alice").await;
+    let bob = world.user("bob").await;
+    let chat_id = group(&world, &alice, &[&bob]).await;
+    world.connect(&bob, &[&chat_id]).await;
+
+    world.router.command(Command::SyncPositions);
+    // Two more while the first sweep reads: one sweep follows, not two.
+    world.router.command(Command::SyncPositions);
+    world.router.lost(1);
+    let mut sweeps = 0;
+    loop {
+        let command = tokio::time::timeout(Duration::from_secs(2), world.commands.recv()).await;
+        let Ok(Some(command)) = command else { break };
+        if matches!(command, Command::Reconcile { .. }) {
+            sweeps += 1;
+        }
+        world.router.command(command);
+    }
+    assert_eq!(sweeps, 2, "sweeps of bob's chats");
+    assert!(!world.router.sweep.running);
 }
