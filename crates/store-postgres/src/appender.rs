@@ -13,7 +13,9 @@
 //! chat's seqs in queue order), so appends queued one after the other by
 //! one caller keep their order; each chat's new messages are reported in
 //! seq order, after their commit, whether or not their caller still
-//! waits.
+//! waits. A batch whose COMMIT failed is looked up before it is answered
+//! (`settle`): if it committed all the same, it is answered and reported
+//! as if the COMMIT had answered.
 //!
 //! Batching: the task takes the first waiting append and everything
 //! queued behind it, up to `max_batch`. While appends arrive concurrently
@@ -21,8 +23,10 @@
 //! `batch_linger` for more, so a busy store commits full batches; a lone
 //! send is stored at once.
 
+mod answer;
 mod batch;
 mod decide;
+mod settle;
 
 use crate::PgSettings;
 use crate::error::closed;

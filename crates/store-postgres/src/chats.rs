@@ -318,4 +318,24 @@ impl Chats for PgStore {
         .db()?;
         rows.iter().map(|row| row.try_get(0).db()).collect()
     }
+
+    async fn chat_positions(&self, chat_ids: &[String]) -> StoreResult<Vec<(String, i64, i64)>> {
+        if chat_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query("SELECT id, last_seq, last_version FROM chats WHERE id = ANY($1)")
+            .bind(chat_ids)
+            .fetch_all(&self.pool)
+            .await
+            .db()?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get(0).db()?,
+                    row.try_get(1).db()?,
+                    row.try_get(2).db()?,
+                ))
+            })
+            .collect()
+    }
 }

@@ -282,4 +282,31 @@ impl Chats for SqliteStore {
         .db()?;
         rows.iter().map(|row| row.try_get(0).db()).collect()
     }
+
+    /// The ids go in as one JSON array (`json_each`), so one statement
+    /// serves any number of them, with no limit on bound parameters.
+    async fn chat_positions(&self, chat_ids: &[String]) -> StoreResult<Vec<(String, i64, i64)>> {
+        if chat_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids =
+            serde_json::to_string(chat_ids).map_err(|err| corrupt(format!("chat ids: {err}")))?;
+        let rows = sqlx::query(
+            "SELECT id, last_seq, last_version FROM chats \
+             WHERE id IN (SELECT value FROM json_each(?1))",
+        )
+        .bind(ids)
+        .fetch_all(&self.readers)
+        .await
+        .db()?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get(0).db()?,
+                    row.try_get(1).db()?,
+                    row.try_get(2).db()?,
+                ))
+            })
+            .collect()
+    }
 }

@@ -122,4 +122,9 @@ pub trait Chats: Send + Sync {
     /// The distinct other members of the chats of `user_id` that have at
     /// most `max_members` members (who sees this user's presence).
     async fn co_members(&self, user_id: &str, max_members: u32) -> StoreResult<Vec<String>>;
+    /// Where each existing chat among `chat_ids` stands: `(chat_id,
+    /// last_seq, last_version)`, in no particular order; unknown ids are
+    /// left out. One query whatever the number of ids (a cluster's
+    /// routers ask for many chats at once to learn what they missed).
+    async fn chat_positions(&self, chat_ids: &[String]) -> StoreResult<Vec<(String, i64, i64)>>;
 }

@@ -87,6 +87,7 @@ macro_rules! store_contract_tests {
             membership_and_member_role_follow_joins_and_removals,
             the_chat_list_is_most_recent_first_with_unread_counts_and_last_messages,
             cursors_and_co_members_cover_the_users_chats,
+            chat_positions_tell_where_each_known_chat_stands,
             // markers
             markers_only_move_forward_and_receipts_report_when_they_reached_a_message,
             sending_reads_what_came_before_and_joining_counts_history_as_read,

@@ -20,7 +20,10 @@
 //!    `last_version` / `last_activity_at`, and each sender's read marker
 //!    up to their last message of the batch (logged for receipts), in one
 //!    statement.
-//! 6. COMMIT.
+//! 6. COMMIT. Should it fail, the batch may have committed all the same
+//!    (the answer was lost): `settle` looks its new messages up, and
+//!    those found are answered, and reported, as new.
+//! 7. The answers (`answer`).
 //!
 //! A failure that only one append can cause (a unique or foreign key
 //! violation that the checks could not foresee: another node inserting
@@ -29,10 +32,12 @@
 //! guilty one fails. Deadlocks and serialization failures are retried.
 
 use super::Draft;
+use super::answer::{Commit, answers};
 use super::decide::{ChatState, Check, Decision, decide};
+use super::settle;
 use crate::error::{Db, duplicate, is_transient};
 use crate::rows::{self, message_columns};
-use natter_store::{Appended, Conflict, MessageRow, StoreError, StoreResult};
+use natter_store::{Appended, MessageRow, StoreError, StoreResult};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -90,28 +95,12 @@ async fn attempt_batch(
     }
     let checks = checks.iter().map(check).collect::<StoreResult<Vec<_>>>()?;
     let decisions = decide(drafts, &checks, &mut chats);
-    let mut originals = originals(&mut tx, &decisions).await?;
+    let originals = originals(&mut tx, &decisions).await?;
     write(&mut tx, drafts, &decisions, &chats).await?;
-    tx.commit().await.db()?;
-
-    let outcomes = decisions
-        .iter()
-        .map(|decision| match decision {
-            Decision::New(row) => Ok(Appended::New(row.clone())),
-            Decision::RetryOfStored(id) => originals
-                .remove(id)
-                .map(Appended::Existing)
-                .ok_or(StoreError::NotFound),
-            Decision::RetryInBatch(index) => match &decisions[*index] {
-                Decision::New(row) => Ok(Appended::Existing(row.clone())),
-                _ => Err(StoreError::backend("a retry of a message not stored")),
-            },
-            Decision::NotMember => Ok(Appended::NotMember),
-            Decision::ReadOnly => Ok(Appended::ReadOnly),
-            Decision::IdTaken => Err(StoreError::Conflict(Conflict::Message)),
-        })
-        .collect();
-    Ok(outcomes)
+    match tx.commit().await.db() {
+        Ok(()) => Ok(answers(&decisions, &originals, &Commit::Done)),
+        Err(error) => settle::after_failed_commit(pool, &decisions, &originals, error).await,
+    }
 }
 
 fn check(row: &PgRow) -> StoreResult<Check> {

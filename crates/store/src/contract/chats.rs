@@ -250,3 +250,40 @@ pub async fn cursors_and_co_members_cover_the_users_chats(backend: &dyn Backend)
     audience.sort();
     assert_eq!(audience, ["bob", "cat", "dan"]);
 }
+
+/// A cluster's router learns where many chats stand in one call: each
+/// known chat's `last_seq` and `last_version` (appends take both, an
+/// edit the version only), unknown ids left out, nothing asked nothing
+/// answered.
+pub async fn chat_positions_tell_where_each_known_chat_stands(backend: &dyn Backend) {
+    let f = backend.open().await;
+    f.store.users(&["ann", "bob"]).await;
+    f.store.group("busy", &["ann", "bob"], 1).await;
+    f.store.group("calm", &["ann", "bob"], 1).await;
+    f.store.group("empty", &["ann"], 1).await;
+    f.store.send("busy", "ann", "one", 10).await;
+    f.store.send("busy", "bob", "two", 11).await;
+    f.store.send("calm", "bob", "hello", 12).await;
+    f.store
+        .edit_message("busy-ann-10", "one, edited", 13)
+        .await
+        .unwrap();
+
+    let asked: Vec<String> = ["calm", "nope", "busy", "empty"]
+        .map(str::to_owned)
+        .to_vec();
+    let mut positions = f.store.chat_positions(&asked).await.unwrap();
+    positions.sort();
+    let view: Vec<_> = positions
+        .iter()
+        .map(|(id, seq, version)| (id.as_str(), *seq, *version))
+        .collect();
+    assert_eq!(view, [("busy", 2, 3), ("calm", 1, 1), ("empty", 0, 0)]);
+    for (id, seq, version) in &positions {
+        let chat = f.store.chat(id).await.unwrap().unwrap();
+        assert_eq!((chat.last_seq, chat.last_version), (*seq, *version));
+    }
+    assert!(f.store.chat_positions(&[]).await.unwrap().is_empty());
+    let unknown = ["nope".to_owned()];
+    assert!(f.store.chat_positions(&unknown).await.unwrap().is_empty());
+}
