@@ -321,10 +321,10 @@ pub struct GatewaySettings {
     pub write_timeout_secs: u64,
     /// Seconds a `typing` indication lasts unless renewed.
     pub typing_ttl_secs: u64,
-    /// How often the node's router reads its local users' chats again
-    /// (membership and each chat's last `seq`), so that a message whose
-    /// event the bus lost (NATS is at most once) is still delivered, even
-    /// in a chat that stays quiet afterwards. 0: never.
+    /// How often the node's router reads the last `seq` of every chat it
+    /// routes (one query), so that a message whose event the bus lost
+    /// (NATS is at most once) is still delivered, even in a chat that
+    /// stays quiet afterwards. 0: never.
     pub position_sync_secs: u64,
 }
 

@@ -237,6 +237,17 @@ impl Core {
         Ok(())
     }
 
+    /// The last `seq` of each of `chat_ids` that exists, in one read: what
+    /// the gateway's router compares with what reached it, to fetch what
+    /// the bus lost.
+    pub async fn chat_positions(&self, chat_ids: &[String]) -> CoreResult<Vec<(String, i64)>> {
+        let positions = self.store.chat_positions(chat_ids).await?;
+        Ok(positions
+            .into_iter()
+            .map(|(chat_id, last_seq, _last_version)| (chat_id, last_seq))
+            .collect())
+    }
+
     /// Every chat of `user_id` with its `last_seq` and the user's
     /// `read_seq`: the cursors of the WebSocket `ready` frame, and the
     /// membership the gateway's router reconciles with.

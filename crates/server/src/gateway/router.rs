@@ -88,10 +88,14 @@ pub enum Command {
         epoch: u64,
         chats: Vec<(String, i64)>,
     },
-    /// Time to compare every local user's chats with the store (see
+    /// Time to compare every routed chat's last `seq` with the store (see
     /// `gateway.position_sync_secs`).
     SyncPositions,
-    /// The sweep `SyncPositions` (or a loss) started has read every user.
+    /// The routed chats' last `seq`s as the store has them.
+    Positions {
+        chats: Vec<(String, i64)>,
+    },
+    /// The sweep `SyncPositions` or a loss started is done.
     SyncDone,
     /// Messages of `chat_id` fetched from the store to fill a gap.
     Repaired {
@@ -129,13 +133,23 @@ pub struct Router {
     sweep: Sweep,
 }
 
-/// The position sync in flight: one at a time, so that sweeps slower than
-/// their period (many local users) or a burst of losses do not pile up
-/// reads on the store; a request during a sweep runs one more after it.
+/// The sweep in flight: one at a time, so that sweeps slower than their
+/// period (many local users) or a burst of losses do not pile up reads on
+/// the store; a request during a sweep runs one more after it.
 #[derive(Default)]
 struct Sweep {
     running: bool,
-    again: bool,
+    again: Option<Sweeping>,
+}
+
+/// What a sweep reads, narrower first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Sweeping {
+    /// The routed chats' positions (one read): the periodic sync.
+    Positions,
+    /// Every local user's chats (one read per user): after a loss, which
+    /// may have taken membership events too.
+    Membership,
 }
 
 /// Encodes a frame the router builds itself (repaired messages).
@@ -202,30 +216,50 @@ impl Router {
     fn lost(&mut self, missed: u64) {
         tracing::warn!(missed, "gateway router lost envelopes");
         metrics::counter!("natter_gateway_bus_lagged_total").increment(missed);
-        self.sync_positions();
+        self.start_sweep(Sweeping::Membership);
     }
 
-    /// Reads every local user's chats (membership and each chat's last
-    /// `seq`) from the store again and reconciles: what was lost on the
-    /// way shows up as a difference and is fetched.
-    fn sync_positions(&mut self) {
+    /// Starts a sweep, or asks for one more after the running one (the
+    /// wider of the two kinds asked for).
+    fn start_sweep(&mut self, kind: Sweeping) {
         if self.sweep.running {
-            self.sweep.again = true;
+            self.sweep.again = self.sweep.again.max(Some(kind));
             return;
         }
         self.sweep.running = true;
-        let everyone = self
-            .users
-            .iter()
-            .map(|(user_id, user)| (user_id.clone(), user.membership_epoch))
-            .collect();
-        self.reread_membership(everyone, Some(Command::SyncDone));
+        match kind {
+            // Lost membership events too: every local user's chats
+            // (membership and each chat's last `seq`), reconciled.
+            Sweeping::Membership => {
+                let everyone = self
+                    .users
+                    .iter()
+                    .map(|(user_id, user)| (user_id.clone(), user.membership_epoch))
+                    .collect();
+                self.reread_membership(everyone, Some(Command::SyncDone));
+            }
+            // Lost messages in quiet chats: every routed chat's last
+            // `seq` in one read; what is behind is fetched.
+            Sweeping::Positions => {
+                let chat_ids: Vec<String> = self.chats.keys().cloned().collect();
+                let (core, commands) = (self.core.clone(), self.commands.clone());
+                tokio::spawn(async move {
+                    match core.chat_positions(&chat_ids).await {
+                        Ok(chats) => {
+                            let _ = commands.send(Command::Positions { chats });
+                        }
+                        Err(error) => tracing::warn!(?error, "reading chat positions failed"),
+                    }
+                    let _ = commands.send(Command::SyncDone);
+                });
+            }
+        }
     }
 
     fn sync_done(&mut self) {
         self.sweep.running = false;
-        if std::mem::take(&mut self.sweep.again) {
-            self.sync_positions();
+        if let Some(kind) = self.sweep.again.take() {
+            self.start_sweep(kind);
         }
     }
 
@@ -277,7 +311,12 @@ impl Router {
                 epoch,
                 chats,
             } => self.reconcile(&user_id, epoch, chats),
-            Command::SyncPositions => self.sync_positions(),
+            Command::SyncPositions => self.start_sweep(Sweeping::Positions),
+            Command::Positions { chats } => {
+                for (chat_id, last_seq) in chats {
+                    self.catch_up(&chat_id, last_seq);
+                }
+            }
             Command::SyncDone => self.sync_done(),
             Command::Repaired { chat_id, messages } => self.repaired(&chat_id, messages),
         }

@@ -265,7 +265,7 @@ async fn a_position_sync_delivers_the_last_message_of_a_quiet_chat_whose_event_w
     assert_eq!(frames(&outbox), 0, "nothing was routed yet");
 
     world.router.command(Command::SyncPositions);
-    world.next_command().await; // the store's snapshot of bob's chats
+    world.next_command().await; // the routed chats' positions
     world.next_command().await; // the sweep is done
     world.next_command().await; // the messages fetched for the difference
     let mut delivered = VecDeque::new();
@@ -284,18 +284,21 @@ async fn position_syncs_asked_for_during_a_sweep_run_once_after_it_not_alongside
     world.connect(&bob, &[&chat_id]).await;
 
     world.router.command(Command::SyncPositions);
-    // Two more while the first sweep reads: one sweep follows, not two.
+    // Two more while the first sweep reads: one sweep follows, not two,
+    // and it is the wider one (a loss re-reads membership).
     world.router.command(Command::SyncPositions);
     world.router.lost(1);
-    let mut sweeps = 0;
+    let (mut position_reads, mut membership_reads) = (0, 0);
     loop {
         let command = tokio::time::timeout(Duration::from_secs(2), world.commands.recv()).await;
         let Ok(Some(command)) = command else { break };
-        if matches!(command, Command::Reconcile { .. }) {
-            sweeps += 1;
+        match command {
+            Command::Positions { .. } => position_reads += 1,
+            Command::Reconcile { .. } => membership_reads += 1,
+            _ => {}
         }
         world.router.command(command);
     }
-    assert_eq!(sweeps, 2, "sweeps of bob's chats");
+    assert_eq!((position_reads, membership_reads), (1, 1));
     assert!(!world.router.sweep.running);
 }
