@@ -4,6 +4,7 @@
 //! the subjects it declared interest in, and its feed merges them.
 
 use crate::feed::NatsFeed;
+use crate::losses::Cause;
 use crate::node::Node;
 use crate::options::NatsOptions;
 use crate::presence::NatsPresence;
@@ -14,13 +15,22 @@ use natter_bus::{Bus, Confirmation, Envelope, Feed, Subject};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+/// How many `confirm_timeout`s an interest confirmed late is still
+/// waited for before its loss is reported anyway. Bounded so a node
+/// dropped during an outage leaves no task behind for good (the
+/// reconnection, once there, is reported by itself).
+const LATE_CONFIRMATION: u32 = 10;
+
 /// A node's bus on NATS (cheap to clone: clones share the node).
 ///
 /// Delivery is at most once: an envelope published while NATS is away,
 /// or dropped because the queue to NATS is full, is gone, and every feed
 /// that may have missed something is told (`Received::Lost`): on a
-/// reconnection, a slow subscription, a peer's death, or a peer's own
-/// dropped publications (carried by its heartbeats).
+/// reconnection, a slow subscription, a peer's death, a peer's own
+/// dropped publications (carried by its heartbeats and its goodbye), an
+/// interest confirmed late, a subscription refused or ended, or a
+/// message whose routing header could not be read. Causes that can
+/// repeat many times over are told at most once per heartbeat interval.
 ///
 /// In a NATS cluster, a subscription reaches the other servers a moment
 /// after this node's server confirms it; an envelope published through
@@ -60,9 +70,11 @@ impl NatsBus {
         self.node.liveness.peers()
     }
 
-    /// Leaves the cluster cleanly: queued envelopes go out, peers hear a
-    /// goodbye, the connection closes. Without it, dropping the last
-    /// handle looks like a crash to peers (they wait for the silence).
+    /// Leaves the cluster cleanly: queued envelopes go out (waiting up to
+    /// `confirm_timeout`; those still queued then count as lost, and
+    /// peers' feeds report them), peers hear a goodbye, the connection
+    /// closes. Without it, dropping the last handle looks like a crash to
+    /// peers (they wait for the silence).
     pub async fn shutdown(&self) {
         self.node.stop().await;
     }
@@ -91,21 +103,31 @@ impl Bus for NatsBus {
     }
 
     /// Completes once the server has the (un)subscription: a round trip
-    /// after it. Bounded by `confirm_timeout`: with NATS away it
-    /// completes anyway, and the reconnection is reported as a loss.
+    /// after it. Bounded by `confirm_timeout`: past it (NATS slow or away)
+    /// it completes anyway, and the feed is told `Lost` once the change
+    /// is in force (or `LATE_CONFIRMATION` timeouts later still), so a
+    /// reader that re-read the store at the early completion misses
+    /// nothing.
     fn interest(&self, subject: &Subject, on: bool) -> Confirmation {
         let sent = self.node.interest.change(subject, on);
         let round_trip = self.node.round_trip.clone();
         let limit = self.node.options.confirm_timeout;
+        let losses = self.node.losses.clone();
         let subject = subject.clone();
         Box::pin(async move {
-            let confirmed = async {
+            let mut confirmed = Box::pin(async move {
                 let _ = sent.await;
                 round_trip.complete().await;
-            };
-            if tokio::time::timeout(limit, confirmed).await.is_err() {
-                tracing::warn!(%subject, on, "interest not confirmed by NATS in time");
+            });
+            if tokio::time::timeout(limit, &mut confirmed).await.is_ok() {
+                return;
             }
+            tracing::warn!(%subject, on, "interest not confirmed by NATS in time");
+            tokio::spawn(async move {
+                let late = limit.saturating_mul(LATE_CONFIRMATION);
+                let _ = tokio::time::timeout(late, confirmed).await;
+                losses.defer(Cause::Unconfirmed);
+            });
         })
     }
 

@@ -1,7 +1,8 @@
 //! The node's [`Feed`]: the envelopes of every subscription, merged, and
 //! a [`Received::Lost`] for every incident since the last one reported
-//! (reconnection, slow subscription, dead peer, a peer's own losses) or
-//! when its reader fell behind the channel.
+//! (reconnection, slow subscription, dead peer, a peer's own losses, and
+//! the rest [`crate::losses`] lists) or when its reader fell behind the
+//! channel.
 
 use natter_bus::{Envelope, Feed, Received};
 use tokio::sync::broadcast::error::RecvError;

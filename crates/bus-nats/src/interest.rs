@@ -12,7 +12,13 @@
 //! A change waits until what this node published before asking for it
 //! has been handed to async-nats, so a node that publishes and then
 //! subscribes does not receive its own earlier envelope.
+//!
+//! What the actor cannot deliver is a loss for the feed: a subscription
+//! async-nats refused or a message whose routing header cannot be read
+//! (deferred: one `Lost` per tick whatever the count), subscriptions that
+//! ended by themselves (one per batch that saw some end).
 
+use crate::losses::{Cause, Losses};
 use crate::merge::Merge;
 use crate::publisher::Handed;
 use crate::{meta_header, subjects};
@@ -46,13 +52,15 @@ impl Interest {
         client: Client,
         handed: Handed,
         envelopes: broadcast::Sender<Envelope>,
+        losses: Losses,
     ) -> (Interest, impl Future<Output = ()> + Send + 'static) {
         let (changes, requests) = mpsc::unbounded_channel();
         // Unconstrained: tokio's cooperative budget would make a
         // subscription look empty (a Pending with a deferred wake-up) in
         // the middle of a batch, and the batch would then miss messages
         // it must hold. It yields after each batch instead.
-        let task = tokio::task::unconstrained(run(client, requests, handed.clone(), envelopes));
+        let task =
+            tokio::task::unconstrained(run(client, requests, handed.clone(), envelopes, losses));
         (Interest { changes, handed }, task)
     }
 
@@ -78,6 +86,7 @@ async fn run(
     mut requests: mpsc::UnboundedReceiver<Change>,
     handed: Handed,
     envelopes: broadcast::Sender<Envelope>,
+    losses: Losses,
 ) {
     let mut merge = Merge::default();
     loop {
@@ -87,10 +96,20 @@ async fn run(
                     break;
                 };
                 handed.wait_for(change.after_publications).await;
-                apply(&client, &mut merge, change).await;
+                apply(&client, &mut merge, change, &losses).await;
             }
             () = merge.readable() => {
-                for (subject, message) in merge.batch() {
+                let batch = merge.batch();
+                let ended = merge.take_ended();
+                if ended > 0 {
+                    // Once per batch, not per subscription: they all end
+                    // together when the connection closes. At once: the
+                    // liveness tick that raises deferred causes may have
+                    // stopped with the node.
+                    tracing::info!(ended, "bus subscriptions ended");
+                    losses.incident(Cause::SubscriptionEnded);
+                }
+                for (subject, message) in batch {
                     metrics::counter!("natter_bus_envelopes_received_total").increment(1);
                     match meta_header::decode(message.headers.as_ref()) {
                         Ok(meta) => {
@@ -102,7 +121,10 @@ async fn run(
                             // An error only means no feed is open.
                             let _ = envelopes.send(envelope);
                         }
-                        Err(error) => tracing::warn!(%subject, %error, "dropping a bus message"),
+                        Err(error) => {
+                            tracing::debug!(%subject, %error, "dropping a bus message");
+                            losses.defer(Cause::Undecodable);
+                        }
                     }
                 }
                 tokio::task::yield_now().await;
@@ -111,14 +133,18 @@ async fn run(
     }
 }
 
-async fn apply(client: &Client, merge: &mut Merge, change: Change) {
+async fn apply(client: &Client, merge: &mut Merge, change: Change, losses: &Losses) {
     let Change {
         subject, on, sent, ..
     } = change;
     if on && !merge.contains(&subject) {
         match client.subscribe(subjects::of(&subject)).await {
             Ok(subscriber) => merge.insert(subject, subscriber),
-            Err(error) => tracing::warn!(%subject, %error, "subscribing to a bus subject failed"),
+            Err(error) => {
+                // Asking again (the same interest) tries again.
+                tracing::warn!(%subject, %error, "subscribing to a bus subject failed");
+                losses.defer(Cause::SubscribeFailed);
+            }
         }
     } else if !on
         && let Some(mut subscriber) = merge.remove(&subject)

@@ -13,8 +13,8 @@
 //! `meta_header` (routing facts as a header), `publisher` (the bounded
 //! way out), `interest` (subscriptions), `merge` (reading them in publication
 //! order), `feed` (the feed),
-//! `round_trip` (server confirmations), `connection` (connecting,
-//! reconnections), `liveness` (heartbeats, peers), `losses` (what may
+//! `round_trip` (server confirmations), `connection` (connecting, the
+//! connection's state), `liveness` (heartbeats, peers), `losses` (what may
 //! have been lost), `presence` (the replicated view), `node` (the life
 //! cycle of it all).
 //!
@@ -23,7 +23,9 @@
 //! refused), `natter_bus_envelopes_received_total`,
 //! `natter_bus_envelopes_lost_total` (as reported to feeds),
 //! `natter_bus_loss_incidents_total{cause}`, `natter_bus_peers_alive`,
-//! `natter_presence_departures_total`.
+//! `natter_presence_departures_total` (users of an expired node whose
+//! status changed), `natter_presence_returns_total` (users of a node
+//! that came back after it expired whose status changed).
 
 mod bus;
 mod connection;

@@ -91,6 +91,9 @@ pub struct Merge {
     free: Vec<usize>,
     by_subject: HashMap<Subject, usize>,
     ready: Arc<Ready>,
+    /// Subscriptions that ended by themselves since the last
+    /// [`Merge::take_ended`]: what they would have carried is lost.
+    ended: usize,
 }
 
 impl Merge {
@@ -122,6 +125,12 @@ impl Merge {
         let slot = self.by_subject.remove(subject)?;
         self.free.push(slot);
         self.slots[slot].take().map(|slot| slot.subscriber)
+    }
+
+    /// How many subscriptions ended by themselves (and were removed)
+    /// since the last call, for the caller to report.
+    pub fn take_ended(&mut self) -> usize {
+        std::mem::take(&mut self.ended)
     }
 
     /// Completes when some subscription may have messages.
@@ -177,6 +186,7 @@ impl Merge {
                     // The connection is closing: nothing more will come.
                     let subject = entry.subject.clone();
                     self.remove(&subject);
+                    self.ended += 1;
                     return;
                 }
                 Poll::Pending => return,

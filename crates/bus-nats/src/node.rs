@@ -5,7 +5,7 @@
 //! [`NatsPresence`](crate::NatsPresence)) goes, which to peers looks like
 //! a crash (heartbeats stop); [`Node::stop`] is the clean way out.
 
-use crate::connection;
+use crate::connection::{self, Link};
 use crate::interest::Interest;
 use crate::liveness::Liveness;
 use crate::losses::Losses;
@@ -46,8 +46,8 @@ impl Node {
         // The random low half of the id tells this node's publications
         // apart in the receivers' merge.
         let publisher_key = uuid.as_u64_pair().1;
-        let (client, events) = connection::open(urls, &options).await?;
         let losses = Losses::new();
+        let (client, nudge) = connection::open(urls, &options, losses.clone()).await?;
         let (publisher, publishing) = Publisher::new(
             client.clone(),
             options.publish_queue,
@@ -55,19 +55,23 @@ impl Node {
             losses.clone(),
         );
         let (round_trip, answering) = RoundTrip::start(client.clone(), &node_id).await?;
-        let liveness = Arc::new(Liveness::new(node_id.clone(), options.clone()));
-        let beating = liveness.start(client.clone(), losses.clone()).await?;
-        let presence = Arc::new(Replica::new(node_id.clone(), publisher.clone()));
-        let replicating = presence.start(&client, liveness.clone(), &options).await?;
-        let (envelopes, _) = broadcast::channel(options.feed_capacity);
-        let (interest, subscribing) =
-            Interest::new(client.clone(), publisher.handed(), envelopes.clone());
-        let watching = connection::watch_events(
-            events,
-            liveness.clone(),
+        let link = Link::new(
+            client.clone(),
+            nudge,
             round_trip.clone(),
             losses.clone(),
             options.confirm_timeout,
+        );
+        let liveness = Arc::new(Liveness::new(node_id.clone(), options.clone()));
+        let beating = liveness.start(client.clone(), link, losses.clone()).await?;
+        let presence = Arc::new(Replica::new(node_id.clone(), publisher.clone()));
+        let replicating = presence.start(&client, liveness.clone(), &options).await?;
+        let (envelopes, _) = broadcast::channel(options.feed_capacity);
+        let (interest, subscribing) = Interest::new(
+            client.clone(),
+            publisher.handed(),
+            envelopes.clone(),
+            losses.clone(),
         );
         let tasks = vec![
             tokio::spawn(publishing).abort_handle(),
@@ -75,7 +79,6 @@ impl Node {
             tokio::spawn(beating).abort_handle(),
             tokio::spawn(replicating).abort_handle(),
             tokio::spawn(subscribing).abort_handle(),
-            tokio::spawn(watching).abort_handle(),
         ];
         tracing::info!(%node_id, "connected to NATS");
         Ok(Node {
@@ -93,9 +96,11 @@ impl Node {
         })
     }
 
-    /// A clean stop: what is queued goes out, peers hear a goodbye (so
-    /// they need not wait for the silence), and the connection is
-    /// drained and closed. The bus is not ready afterwards.
+    /// A clean stop: what is queued goes out (for up to
+    /// `confirm_timeout`; what is still queued then counts as lost, and
+    /// the goodbye tells peers so), peers hear a goodbye (so they need not
+    /// wait for the silence), and the connection is drained and closed.
+    /// Each step is bounded. The bus is not ready afterwards.
     pub async fn stop(&self) {
         if self.stopped.swap(true, Ordering::SeqCst) {
             return;
@@ -105,10 +110,17 @@ impl Node {
         while !self.publisher.is_empty() && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+        let never_sent = self.publisher.unhanded();
+        if never_sent > 0 {
+            tracing::warn!(never_sent, "leaving with publications still queued");
+            self.losses.own_publications_lost(never_sent);
+        }
         self.liveness.say_goodbye(&self.client, &self.losses).await;
         let _ = tokio::time::timeout(limit, self.round_trip.complete()).await;
-        if let Err(error) = self.client.drain().await {
-            tracing::warn!(%error, "draining the NATS connection failed");
+        match tokio::time::timeout(limit, self.client.drain()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "draining the NATS connection failed"),
+            Err(_) => tracing::warn!("draining the NATS connection timed out"),
         }
         tracing::info!(node_id = %self.liveness.node_id(), "left the cluster");
     }

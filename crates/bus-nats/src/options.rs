@@ -30,8 +30,9 @@ pub struct NatsOptions {
     /// slow consumer (each subscription is drained by its own task).
     pub subscription_capacity: usize,
     /// The longest an interest confirmation waits for the server; past it
-    /// (NATS unreachable) it completes anyway, and the reconnection that
-    /// follows is reported as a loss.
+    /// (NATS slow or unreachable) it completes anyway, and the feed is
+    /// told `Lost` once the change is in force. Also how long a clean
+    /// stop waits for queued publications (the rest count as lost).
     pub confirm_timeout: Duration,
     /// The longest pause between two reconnection attempts.
     pub max_reconnect_delay: Duration,

@@ -104,7 +104,15 @@ impl Publisher {
 
     /// True once every queued message was handed to async-nats.
     pub fn is_empty(&self) -> bool {
-        *self.handed.handed.borrow() >= self.handed.accepted()
+        self.unhanded() == 0
+    }
+
+    /// Messages accepted but not yet handed to async-nats (still queued,
+    /// or being handed now).
+    pub fn unhanded(&self) -> u64 {
+        self.handed
+            .accepted()
+            .saturating_sub(*self.handed.handed.borrow())
     }
 }
 

@@ -7,7 +7,8 @@
 //! [`LocalPresence`] counts the connections of this process (embedded
 //! mode); a cluster implementation keeps heartbeated entries with a time
 //! to live instead, so that a dead node's users go offline by themselves,
-//! and reports those changes through [`Presence::departures`].
+//! and reports those changes (and any other change no local connection
+//! caused) through [`Presence::departures`].
 
 use async_trait::async_trait;
 use natter_proto::users::PresenceStatus;
@@ -41,13 +42,16 @@ pub trait Presence: Send + Sync + 'static {
     /// The status of each of `user_ids`, in the same order: one call for
     /// a page of users, however many.
     async fn statuses(&self, user_ids: &[String]) -> Vec<PresenceStatus>;
-    /// Changes of status that no local connection caused: in a cluster,
-    /// the users of a node that died (or left) whose cluster-wide status
-    /// changed once its entries expired, as `(user_id, change)`. Each
-    /// such change is reported by exactly one live node, so the caller
-    /// announces it and writes `last_seen` (when `after` is offline) as
-    /// it does for [`disconnected`](Presence::disconnected), once for the
-    /// cluster.
+    /// Every change of status that no local connection caused, as
+    /// `(user_id, change)`; despite the name, not only departures. In a
+    /// cluster: the users of a node that died (or left) whose
+    /// cluster-wide status changed once its entries expired, and the
+    /// users of such a node that came back afterwards (paused or cut off
+    /// that long) whose status its return changed, `after` online or
+    /// away. Each such change is reported by exactly one live node, so
+    /// the caller announces it and writes `last_seen` (when `after` is
+    /// offline) as it does for [`disconnected`](Presence::disconnected),
+    /// once for the cluster.
     ///
     /// Handed out once: the first call may return the receiver, every
     /// later call returns `None`. `None` also means there are no such

@@ -94,9 +94,10 @@ impl Core {
     }
 
     /// A user's status changed with no connection of this node involved:
-    /// the node that held their connections died (a cluster presence
-    /// service reports this on one node only). Writes `last_seen` if they
-    /// are now offline, and announces it.
+    /// the node that held their connections died, or came back after its
+    /// users had expired (a cluster presence service reports this on one
+    /// node only). Writes `last_seen` if they are now offline, and
+    /// announces it.
     pub async fn presence_expired(&self, user_id: &str, change: PresenceChange) {
         let now = now_ms();
         if change.after == PresenceStatus::Offline

@@ -5,12 +5,18 @@
 //! stops cleanly says goodbye and is gone at once, with nothing lost.
 //!
 //! Heartbeats also carry how many of the sender's publications may have
-//! been lost (its queue overflowed, its connection dropped): a peer whose
-//! count grows is an incident too, so a publication that vanished on the
-//! way out of one node is repaired on every other.
+//! been lost (its queue overflowed, its connection dropped, it stopped
+//! with some still queued): a peer whose count grows is an incident too,
+//! goodbye included, so a publication that vanished on the way out of
+//! one node is repaired on every other.
+//!
+//! The tick also follows this node's own connection ([`Link`]: whether
+//! to beat, whether peers' silence is theirs) and raises the incidents
+//! deferred since the last tick.
 
 mod peers;
 
+use crate::connection::{Change, Link};
 use crate::losses::{Cause, Losses};
 use crate::options::NatsOptions;
 use crate::subjects;
@@ -72,9 +78,18 @@ impl Liveness {
     /// smallest id; ids are UUIDv7, so the oldest node, which has the
     /// longest view): true if it is this one.
     pub fn speaks_for_the_cluster(&self) -> bool {
+        self.speaks_for_the_cluster_but(None)
+    }
+
+    /// As [`speaks_for_the_cluster`](Self::speaks_for_the_cluster), with
+    /// `absent` left out: the node that speaks about `absent` itself (it
+    /// returned after its users were expired, and only the others know
+    /// they were).
+    pub fn speaks_for_the_cluster_but(&self, absent: Option<&str>) -> bool {
         self.table()
             .alive()
             .iter()
+            .filter(|peer| Some(peer.as_str()) != absent)
             .all(|peer| peer.as_str() > self.node_id.as_str())
     }
 
@@ -91,32 +106,29 @@ impl Liveness {
         self.table().connected_since()
     }
 
-    pub fn disconnected(&self) {
-        self.table().disconnected();
-    }
-
-    pub fn connected(&self) {
-        self.table().connected(Instant::now());
-    }
-
     /// Subscribes to heartbeats; the returned task (the caller spawns it)
-    /// beats and judges until the node stops.
+    /// follows `link`, beats and judges until the node stops.
     pub async fn start(
         self: &Arc<Self>,
         client: Client,
+        link: Link,
         losses: Losses,
     ) -> anyhow::Result<impl Future<Output = ()> + Send + 'static> {
         let heartbeats = client.subscribe(subjects::HEARTBEAT).await?;
-        Ok(self.clone().run(client, heartbeats, losses))
+        Ok(self.clone().run(client, link, heartbeats, losses))
     }
 
-    /// A clean stop: no more heartbeats, and a goodbye so that peers need
-    /// not wait for the silence.
+    /// A clean stop: no more heartbeats, and a goodbye (carrying this
+    /// node's losses, so the caller counts what never went out first) so
+    /// that peers need not wait for the silence. Bounded as a heartbeat:
+    /// async-nats takes no command while reconnecting.
     pub async fn say_goodbye(&self, client: &Client, losses: &Losses) {
         self.stopped.send_replace(true);
-        let goodbye = self.heartbeat(losses, true);
-        if let Err(error) = client.publish(subjects::HEARTBEAT, goodbye).await {
-            tracing::warn!(%error, "goodbye not sent");
+        let goodbye = client.publish(subjects::HEARTBEAT, self.heartbeat(losses, true));
+        match tokio::time::timeout(self.options.heartbeat_interval, goodbye).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "goodbye not sent"),
+            Err(_) => tracing::warn!("goodbye not sent: NATS is away"),
         }
     }
 
@@ -131,19 +143,39 @@ impl Liveness {
         serde_json::to_vec(&heartbeat).unwrap_or_default().into()
     }
 
-    async fn run(self: Arc<Self>, client: Client, mut heartbeats: Subscriber, losses: Losses) {
+    async fn run(
+        self: Arc<Self>,
+        client: Client,
+        link: Link,
+        mut heartbeats: Subscriber,
+        losses: Losses,
+    ) {
         let mut stopped = self.stopped.subscribe();
         let mut ticker = tokio::time::interval(self.options.heartbeat_interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
-                _ = ticker.tick() => self.beat_and_judge(&client, &losses).await,
+                _ = ticker.tick() => {
+                    self.follow(&link);
+                    losses.flush();
+                    self.beat_and_judge(&client, &losses).await;
+                }
+                () = link.nudged() => self.follow(&link),
                 heartbeat = heartbeats.next() => match heartbeat {
                     Some(message) => self.hear(&message.payload, &losses),
                     None => break,
                 },
                 () = async { drop(stopped.wait_for(|stopped| *stopped).await) } => break,
             }
+        }
+    }
+
+    /// Takes this node's connection state from the client itself.
+    fn follow(&self, link: &Link) {
+        match link.look() {
+            Some(Change::CutOff) => self.table().disconnected(),
+            Some(Change::Back) => self.table().connected(Instant::now()),
+            None => {}
         }
     }
 
@@ -175,9 +207,15 @@ impl Liveness {
             return;
         }
         if heartbeat.bye {
-            if self.table().left(&heartbeat.node) {
-                tracing::info!(node_id = %heartbeat.node, "peer node left");
+            // Checked like a heartbeat's: what it could not send before
+            // leaving is lost all the same.
+            let left = self.table().left(&heartbeat.node, heartbeat.lost);
+            if let Some(newly_lost) = left {
+                tracing::info!(node_id = %heartbeat.node, newly_lost, "peer node left");
                 self.report_peers();
+                if newly_lost > 0 {
+                    losses.incident(Cause::PeerLostPublications);
+                }
             }
             return;
         }

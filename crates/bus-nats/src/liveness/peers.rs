@@ -71,9 +71,11 @@ impl PeerTable {
         }
     }
 
-    /// A peer said goodbye; true if it was alive.
-    pub fn left(&mut self, node_id: &str) -> bool {
-        self.peers.remove(node_id).is_some()
+    /// A peer said goodbye, with its final count of lost publications;
+    /// if it was alive, how many more it lost since its last heartbeat.
+    pub fn left(&mut self, node_id: &str, lost_publications: u64) -> Option<u64> {
+        let peer = self.peers.remove(node_id)?;
+        Some(lost_publications.saturating_sub(peer.beat.lost_publications))
     }
 
     /// Removes and returns the peers silent for longer than
@@ -187,9 +189,17 @@ mod tests {
         let start = Instant::now();
         let mut table = PeerTable::new(start);
         table.heard("b", beat(0), start);
-        assert!(table.left("b"));
-        assert!(!table.left("b"));
+        assert_eq!(table.left("b", 0), Some(0));
+        assert_eq!(table.left("b", 0), None);
         assert!(table.alive().is_empty());
+    }
+
+    #[test]
+    fn a_goodbye_tells_what_the_peer_lost_since_its_last_beat() {
+        let start = Instant::now();
+        let mut table = PeerTable::new(start);
+        table.heard("b", beat(5), start);
+        assert_eq!(table.left("b", 8), Some(3));
     }
 
     #[test]

@@ -13,6 +13,13 @@
 //! [`Presence::departures`] by one node only, the one that
 //! [speaks for the cluster](crate::liveness::Liveness::speaks_for_the_cluster),
 //! and only once it has listened long enough to know every live node.
+//!
+//! A node that comes back after its entries expired (it was paused or
+//! cut off that long) would put its users back online silently, and
+//! clients would keep showing them offline: the users whose status its
+//! messages change, until its next full snapshot, are reported on the
+//! same channel, by the node that speaks for the cluster leaving the
+//! returning one out (it does not know it was expired).
 
 mod view;
 mod wire;
@@ -30,15 +37,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
-use view::{LocalChange, PresenceView, SnapshotPart};
+use view::{LocalChange, PresenceView, SnapshotPart, StatusChange};
 use wire::PresenceMessage;
 
 /// Users per snapshot message: about 50 bytes each, so a part stays far
 /// below NATS's 1 MB payload limit however many users a node holds.
 const SNAPSHOT_PART_USERS: usize = 1_000;
-
-/// A departure: a user and the change of their cluster-wide status.
-type Departure = (String, PresenceChange);
 
 /// This node's replica of the cluster's presence.
 pub struct Replica {
@@ -46,10 +50,10 @@ pub struct Replica {
     view: Mutex<PresenceView>,
     publisher: Publisher,
     next_round: AtomicU64,
-    // Unbounded: at most one entry per user of a dead node, and read by
-    // core as they come.
-    departures: mpsc::UnboundedSender<Departure>,
-    departures_reader: Mutex<Option<mpsc::UnboundedReceiver<Departure>>>,
+    // Unbounded: at most one entry per user of a dead (or returning)
+    // node, and read by core as they come.
+    departures: mpsc::UnboundedSender<StatusChange>,
+    departures_reader: Mutex<Option<mpsc::UnboundedReceiver<StatusChange>>>,
 }
 
 impl Replica {
@@ -123,7 +127,7 @@ impl Replica {
         }
     }
 
-    fn receive(&self, payload: &[u8]) {
+    fn receive(&self, payload: &[u8], liveness: &Liveness) {
         let message: PresenceMessage = match serde_json::from_slice(payload) {
             Ok(message) => message,
             Err(error) => {
@@ -135,9 +139,10 @@ impl Replica {
             return;
         }
         let mut view = self.view();
-        match message {
+        let (node, returns) = match message {
             PresenceMessage::Change { node, user, status } => {
-                view.remote_change(&node, &user, status);
+                let returns = view.remote_change(&node, &user, status);
+                (node, returns.into_iter().collect())
             }
             PresenceMessage::Snapshot {
                 node,
@@ -145,15 +150,22 @@ impl Replica {
                 part,
                 parts,
                 users,
-            } => view.snapshot_part(
-                &node,
-                SnapshotPart {
+            } => {
+                let part = SnapshotPart {
                     round,
                     part,
                     parts,
                     users,
-                },
-            ),
+                };
+                let returns = view.snapshot_part(&node, part);
+                (node, returns)
+            }
+        };
+        drop(view);
+        if !returns.is_empty() && liveness.speaks_for_the_cluster_but(Some(&node)) {
+            tracing::info!(node_id = %node, "presence: a node whose users expired is back");
+            metrics::counter!("natter_presence_returns_total").increment(returns.len() as u64);
+            self.announce(returns, "back with a returning node");
         }
     }
 
@@ -190,7 +202,7 @@ impl Replica {
         loop {
             tokio::select! {
                 message = messages.next() => match message {
-                    Some(message) => self.receive(&message.payload),
+                    Some(message) => self.receive(&message.payload, &liveness),
                     None => break,
                 },
                 _ = ticker.tick() => {
@@ -201,7 +213,9 @@ impl Replica {
                     if liveness.knows_everyone() {
                         let departed = view.expire(now, timing.grace);
                         if !departed.is_empty() && liveness.speaks_for_the_cluster() {
-                            self.report(departed);
+                            metrics::counter!("natter_presence_departures_total")
+                                .increment(departed.len() as u64);
+                            self.announce(departed, "departed with a lost node");
                         }
                     }
                     if liveness.connected_since().is_some() && (news || now >= next_snapshot) {
@@ -213,13 +227,14 @@ impl Replica {
         }
     }
 
-    fn report(&self, departed: Vec<Departure>) {
-        metrics::counter!("natter_presence_departures_total").increment(departed.len() as u64);
-        for departure in departed {
-            let (user_id, change) = &departure;
-            tracing::debug!(%user_id, ?change, "presence: departed with a lost node");
+    /// Hands changes no local connection caused to core, which
+    /// announces them (on the `departures` channel, for every such cause).
+    fn announce(&self, changes: Vec<StatusChange>, why: &'static str) {
+        for change in changes {
+            let (user_id, presence) = &change;
+            tracing::debug!(%user_id, ?presence, why, "presence");
             // An error only means nobody took the receiver.
-            let _ = self.departures.send(departure);
+            let _ = self.departures.send(change);
         }
     }
 }
@@ -287,7 +302,7 @@ impl Presence for NatsPresence {
             .collect()
     }
 
-    fn departures(&self) -> Option<mpsc::UnboundedReceiver<Departure>> {
+    fn departures(&self) -> Option<mpsc::UnboundedReceiver<StatusChange>> {
         self.node
             .presence
             .departures_reader

@@ -1,10 +1,12 @@
 //! natter-bus-nats against real `nats-server` processes: the bus and
 //! presence contracts, routing between nodes, reconnections, liveness,
-//! cluster-wide presence, and a NATS cluster of three servers.
+//! the other losses a feed is told of, cluster-wide presence, and NATS
+//! clusters of several servers.
 
 mod cluster;
 mod contract;
 mod liveness;
+mod losses;
 mod presence;
 mod reconnection;
 mod routing;

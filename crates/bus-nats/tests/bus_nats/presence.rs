@@ -1,8 +1,10 @@
 //! Cluster-wide presence across nodes on one server: replicated changes,
 //! snapshots for late nodes, a dead node's users going offline after the
-//! grace and reported once, no flicker for a user who moves.
+//! grace and reported once, no flicker for a user who moves; and on two
+//! servers, a node cut off past its grace whose users are reported back
+//! when it returns.
 
-use crate::support::{NatsServer, eventually, node, options};
+use crate::support::{NatsServer, PATIENCE, eventually, node, options, start_cluster_with};
 use natter_bus::{Presence, PresenceChange};
 use natter_bus_nats::{NatsBus, NatsOptions};
 use natter_proto::users::PresenceStatus::{self, Away, Offline, Online};
@@ -148,4 +150,57 @@ async fn a_user_who_moves_to_another_node_within_the_grace_never_goes_offline() 
             .await
             .is_empty()
     );
+}
+
+/// The next change either channel yields, within [`PATIENCE`].
+async fn next_from_either(
+    a: &mut UnboundedReceiver<(String, PresenceChange)>,
+    b: &mut UnboundedReceiver<(String, PresenceChange)>,
+) -> (String, PresenceChange) {
+    let either = async {
+        tokio::select! {
+            change = a.recv() => change,
+            change = b.recv() => change,
+        }
+    };
+    tokio::time::timeout(PATIENCE, either)
+        .await
+        .expect("a change within PATIENCE")
+        .expect("the channel is open")
+}
+
+#[tokio::test]
+async fn a_node_back_after_its_users_expired_has_them_reported_back_once() {
+    // Clients learn only their own server: C cannot move to the other.
+    let mut servers = start_cluster_with(2, &["--no_advertise=true"]).await;
+    let a = node(&servers[0], "a").await;
+    let b = node(&servers[0], "b").await;
+    let c = node(&servers[1], "c").await;
+    connected_peers(&[&a, &b, &c]).await;
+    let mut a_changes = a.presence().departures().expect("A's changes");
+    let mut b_changes = b.presence().departures().expect("B's changes");
+    c.presence().connected("dee").await;
+    all_see(&[&a, &b], &["dee"], &[Online]).await;
+
+    // C is cut off (alive, its users connected) past death and grace.
+    servers[1].kill();
+    let gone = next_from_either(&mut a_changes, &mut b_changes).await;
+    let offline = PresenceChange {
+        before: Online,
+        after: Offline,
+    };
+    assert_eq!(gone, ("dee".to_owned(), offline));
+    all_see(&[&a, &b], &["dee"], &[Offline]).await;
+
+    servers[1].restart().await;
+    let back = next_from_either(&mut a_changes, &mut b_changes).await;
+    let online = PresenceChange {
+        before: Offline,
+        after: Online,
+    };
+    assert_eq!(back, ("dee".to_owned(), online));
+    all_see(&[&a, &b], &["dee"], &[Online]).await;
+    let mut more = drain(&mut a_changes, Duration::from_secs(1)).await;
+    more.extend(drain(&mut b_changes, Duration::from_millis(100)).await);
+    assert!(more.is_empty(), "reported more than once: {more:?}");
 }

@@ -6,13 +6,29 @@ use natter_bus_nats::{NatsBus, NatsOptions};
 use std::collections::HashSet;
 use std::future::Future;
 use std::net::TcpListener;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 pub use natter_bus::contract::{PATIENCE, SILENCE};
 
-const NATS_SERVER: &str = "/usr/sbin/nats-server";
+/// Where this machine's `nats-server` was installed when none is named.
+const FALLBACK_NATS_SERVER: &str = "/usr/sbin/nats-server";
+
+/// The `nats-server` to run: `NATS_SERVER` from the environment, else
+/// `nats-server` on `PATH`, else [`FALLBACK_NATS_SERVER`].
+fn nats_server_program() -> PathBuf {
+    if let Some(program) = std::env::var_os("NATS_SERVER").filter(|program| !program.is_empty()) {
+        return PathBuf::from(program);
+    }
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|directory| directory.join("nats-server"))
+        .find(|candidate| candidate.is_file())
+        .unwrap_or_else(|| PathBuf::from(FALLBACK_NATS_SERVER))
+}
 
 /// A port nobody listens on now, and that this process has not handed
 /// out before (tests run in parallel).
@@ -63,7 +79,8 @@ impl NatsServer {
     }
 
     fn launch(&mut self) {
-        let child = Command::new(NATS_SERVER)
+        let program = nats_server_program();
+        let child = Command::new(&program)
             .args(["-a", "127.0.0.1", "-p", &self.port.to_string()])
             .args(["-m", &self.monitor_port.to_string()])
             .args(&self.cluster)
@@ -71,7 +88,7 @@ impl NatsServer {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("nats-server starts");
+            .unwrap_or_else(|error| panic!("{} starts: {error}", program.display()));
         self.child = Some(child);
     }
 
@@ -85,6 +102,33 @@ impl NatsServer {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// SIGSTOP: the server holds everything (connections stay open) until
+    /// [`NatsServer::resume`]. Returns once every thread of it is stopped
+    /// (a signal takes a moment to reach them all).
+    pub fn pause(&self) {
+        self.signal("-STOP");
+        let pid = self.child.as_ref().expect("a running server").id();
+        let deadline = Instant::now() + PATIENCE;
+        while !all_threads_stopped(pid) {
+            assert!(Instant::now() < deadline, "nats-server not stopped");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// SIGCONT after [`NatsServer::pause`].
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let child = self.child.as_ref().expect("a running server");
+        let status = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill {signal} failed");
     }
 
     /// Starts it again on the same ports.
@@ -132,9 +176,29 @@ impl Drop for NatsServer {
     }
 }
 
+/// True if every thread of process `pid` is stopped (state `T` in
+/// `/proc/<pid>/task/*/stat`).
+fn all_threads_stopped(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return false;
+    };
+    tasks.flatten().all(|task| {
+        std::fs::read_to_string(task.path().join("stat")).is_ok_and(|stat| {
+            // The state follows the command name, which is in parentheses.
+            stat.rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('T'))
+        })
+    })
+}
+
 /// `size` servers routed to each other as one NATS cluster, answering
 /// and fully routed.
 pub async fn start_cluster(size: usize) -> Vec<NatsServer> {
+    start_cluster_with(size, &[]).await
+}
+
+/// As [`start_cluster`], each server also given `extra` arguments.
+pub async fn start_cluster_with(size: usize, extra: &[&str]) -> Vec<NatsServer> {
     let route_ports: Vec<u16> = (0..size).map(|_| free_port()).collect();
     let routes = route_ports
         .iter()
@@ -143,14 +207,17 @@ pub async fn start_cluster(size: usize) -> Vec<NatsServer> {
         .join(",");
     let mut servers = Vec::new();
     for port in &route_ports {
-        let cluster = vec![
+        let cluster: Vec<String> = [
             "--cluster_name".to_owned(),
             "natter-test".to_owned(),
             "--cluster".to_owned(),
             format!("nats://127.0.0.1:{port}"),
             "--routes".to_owned(),
             routes.clone(),
-        ];
+        ]
+        .into_iter()
+        .chain(extra.iter().map(|argument| (*argument).to_owned()))
+        .collect();
         servers.push(NatsServer::start_with(cluster).await);
     }
     for server in &servers {

@@ -134,3 +134,72 @@ fn a_node_found_again_within_the_grace_keeps_its_users() {
     assert!(view.expire(start + 2 * GRACE, GRACE).is_empty());
     assert_eq!(view.status("ann"), Online);
 }
+
+#[test]
+fn a_node_back_after_it_expired_returns_its_users_once() {
+    let start = Instant::now();
+    let mut view = PresenceView::default();
+    view.snapshot_part("b", part(1, 0, 1, &[("ann", Online), ("bob", Away)]));
+    view.remote_change("c", "bob", Away);
+    view.follow_liveness(|node_id| node_id != "b", start);
+    assert_eq!(
+        view.expire(start + GRACE, GRACE),
+        [("ann".to_owned(), change(Online, Offline))],
+        "bob is away on C"
+    );
+
+    let mut returns = view.snapshot_part("b", part(7, 0, 1, &[("ann", Online), ("bob", Away)]));
+    returns.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        returns,
+        [("ann".to_owned(), change(Offline, Online))],
+        "bob was away on C all along"
+    );
+    assert_eq!(view.status("ann"), Online);
+    assert!(
+        view.snapshot_part("b", part(8, 0, 1, &[("ann", Online)]))
+            .is_empty(),
+        "back for good after one full snapshot"
+    );
+}
+
+#[test]
+fn a_returning_node_s_changes_count_until_its_snapshot_is_complete() {
+    let start = Instant::now();
+    let mut view = PresenceView::default();
+    view.remote_change("b", "ann", Online);
+    view.follow_liveness(|_| false, start);
+    view.expire(start + GRACE, GRACE);
+
+    assert_eq!(
+        view.remote_change("b", "cat", Away),
+        Some(("cat".to_owned(), change(Offline, Away)))
+    );
+    assert!(
+        view.snapshot_part("b", part(3, 0, 2, &[("ann", Online)]))
+            .is_empty(),
+        "not before the last part"
+    );
+    let mut returns = view.snapshot_part("b", part(3, 1, 2, &[("dan", Online)]));
+    returns.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        returns,
+        [
+            ("ann".to_owned(), change(Offline, Online)),
+            ("cat".to_owned(), change(Away, Offline)),
+            ("dan".to_owned(), change(Offline, Online)),
+        ]
+    );
+    assert_eq!(view.remote_change("b", "eve", Online), None);
+}
+
+#[test]
+fn a_node_never_expired_here_is_new_not_returning() {
+    let mut view = PresenceView::default();
+    assert!(
+        view.snapshot_part("b", part(1, 0, 1, &[("ann", Online)]))
+            .is_empty()
+    );
+    assert_eq!(view.remote_change("c", "bob", Online), None);
+    assert_eq!(view.status("ann"), Online);
+}
