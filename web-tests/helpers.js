@@ -44,8 +44,10 @@ export function startServer(env = {}) {
   });
   let stderr = '';
   child.stderr.on('data', (chunk) => { stderr += chunk; });
+  // A process that exited, by itself or by a signal, has no `exit` to wait for.
+  const running = () => child.exitCode === null && child.signalCode === null;
   const stop = async () => {
-    if (child.exitCode === null) {
+    if (running()) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
@@ -56,7 +58,7 @@ export function startServer(env = {}) {
   };
   /** SIGKILL: the process gets no chance to say goodbye. */
   const kill = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
+    if (running()) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGKILL');
       await exited;
