@@ -16,11 +16,11 @@ use natter_store::{
     StoreResult, commit_channel,
 };
 use natter_store_postgres::{PgSettings, PgStore};
+use natter_test_services::PrivatePostgres;
 use sqlx::{Connection, PgConnection};
 use std::sync::Arc;
 use std::time::Duration;
 use support::TestDatabase;
-use support::private::PrivateServer;
 
 /// How long a test waits for anything (generous: shared machines).
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -213,7 +213,7 @@ async fn copies_of_a_new_message_in_one_batch_store_it_once() {
 /// committed (locally) but its answer never comes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_that_committed_without_answering_is_answered_and_announced() {
-    let server = PrivateServer::start(&["synchronous_standby_names=no_such_standby"]);
+    let server = PrivatePostgres::start_with(&["synchronous_standby_names=no_such_standby"]);
     let waiting = server.url();
     // Connections whose commits do not wait for the standby.
     let local = format!("{waiting}?options[synchronous_commit]=local");

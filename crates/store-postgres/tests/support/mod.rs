@@ -4,10 +4,8 @@
 //! `natter_test_<unix secs>_<pid>_<counter>_<random>`, and dropped when
 //! the value is. Databases of runs that died before dropping theirs are
 //! swept once per test binary: those named so and older than an hour.
-//! For faults the shared server must not see, `private` starts a server
-//! of the test's own.
-
-pub mod private;
+//! For faults the shared server must not see, tests start a server of
+//! their own (`natter_test_services::PrivatePostgres`).
 
 use sqlx::{Connection, PgConnection};
 use std::hash::{BuildHasher, RandomState};
