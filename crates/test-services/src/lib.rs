@@ -11,10 +11,12 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`; `NATS_SERVER` another
 //! `nats-server` binary than the one on `PATH` (or `/usr/sbin`).
 
+use std::collections::HashSet;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
@@ -22,32 +24,6 @@ use tempfile::TempDir;
 fn admin_url() -> String {
     std::env::var("NATTER_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
-/// A port nobody listened on a moment ago, and not handed out before by
-/// this process (tests running in parallel must not get the same one).
-pub fn free_port() -> u16 {
-    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
-    loop {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .map(|addr| addr.port())
-            .expect("a free port");
-        let mut given = GIVEN.lock().unwrap_or_else(|poison| poison.into_inner());
-        if !given.contains(&port) {
-            given.push(port);
-            return port;
-        }
-    }
-}
-
-/// Waits (bounded) until something accepts on `127.0.0.1:port`.
-fn wait_for_port(port: u16, what: &str) {
-    let until = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < until, "{what} did not listen on {port}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// A database of this test's own, dropped (with its connections) on drop.
@@ -320,85 +296,106 @@ fn chown_postgres(path: &std::path::Path) {
     }
 }
 
-/// `NATS_SERVER`, else `nats-server` on `PATH`, else Debian's.
-fn nats_server_binary() -> String {
-    if let Ok(binary) = std::env::var("NATS_SERVER") {
-        return binary;
+/// How long a service may take to answer (generous: shared machines).
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// Waits until `check` holds; fails the test after [`PATIENCE`].
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + PATIENCE;
+    while !check().await {
+        assert!(Instant::now() < deadline, "{what}: not within {PATIENCE:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let on_path = Command::new("sh")
-        .args(["-c", "command -v nats-server"])
-        .output()
-        .ok()
-        .filter(|output| output.status.success())
-        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned());
-    on_path.unwrap_or_else(|| "/usr/sbin/nats-server".to_owned())
 }
 
-/// One `nats-server` of the test's own, killed on drop.
+/// Where this machine's `nats-server` was installed when none is named.
+const FALLBACK_NATS_SERVER: &str = "/usr/sbin/nats-server";
+
+/// The `nats-server` to run: `NATS_SERVER` from the environment, else
+/// `nats-server` on `PATH`, else [`FALLBACK_NATS_SERVER`].
+fn nats_server_program() -> PathBuf {
+    if let Some(program) = std::env::var_os("NATS_SERVER").filter(|program| !program.is_empty()) {
+        return PathBuf::from(program);
+    }
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|directory| directory.join("nats-server"))
+        .find(|candidate| candidate.is_file())
+        .unwrap_or_else(|| PathBuf::from(FALLBACK_NATS_SERVER))
+}
+
+/// A port nobody listens on now, and that this process has not handed
+/// out before (tests run in parallel).
+pub fn free_port() -> u16 {
+    static GIVEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let mut given = GIVEN.lock().unwrap_or_else(PoisonError::into_inner);
+        if given.get_or_insert_with(HashSet::new).insert(port) {
+            return port;
+        }
+    }
+}
+
+/// One `nats-server` process.
 pub struct NatsServer {
     child: Option<Child>,
-    args: Vec<String>,
     pub port: u16,
-    /// The HTTP monitoring port (`/connz`, `/subsz`).
     pub monitor_port: u16,
+    /// Cluster arguments, kept for a restart.
+    cluster: Vec<String>,
 }
 
 impl NatsServer {
-    /// A lone server.
-    pub fn start() -> NatsServer {
-        NatsServer::start_with(Vec::new())
+    /// A lone server, answering.
+    pub async fn start() -> NatsServer {
+        NatsServer::start_with(Vec::new()).await
     }
 
-    /// Three servers routed into one NATS cluster.
-    pub fn start_cluster() -> Vec<NatsServer> {
-        let routes: Vec<u16> = (0..3).map(|_| free_port()).collect();
-        let route_list = routes
-            .iter()
-            .map(|port| format!("nats://127.0.0.1:{port}"))
-            .collect::<Vec<_>>()
-            .join(",");
-        routes
-            .iter()
-            .map(|port| {
-                NatsServer::start_with(vec![
-                    "--cluster_name".into(),
-                    "natter-test".into(),
-                    "--cluster".into(),
-                    format!("nats://127.0.0.1:{port}"),
-                    "--routes".into(),
-                    route_list.clone(),
-                ])
-            })
-            .collect()
-    }
-
-    fn start_with(extra: Vec<String>) -> NatsServer {
-        let (port, monitor_port) = (free_port(), free_port());
-        let mut args = vec![
-            "-a".into(),
-            "127.0.0.1".into(),
-            "-p".into(),
-            port.to_string(),
-            "-m".into(),
-            monitor_port.to_string(),
-        ];
-        args.extend(extra);
-        let mut server = NatsServer {
-            child: None,
-            args,
-            port,
-            monitor_port,
-        };
-        server.restart();
+    async fn start_with(cluster: Vec<String>) -> NatsServer {
+        let mut server = NatsServer::spawn(free_port(), free_port(), cluster);
+        server.wait_until_it_answers().await;
         server
     }
 
-    /// `nats://127.0.0.1:PORT`.
+    fn spawn(port: u16, monitor_port: u16, cluster: Vec<String>) -> NatsServer {
+        let mut server = NatsServer {
+            child: None,
+            port,
+            monitor_port,
+            cluster,
+        };
+        server.launch();
+        server
+    }
+
+    fn launch(&mut self) {
+        let program = nats_server_program();
+        let child = Command::new(&program)
+            .args(["-a", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(["-m", &self.monitor_port.to_string()])
+            .args(&self.cluster)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|error| panic!("{} starts: {error}", program.display()));
+        self.child = Some(child);
+    }
+
     pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
     }
 
-    /// SIGKILL.
+    /// SIGKILL: no goodbye to anyone.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
@@ -406,18 +403,69 @@ impl NatsServer {
         }
     }
 
-    /// Starts it again on the same ports (after [`NatsServer::kill`]).
-    pub fn restart(&mut self) {
+    /// SIGSTOP: the server holds everything (connections stay open) until
+    /// [`NatsServer::resume`]. Returns once every thread of it is stopped
+    /// (a signal takes a moment to reach them all).
+    pub fn pause(&self) {
+        self.signal("-STOP");
+        let pid = self.child.as_ref().expect("a running server").id();
+        let deadline = Instant::now() + PATIENCE;
+        while !all_threads_stopped(pid) {
+            assert!(Instant::now() < deadline, "nats-server not stopped");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// SIGCONT after [`NatsServer::pause`].
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let child = self.child.as_ref().expect("a running server");
+        let status = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill {signal} failed");
+    }
+
+    /// Starts it again on the same ports.
+    pub async fn restart(&mut self) {
         self.kill();
-        let child = Command::new(nats_server_binary())
-            .args(&self.args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("nats-server starts");
-        self.child = Some(child);
-        wait_for_port(self.port, "nats-server");
+        self.launch();
+        self.wait_until_it_answers().await;
+    }
+
+    async fn wait_until_it_answers(&mut self) {
+        let url = format!("http://127.0.0.1:{}/healthz", self.monitor_port);
+        eventually("nats-server answers", || async {
+            matches!(reqwest::get(&url).await, Ok(response) if response.status().is_success())
+        })
+        .await;
+    }
+
+    /// A monitoring endpoint's JSON (`connz?subs=1`, `routez`, ...).
+    pub async fn monitor(&self, path: &str) -> serde_json::Value {
+        let url = format!("http://127.0.0.1:{}/{path}", self.monitor_port);
+        reqwest::get(&url)
+            .await
+            .expect("monitoring answers")
+            .json()
+            .await
+            .expect("monitoring JSON")
+    }
+
+    /// The connection named `name` as `/connz?subs=1` shows it.
+    pub async fn connection(&self, name: &str) -> serde_json::Value {
+        let connz = self.monitor("connz?subs=1").await;
+        connz["connections"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|connection| connection["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no connection named {name} in {connz}"))
     }
 }
 
@@ -425,4 +473,57 @@ impl Drop for NatsServer {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// True if every thread of process `pid` is stopped (state `T` in
+/// `/proc/<pid>/task/*/stat`).
+fn all_threads_stopped(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return false;
+    };
+    tasks.flatten().all(|task| {
+        std::fs::read_to_string(task.path().join("stat")).is_ok_and(|stat| {
+            // The state follows the command name, which is in parentheses.
+            stat.rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('T'))
+        })
+    })
+}
+
+/// `size` servers routed to each other as one NATS cluster, answering
+/// and fully routed.
+pub async fn start_cluster(size: usize) -> Vec<NatsServer> {
+    start_cluster_with(size, &[]).await
+}
+
+/// As [`start_cluster`], each server also given `extra` arguments.
+pub async fn start_cluster_with(size: usize, extra: &[&str]) -> Vec<NatsServer> {
+    let route_ports: Vec<u16> = (0..size).map(|_| free_port()).collect();
+    let routes = route_ports
+        .iter()
+        .map(|port| format!("nats://127.0.0.1:{port}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut servers = Vec::new();
+    for port in &route_ports {
+        let cluster: Vec<String> = [
+            "--cluster_name".to_owned(),
+            "natter-test".to_owned(),
+            "--cluster".to_owned(),
+            format!("nats://127.0.0.1:{port}"),
+            "--routes".to_owned(),
+            routes.clone(),
+        ]
+        .into_iter()
+        .chain(extra.iter().map(|argument| (*argument).to_owned()))
+        .collect();
+        servers.push(NatsServer::start_with(cluster).await);
+    }
+    for server in &servers {
+        eventually("the NATS cluster is routed", || async {
+            server.monitor("routez").await["num_routes"].as_u64() >= Some(size as u64 - 1)
+        })
+        .await;
+    }
+    servers
 }

@@ -18,7 +18,7 @@
 //! subscribes to a chat.
 
 use crate::balancer::Balancer;
-use crate::cluster_support::{Cluster, NatsServer, PrivatePostgres};
+use crate::cluster_support::{Cluster, NatsServer, PrivatePostgres, start_cluster};
 use crate::helpers::{PASSWORD, group, new_messages, realtime_options};
 use crate::resume::{connected, realtime};
 use natter_client::ws::{Connection, RealtimeClient, RealtimeEvent};
@@ -410,7 +410,7 @@ fn report(fault: &str, heal_to_delivery: &[Duration]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_nats_server_killed_under_the_nodes_loses_nothing_their_sockets_were_owed() {
-    let mut cluster = Cluster::start_on(2, NatsServer::start_cluster()).await;
+    let mut cluster = Cluster::start_on(2, start_cluster(3).await).await;
     let (alice, chat_id, mut bob_socket) = two_node_chat(&cluster).await;
     send_numbered(&alice, &chat_id, 1..=3).await;
     assert_eq!(
@@ -433,7 +433,7 @@ async fn a_nats_server_killed_under_the_nodes_loses_nothing_their_sockets_were_o
             "{}",
             cluster.logs()
         );
-        cluster.nats[server].restart();
+        cluster.nats[server].restart().await;
         heal_to_delivery
             .push(three_more_arrive(&alice, &chat_id, &mut bob_socket, next + 3, &cluster).await);
         next += 6;
@@ -476,13 +476,7 @@ async fn a_paused_node_delivers_everything_once_it_runs_again() {
 
 /// The subscriptions of every connection of a NATS server (`/connz`).
 async fn nats_subscriptions(server: &NatsServer) -> Vec<Vec<String>> {
-    let url = format!("http://127.0.0.1:{}/connz?subs=1", server.monitor_port);
-    let connz: serde_json::Value = reqwest::get(&url)
-        .await
-        .expect("the NATS monitoring endpoint")
-        .json()
-        .await
-        .expect("connz JSON");
+    let connz = server.monitor("connz?subs=1").await;
     connz["connections"]
         .as_array()
         .expect("connections")
@@ -524,7 +518,7 @@ async fn a_database_crash_refuses_sends_while_it_lasts_and_loses_nothing_acknowl
     let postgres = Arc::new(postgres);
     let cluster = Cluster::start_with(
         2,
-        vec![NatsServer::start()],
+        vec![NatsServer::start().await],
         url,
         Box::new(postgres.clone()),
     )

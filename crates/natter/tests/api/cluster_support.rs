@@ -5,7 +5,7 @@
 //! `nats://` URLs. Everything is killed or dropped when the [`Cluster`] is.
 
 use crate::process::ServerProcess;
-pub use natter_test_services::{NatsServer, PrivatePostgres, TestDatabase};
+pub use natter_test_services::{NatsServer, PrivatePostgres, TestDatabase, start_cluster};
 use std::path::PathBuf;
 use tempfile::TempDir;
 
@@ -31,7 +31,7 @@ pub struct Cluster {
 impl Cluster {
     /// `nodes` natter nodes on one nats-server.
     pub async fn start(nodes: usize) -> Cluster {
-        Cluster::start_on(nodes, vec![NatsServer::start()]).await
+        Cluster::start_on(nodes, vec![NatsServer::start().await]).await
     }
 
     /// `nodes` natter nodes on the given NATS servers (node `i` is told
