@@ -18,7 +18,7 @@
 pub mod local;
 pub mod presence;
 
-pub use presence::{Presence, PresenceChange};
+pub use presence::{Connections, Presence, PresenceChange};
 
 use bytes::Bytes;
 use natter_proto::events::ServerEvent;

@@ -62,20 +62,52 @@ pub trait Presence: Send + Sync + 'static {
     }
 }
 
-#[derive(Clone, Copy, Debug, Default)]
-struct Connections {
+/// One user's open connections on one node, and what they add up to:
+/// the counting every presence implementation shares.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Connections {
     online: u32,
     away: u32,
 }
 
 impl Connections {
-    fn status(self) -> PresenceStatus {
+    /// `online` if any connection is, `away` if every open one asked for
+    /// it, `offline` if none is open.
+    pub fn status(self) -> PresenceStatus {
         if self.online > 0 {
             PresenceStatus::Online
         } else if self.away > 0 {
             PresenceStatus::Away
         } else {
             PresenceStatus::Offline
+        }
+    }
+
+    /// A connection opened (online, not away).
+    pub fn opened(&mut self) {
+        self.online += 1;
+    }
+
+    /// A connection closed; `away` is what it had asked for.
+    pub fn closed(&mut self, away: bool) {
+        let count = if away {
+            &mut self.away
+        } else {
+            &mut self.online
+        };
+        *count = count.saturating_sub(1);
+    }
+
+    /// One open connection switched to away or back.
+    pub fn switched(&mut self, away: bool) {
+        let (from, to) = if away {
+            (&mut self.online, &mut self.away)
+        } else {
+            (&mut self.away, &mut self.online)
+        };
+        if *from > 0 {
+            *from -= 1;
+            *to += 1;
         }
     }
 }
@@ -108,32 +140,15 @@ impl LocalPresence {
 #[async_trait]
 impl Presence for LocalPresence {
     async fn connected(&self, user_id: &str) -> PresenceChange {
-        self.update(user_id, |counts| counts.online += 1)
+        self.update(user_id, Connections::opened)
     }
 
     async fn disconnected(&self, user_id: &str, away: bool) -> PresenceChange {
-        self.update(user_id, |counts| {
-            let count = if away {
-                &mut counts.away
-            } else {
-                &mut counts.online
-            };
-            *count = count.saturating_sub(1);
-        })
+        self.update(user_id, |counts| counts.closed(away))
     }
 
     async fn set_away(&self, user_id: &str, away: bool) -> PresenceChange {
-        self.update(user_id, |counts| {
-            let (from, to) = if away {
-                (&mut counts.online, &mut counts.away)
-            } else {
-                (&mut counts.away, &mut counts.online)
-            };
-            if *from > 0 {
-                *from -= 1;
-                *to += 1;
-            }
-        })
+        self.update(user_id, |counts| counts.switched(away))
     }
 
     async fn statuses(&self, user_ids: &[String]) -> Vec<PresenceStatus> {

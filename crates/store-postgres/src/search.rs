@@ -17,13 +17,9 @@ use crate::PgStore;
 use crate::error::Db;
 use crate::rows::{self, message_columns};
 use async_trait::async_trait;
+use natter_store::search::{MARK_END, MARK_START};
 use natter_store::{Search, SearchQuery, SearchRow, SnippetPart, StoreResult};
 use sqlx::Row;
-
-/// `ts_headline` wraps matches in these (private-use characters, which
-/// cannot clash with message text worth marking).
-const MARK_START: char = '\u{E000}';
-const MARK_END: char = '\u{E001}';
 
 /// How `ts_headline` cuts the extract: about 16 words around the best
 /// match, as the SQLite store's snippets.
@@ -67,7 +63,7 @@ impl Search for PgStore {
             .map(|row| {
                 let message = rows::message(row)?;
                 let headline: String = row.try_get("snippet").db()?;
-                let snippet = snippet_parts(&with_ellipses(&headline, &message.content));
+                let snippet = SnippetPart::parse(&with_ellipses(&headline, &message.content));
                 Ok(SearchRow { message, snippet })
             })
             .collect()
@@ -114,34 +110,6 @@ fn with_ellipses(headline: &str, content: &str) -> String {
     marked
 }
 
-/// The marked extract as parts.
-fn snippet_parts(snippet: &str) -> Vec<SnippetPart> {
-    let mut parts = Vec::new();
-    let mut text = String::new();
-    let mut matched = false;
-    for c in snippet.chars() {
-        let starts = match c {
-            MARK_START => true,
-            MARK_END => false,
-            other => {
-                text.push(other);
-                continue;
-            }
-        };
-        if !text.is_empty() {
-            parts.push(SnippetPart {
-                text: std::mem::take(&mut text),
-                matched,
-            });
-        }
-        matched = starts;
-    }
-    if !text.is_empty() {
-        parts.push(SnippetPart { text, matched });
-    }
-    parts
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,7 +144,7 @@ mod tests {
 
     #[test]
     fn marked_extracts_split_into_parts() {
-        let parts = snippet_parts(&format!("a {MARK_START}lunch{MARK_END} b"));
+        let parts = SnippetPart::parse(&format!("a {MARK_START}lunch{MARK_END} b"));
         let plain = |text: &str, matched| SnippetPart {
             text: text.into(),
             matched,

@@ -32,11 +32,6 @@ pub(crate) const RECORD_INDEXED: &str = "
     SET indexed_rowid = (SELECT coalesce(max(rowid), 0) FROM messages)
     WHERE indexed_rowid <> (SELECT coalesce(max(rowid), 0) FROM messages)";
 
-/// FTS5 wraps matches in these (private-use characters, which cannot
-/// clash with message text worth marking).
-const MARK_START: char = '\u{E000}';
-const MARK_END: char = '\u{E001}';
-
 #[async_trait]
 impl Search for SqliteStore {
     /// Snippets are about 16 tokens, `…` marking cut text. No word that
@@ -67,7 +62,7 @@ impl Search for SqliteStore {
             .map(|row| {
                 Ok(SearchRow {
                     message: rows::message(row)?,
-                    snippet: snippet_parts(&row.try_get::<String, _>("snippet").db()?),
+                    snippet: SnippetPart::parse(&row.try_get::<String, _>("snippet").db()?),
                 })
             })
             .collect()
@@ -96,37 +91,10 @@ fn match_expression(words: &[String]) -> Option<String> {
     Some(expression)
 }
 
-/// FTS5's marked snippet as parts.
-fn snippet_parts(snippet: &str) -> Vec<SnippetPart> {
-    let mut parts = Vec::new();
-    let mut text = String::new();
-    let mut matched = false;
-    for c in snippet.chars() {
-        let starts = match c {
-            MARK_START => true,
-            MARK_END => false,
-            other => {
-                text.push(other);
-                continue;
-            }
-        };
-        if !text.is_empty() {
-            parts.push(SnippetPart {
-                text: std::mem::take(&mut text),
-                matched,
-            });
-        }
-        matched = starts;
-    }
-    if !text.is_empty() {
-        parts.push(SnippetPart { text, matched });
-    }
-    parts
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use natter_store::search::{MARK_END, MARK_START};
 
     fn words(text: &str) -> Vec<String> {
         text.split_whitespace().map(str::to_owned).collect()
@@ -156,7 +124,7 @@ mod tests {
 
     #[test]
     fn marked_snippets_split_into_parts() {
-        let parts = snippet_parts(&format!("a {MARK_START}lunch{MARK_END} b"));
+        let parts = SnippetPart::parse(&format!("a {MARK_START}lunch{MARK_END} b"));
         let plain = |text: &str, matched| SnippetPart {
             text: text.into(),
             matched,

@@ -28,6 +28,43 @@ pub struct SnippetPart {
     pub matched: bool,
 }
 
+/// What a backend asks its database to wrap matches in when it marks a
+/// snippet (private-use characters, which cannot clash with message text
+/// worth marking); [`SnippetPart::parse`] reads them back.
+pub const MARK_START: char = '\u{E000}';
+pub const MARK_END: char = '\u{E001}';
+
+impl SnippetPart {
+    /// A snippet whose matches are wrapped in [`MARK_START`] and
+    /// [`MARK_END`], as parts.
+    pub fn parse(marked: &str) -> Vec<SnippetPart> {
+        let mut parts = Vec::new();
+        let mut text = String::new();
+        let mut matched = false;
+        for c in marked.chars() {
+            let starts = match c {
+                MARK_START => true,
+                MARK_END => false,
+                other => {
+                    text.push(other);
+                    continue;
+                }
+            };
+            if !text.is_empty() {
+                parts.push(SnippetPart {
+                    text: std::mem::take(&mut text),
+                    matched,
+                });
+            }
+            matched = starts;
+        }
+        if !text.is_empty() {
+            parts.push(SnippetPart { text, matched });
+        }
+        parts
+    }
+}
+
 /// A search hit: the message and a short extract of its content around
 /// the matches (`…` marks text that was cut).
 #[derive(Clone, Debug, PartialEq)]

@@ -3,9 +3,7 @@
 //! `/usr/sbin/nats-server`, as in the integration tests).
 
 use super::*;
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use natter_test_services::NatsServer;
 use std::time::Instant;
 
 fn connected_once() -> Seen {
@@ -51,41 +49,6 @@ fn a_reconnection_cut_off_again_is_reported_by_the_next_return() {
 /// Every wait of these tests is bounded by this.
 const PATIENCE: Duration = Duration::from_secs(10);
 
-fn nats_server_program() -> PathBuf {
-    if let Some(program) = std::env::var_os("NATS_SERVER").filter(|program| !program.is_empty()) {
-        return PathBuf::from(program);
-    }
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .map(|directory| directory.join("nats-server"))
-        .find(|candidate| candidate.is_file())
-        .unwrap_or_else(|| PathBuf::from("/usr/sbin/nats-server"))
-}
-
-/// A `nats-server` process, killed on drop.
-struct Server(Child);
-
-impl Server {
-    fn start(port: u16) -> Server {
-        let child = Command::new(nats_server_program())
-            .args(["-a", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("nats-server starts");
-        Server(child)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Looks until `link` reports `expected`, within [`PATIENCE`].
 async fn until_seen(link: &Link, expected: Change) {
     let deadline = Instant::now() + PATIENCE;
@@ -100,12 +63,8 @@ async fn until_seen(link: &Link, expected: Change) {
 
 #[tokio::test]
 async fn a_restart_is_seen_and_reported_with_every_event_dropped() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port();
-    let url = format!("nats://127.0.0.1:{port}");
-    let server = Server::start(port);
+    let mut server = NatsServer::start().await;
+    let url = server.url();
     let deadline = Instant::now() + PATIENCE;
     // No event callback: async-nats drops every event, as it does when
     // its channel is full.
@@ -132,9 +91,9 @@ async fn a_restart_is_seen_and_reported_with_every_event_dropped() {
     );
     assert_eq!(link.look(), None);
 
-    drop(server);
+    server.kill();
     until_seen(&link, Change::CutOff).await;
-    let _server = Server::start(port);
+    server.restart().await;
     until_seen(&link, Change::Back).await;
     assert_eq!(losses.own_publications(), 1);
     tokio::time::timeout(PATIENCE, incidents.wait_for(|count| *count == 1))

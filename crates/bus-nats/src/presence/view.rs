@@ -11,7 +11,7 @@
 //! snapshot changes statuses that clients were told had departed, so
 //! those changes are returned too (returns).
 
-use natter_bus::PresenceChange;
+use natter_bus::{Connections, PresenceChange};
 use natter_proto::users::PresenceStatus;
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -25,24 +25,6 @@ const EXPIRED_REMEMBERED: usize = 1_024;
 pub type StatusChange = (String, PresenceChange);
 
 /// One user's open connections on this node.
-#[derive(Clone, Copy, Debug, Default)]
-struct Connections {
-    online: u32,
-    away: u32,
-}
-
-impl Connections {
-    fn status(self) -> PresenceStatus {
-        if self.online > 0 {
-            PresenceStatus::Online
-        } else if self.away > 0 {
-            PresenceStatus::Away
-        } else {
-            PresenceStatus::Offline
-        }
-    }
-}
-
 fn rank(status: PresenceStatus) -> u8 {
     match status {
         PresenceStatus::Offline => 0,
@@ -113,32 +95,15 @@ impl PresenceView {
     }
 
     pub fn connected(&mut self, user_id: &str) -> LocalChange {
-        self.change_local(user_id, |counts| counts.online += 1)
+        self.change_local(user_id, Connections::opened)
     }
 
     pub fn disconnected(&mut self, user_id: &str, away: bool) -> LocalChange {
-        self.change_local(user_id, |counts| {
-            let count = if away {
-                &mut counts.away
-            } else {
-                &mut counts.online
-            };
-            *count = count.saturating_sub(1);
-        })
+        self.change_local(user_id, |counts| counts.closed(away))
     }
 
     pub fn set_away(&mut self, user_id: &str, away: bool) -> LocalChange {
-        self.change_local(user_id, |counts| {
-            let (from, to) = if away {
-                (&mut counts.online, &mut counts.away)
-            } else {
-                (&mut counts.away, &mut counts.online)
-            };
-            if *from > 0 {
-                *from -= 1;
-                *to += 1;
-            }
-        })
+        self.change_local(user_id, |counts| counts.switched(away))
     }
 
     fn change_local(

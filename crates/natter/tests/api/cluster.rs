@@ -8,16 +8,15 @@
 //! dying node acknowledged still reaches the members on other nodes.
 
 use crate::balancer::Balancer;
-use crate::cluster_support::Cluster;
+use crate::cluster_support::{Cluster, register};
 use crate::fixtures;
 use crate::helpers::{
-    PASSWORD, WAIT, eventually, group, history, new_messages, realtime_messages_until,
-    realtime_options, send,
+    WAIT, eventually, group, history, new_messages, realtime_messages_until, realtime_options, send,
 };
 use crate::resume::{connected, realtime};
 use natter_client::Client;
 use natter_client::ws::Connection;
-use natter_proto::auth::{AuthResponse, RegisterRequest};
+use natter_proto::auth::AuthResponse;
 use natter_proto::messages::{Message, SendMessage};
 use natter_proto::users::PresenceStatus;
 use std::time::Duration;
@@ -25,16 +24,7 @@ use std::time::Duration;
 /// Registers `username` through node `node`; a client of that node with
 /// its token.
 async fn user(cluster: &Cluster, node: usize, username: &str) -> (Client, AuthResponse) {
-    let client = Client::new(cluster.url(node));
-    let auth = client
-        .register(&RegisterRequest {
-            username: username.into(),
-            password: PASSWORD.into(),
-            display_name: None,
-        })
-        .await
-        .unwrap_or_else(|error| panic!("registering {username}: {error}"));
-    (client.with_token(auth.access_token.clone()), auth)
+    register(&cluster.url(node), username).await
 }
 
 async fn socket(cluster: &Cluster, node: usize, auth: &AuthResponse) -> Connection {

@@ -18,12 +18,12 @@
 //! subscribes to a chat.
 
 use crate::balancer::Balancer;
-use crate::cluster_support::{Cluster, NatsServer, PrivatePostgres, start_cluster};
-use crate::helpers::{PASSWORD, group, new_messages, realtime_options};
+use crate::cluster_support::{Cluster, NatsServer, PrivatePostgres, register, start_cluster};
+use crate::helpers::{group, new_messages, realtime_options};
 use crate::resume::{connected, realtime};
 use natter_client::ws::{Connection, RealtimeClient, RealtimeEvent};
 use natter_client::{Client, HistoryQuery};
-use natter_proto::auth::{AuthResponse, RegisterRequest};
+use natter_proto::auth::AuthResponse;
 use natter_proto::messages::{Message, SendAck, SendMessage};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -45,19 +45,6 @@ fn cycles() -> usize {
         .ok()
         .and_then(|value| value.parse().ok())
         .unwrap_or(8)
-}
-
-async fn register(base_url: &str, username: &str) -> (Client, AuthResponse) {
-    let client = Client::new(base_url);
-    let auth = client
-        .register(&RegisterRequest {
-            username: username.into(),
-            password: PASSWORD.into(),
-            display_name: None,
-        })
-        .await
-        .unwrap_or_else(|error| panic!("registering {username}: {error}"));
-    (client.with_token(auth.access_token.clone()), auth)
 }
 
 /// A send retried with the same `client_msg_id` until it is acknowledged.

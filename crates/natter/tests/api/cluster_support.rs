@@ -4,7 +4,10 @@
 //! processes ([`ServerProcess`]) given the same `postgres://` and
 //! `nats://` URLs. Everything is killed or dropped when the [`Cluster`] is.
 
+use crate::helpers::PASSWORD;
 use crate::process::ServerProcess;
+use natter_client::Client;
+use natter_proto::auth::{AuthResponse, RegisterRequest};
 pub use natter_test_services::{NatsServer, PrivatePostgres, TestDatabase, start_cluster};
 use std::path::PathBuf;
 use tempfile::TempDir;
@@ -156,4 +159,19 @@ impl Cluster {
         }
         out
     }
+}
+
+/// Registers `username` through the node (or balancer) at `base_url`; a
+/// client of it with the user's token.
+pub async fn register(base_url: &str, username: &str) -> (Client, AuthResponse) {
+    let client = Client::new(base_url);
+    let auth = client
+        .register(&RegisterRequest {
+            username: username.into(),
+            password: PASSWORD.into(),
+            display_name: None,
+        })
+        .await
+        .unwrap_or_else(|error| panic!("registering {username}: {error}"));
+    (client.with_token(auth.access_token.clone()), auth)
 }
