@@ -27,7 +27,7 @@ async fn upgraded(server: &TestServer, token: &str) -> TcpStream {
     }
     let head = String::from_utf8_lossy(&head);
     assert!(head.starts_with("HTTP/1.1 101"), "{head}");
-    let (opcode, _) = read_frame(&mut tcp).await;
+    let (opcode, _) = read_data_frame(&mut tcp).await;
     assert_eq!(opcode, 1, "ready first");
     tcp
 }
@@ -65,6 +65,17 @@ async fn read_frame(tcp: &mut TcpStream) -> (u8, Vec<u8>) {
     let mut payload = vec![0; len as usize];
     tcp.read_exact(&mut payload).await.unwrap();
     (first & 0x0f, payload)
+}
+
+/// The next frame that is not a ping or a pong: the server's keepalive
+/// pings may come at any moment, between any two frames of the protocol.
+async fn read_data_frame(tcp: &mut TcpStream) -> (u8, Vec<u8>) {
+    loop {
+        let (opcode, payload) = read_frame(tcp).await;
+        if !matches!(opcode, 9 | 10) {
+            return (opcode, payload);
+        }
+    }
 }
 
 /// The code of the close frame the server ends with (frames before it
@@ -117,7 +128,7 @@ async fn each_protocol_violation_closes_with_its_rfc_6455_code() {
     tcp.write_all(&frame(0x81, br#"{"type":"ping"}"#, true))
         .await
         .unwrap();
-    let (opcode, payload) = read_frame(&mut tcp).await;
+    let (opcode, payload) = read_data_frame(&mut tcp).await;
     assert_eq!(
         (opcode, payload.as_slice()),
         (1, br#"{"type":"pong"}"#.as_slice())
