@@ -5,11 +5,13 @@
 //! test's own, to crash and restart: never the shared one) and
 //! [`NatsServer`] (a `nats-server` process on free ports, alone or three
 //! routed into one NATS cluster). Dev-only: no production crate depends
-//! on it.
+//! on it. [`push_service::PushService`] is a local Web Push service.
 //!
 //! `NATTER_TEST_POSTGRES_URL` names another admin server than
 //! `postgres://postgres@127.0.0.1:5432/postgres`; `NATS_SERVER` another
 //! `nats-server` binary than the one on `PATH` (or `/usr/sbin`).
+
+pub mod push_service;
 
 use std::collections::HashSet;
 use std::net::TcpListener;
