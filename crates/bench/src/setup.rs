@@ -59,6 +59,7 @@ pub async fn register_users(
                     username: username(tag, index),
                     password: PASSWORD.to_owned(),
                     display_name: None,
+                    device_name: None,
                 };
                 let session = Session::register(client, &request)
                     .await

@@ -18,11 +18,20 @@ impl Client {
 
     /// `POST /api/v1/auth/login` (200): a new session.
     pub async fn login(&self, username: &str, password: &str) -> Result<AuthResponse> {
-        let body = LoginRequest {
+        self.login_with(&LoginRequest {
             username: username.to_owned(),
             password: password.to_owned(),
-        };
-        let builder = self.request(Method::POST, "/api/v1/auth/login").json(&body);
+            device_name: None,
+        })
+        .await
+    }
+
+    /// `POST /api/v1/auth/login` with every field of the request (e.g.
+    /// the `device_name` it shows as in the device list).
+    pub async fn login_with(&self, request: &LoginRequest) -> Result<AuthResponse> {
+        let builder = self
+            .request(Method::POST, "/api/v1/auth/login")
+            .json(request);
         Ok(self.call(builder).await?.0)
     }
 

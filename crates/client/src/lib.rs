@@ -25,6 +25,7 @@
 //!     username: "alice".into(),
 //!     password: "correct horse".into(),
 //!     display_name: None,
+//!     device_name: None,
 //! })
 //! .await?;
 //! let me = alice.client().me().await?;
@@ -36,6 +37,7 @@
 mod auth;
 mod chats;
 mod client;
+mod devices;
 mod error;
 mod files;
 mod messages;

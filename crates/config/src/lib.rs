@@ -123,6 +123,7 @@ pub struct Settings {
     pub files: FileSettings,
     pub connections: ConnectionSettings,
     pub cluster: ClusterSettings,
+    pub push: PushSettings,
     /// Extra object_store options for an `s3://` `blob_url` (e.g.
     /// `aws_endpoint`, `aws_allow_http`, `aws_access_key_id`); the usual
     /// `AWS_*` variables are read as well.
@@ -145,6 +146,7 @@ impl Default for Settings {
             files: FileSettings::default(),
             connections: ConnectionSettings::default(),
             cluster: ClusterSettings::default(),
+            push: PushSettings::default(),
             blob_options: Default::default(),
         }
     }
@@ -410,6 +412,46 @@ impl Default for ClusterSettings {
             dead_after_ms: 3000,
             presence_grace_ms: 5000,
         }
+    }
+}
+
+/// Web Push notifications. Off until `vapid_subject` is set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PushSettings {
+    /// The contact push services may use about this server's pushes: a
+    /// `mailto:` address or an `https:` URL, reachable (Apple refuses
+    /// pushes whose contact is not). Empty: push is off.
+    pub vapid_subject: String,
+    /// Also accept `http://` endpoints and private, loopback or
+    /// link-local addresses (tests, closed networks). Off: endpoints must
+    /// be `https://` URLs of public hosts.
+    pub allow_insecure_endpoints: bool,
+    /// How long a push service keeps an undelivered push, and how long
+    /// natter retries one the service refused for now.
+    pub ttl_secs: u64,
+    /// Pushes sent at once per node.
+    pub concurrency: usize,
+    /// How long one push request may take before it counts as failed.
+    pub request_timeout_ms: u64,
+}
+
+impl Default for PushSettings {
+    fn default() -> Self {
+        PushSettings {
+            vapid_subject: String::new(),
+            allow_insecure_endpoints: false,
+            ttl_secs: 24 * 60 * 60,
+            concurrency: 32,
+            request_timeout_ms: 10_000,
+        }
+    }
+}
+
+impl PushSettings {
+    /// True if push notifications are on.
+    pub fn enabled(&self) -> bool {
+        !self.vapid_subject.is_empty()
     }
 }
 

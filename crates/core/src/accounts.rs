@@ -51,6 +51,7 @@ impl Core {
             Some(name) => bounded_text("display_name", name, 1, 64)?,
             None => username.clone(),
         };
+        let device_name = super::devices::device_name(request.device_name.as_deref())?;
         let password_hash = self.hash_password(request.password).await?;
         let user = self
             .store
@@ -66,7 +67,7 @@ impl Core {
                 StoreError::Conflict(_) => CoreError::conflict("username is already taken"),
                 other => other.into(),
             })?;
-        self.start_session(user).await
+        self.start_session(user, &device_name).await
     }
 
     pub async fn login(
@@ -77,13 +78,14 @@ impl Core {
         self.limits.auth_attempt(ip)?;
         let username = request.username.trim().to_ascii_lowercase();
         self.limits.login_attempt(&username, ip)?;
+        let device_name = super::devices::device_name(request.device_name.as_deref())?;
         let user = self.store.user_by_username(&username).await?;
         let phc = user
             .as_ref()
             .map_or(self.decoy_hash.clone(), |user| user.password_hash.clone());
         let matches = self.verify_password(request.password, phc).await?;
         match user {
-            Some(user) if matches => self.start_session(user).await,
+            Some(user) if matches => self.start_session(user, &device_name).await,
             _ => Err(CoreError::unauthorized("wrong username or password")),
         }
     }
@@ -161,13 +163,18 @@ impl Core {
 
     /// True if the caller's session is still live (for a socket that was
     /// authenticated a moment ago, once its routes are in place: a session
-    /// ended in between would otherwise go unnoticed).
+    /// ended in between would otherwise go unnoticed). A live one is
+    /// noted as the device's last use.
     pub async fn session_live(&self, caller: &Caller) -> CoreResult<bool> {
-        Ok(self
+        let live = self
             .store
             .active_session_user(&caller.session_id, now_ms())
             .await?
-            .is_some_and(|user_id| user_id == caller.user_id))
+            .is_some_and(|user_id| user_id == caller.user_id);
+        if live {
+            self.touch_device(caller).await;
+        }
+        Ok(live)
     }
 
     /// The caller behind an access token, if it is valid and its session
@@ -203,7 +210,7 @@ impl Core {
         })
     }
 
-    async fn start_session(&self, user: UserRow) -> CoreResult<AuthResponse> {
+    async fn start_session(&self, user: UserRow, device_name: &str) -> CoreResult<AuthResponse> {
         let session_id = new_id();
         let refresh_token = new_refresh_token()?;
         let now = now_ms();
@@ -211,6 +218,7 @@ impl Core {
             .create_session(
                 &session_id,
                 &user.id,
+                device_name,
                 &hash_refresh_token(&refresh_token),
                 now,
                 now + self.refresh_ttl_ms,
@@ -242,7 +250,7 @@ impl Core {
         Ok(hashed)
     }
 
-    async fn verify_password(&self, password: String, phc: String) -> CoreResult<bool> {
+    pub(crate) async fn verify_password(&self, password: String, phc: String) -> CoreResult<bool> {
         let passwords = self.passwords.clone();
         Ok(
             tokio::task::spawn_blocking(move || passwords.verify(&password, &phc))

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod announcer;
 pub mod blob;
 pub mod chats;
+pub mod devices;
 pub mod error;
 pub mod files;
 pub mod limits;
@@ -15,6 +16,7 @@ pub mod markers;
 pub mod media;
 pub mod messages;
 pub mod presence;
+pub mod push;
 pub mod realtime;
 pub mod search;
 pub mod tokens;
@@ -44,6 +46,8 @@ pub struct Backends {
     pub bus: Arc<dyn Bus>,
     pub presence: Arc<dyn Presence>,
     pub blob: crate::blob::BlobStore,
+    /// The VAPID private key ([`push::vapid_key`]); `None`: push is off.
+    pub vapid_key: Option<Vec<u8>>,
 }
 
 /// The use cases with everything they need. Cheap to share (`Arc`).
@@ -58,6 +62,7 @@ pub struct Core {
     pub(crate) typing: typing::TypingTracker,
     pub(crate) markers: markers::MarkerQueue,
     pub(crate) files: files::Files,
+    pub(crate) push: Option<push::Pusher>,
     refresh_ttl_ms: i64,
     /// A real hash of a random password, verified when a login names an
     /// unknown user so that timing does not tell which usernames exist.
@@ -71,6 +76,7 @@ impl Core {
             bus,
             presence,
             blob,
+            vapid_key,
         } = backends;
         let passwords = Passwords::new(&settings.auth)?;
         let decoy_hash = passwords.hash(&new_id())?;
@@ -87,6 +93,7 @@ impl Core {
             )),
             markers: markers::MarkerQueue::default(),
             files: files::Files::new(blob, settings.files.clone(), secret),
+            push: push::Pusher::new(&settings.push, vapid_key.as_deref())?,
             refresh_ttl_ms: settings.auth.refresh_ttl_secs as i64 * 1000,
             decoy_hash,
         })

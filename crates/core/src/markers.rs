@@ -158,6 +158,9 @@ impl Core {
         } else {
             Envelope::to_user(&caller.user_id, &receipt)
         });
+        if kind == MarkerKind::Read {
+            self.push_read(&caller.user_id, chat_id, seq).await;
+        }
         Ok(())
     }
 }

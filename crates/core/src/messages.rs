@@ -113,6 +113,7 @@ impl Core {
                 metadata,
                 client_msg_id: request.client_msg_id,
                 created_at: now_ms(),
+                owes_push: self.push_enabled(),
             })
             .await?;
         Ok(Box::pin(async move {
@@ -128,6 +129,9 @@ impl Core {
             };
             if created {
                 self.typing_ended_by_message(&row.chat_id, &row.sender_id);
+                if let Some(pusher) = self.push.as_ref() {
+                    pusher.ring();
+                }
             }
             let ack = SendAck {
                 message_id: row.id,

@@ -201,6 +201,7 @@ fn store_append(c: &mut Criterion) {
                                         metadata: Metadata::default(),
                                         client_msg_id: None,
                                         created_at: 2,
+                                        owes_push: false,
                                     })
                                     .await
                                     .expect("an append")

@@ -80,6 +80,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         .departures()
         .map(|departures| tokio::spawn(announce_departures(core.clone(), departures)));
     let announcer = natter_core::announcer::Announcer::spawn(core.clone(), committed);
+    let push_queue = tokio::spawn(core.clone().run_push_queue());
     http::ops::prometheus();
 
     let (gateway, gateway_handle) = gateway::Gateway::start(core.clone(), settings.gateway.clone());
@@ -100,6 +101,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         })
         .await;
         housekeeping.abort();
+        // A push cut short stays leased and is sent after the restart.
+        push_queue.abort();
         gateway_handle.stop().await;
         store.close().await;
         announcer.finish().await;
@@ -123,6 +126,7 @@ async fn wire(
     let secret =
         natter_core::tokens::server_secret(&settings.auth, &settings.data_dir, store.as_ref())
             .await?;
+    let vapid_key = natter_core::push::vapid_key(&settings.push, store.as_ref()).await?;
     let buses = backends::bus(settings).await?;
     let blob_options: Vec<(String, String)> = settings
         .blob_options
@@ -143,6 +147,7 @@ async fn wire(
                 bus: buses.bus.clone(),
                 presence: buses.presence.clone(),
                 blob,
+                vapid_key,
             },
         )
     });

@@ -13,6 +13,9 @@ pub struct RegisterRequest {
     pub password: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
+    /// Names the device this login is (see `GET /api/v1/devices`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
 }
 
 /// `POST /api/v1/auth/login`.
@@ -20,6 +23,9 @@ pub struct RegisterRequest {
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
+    /// Names the device this login is (see `GET /api/v1/devices`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
 }
 
 /// `POST /api/v1/auth/refresh` and `POST /api/v1/auth/logout`.

@@ -5,9 +5,11 @@
 
 pub mod auth;
 pub mod chats;
+pub mod devices;
 pub mod error;
 pub mod events;
 pub mod messages;
+pub mod push;
 pub mod search;
 pub mod time;
 pub mod users;

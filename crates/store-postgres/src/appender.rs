@@ -26,6 +26,7 @@
 mod answer;
 mod batch;
 mod decide;
+mod pushes;
 mod settle;
 
 use crate::PgSettings;

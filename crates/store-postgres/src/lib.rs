@@ -4,7 +4,7 @@
 //! This module owns opening the database (connection pool, migrations)
 //! and closing it. The SQL of each concern lives in its own module
 //! (users, sessions, chats, chat list, messages, reactions, markers,
-//! search, files, secrets), each implementing the store trait of its
+//! search, files, secrets, push), each implementing the store trait of its
 //! aggregate for [`PgStore`]. Appends go through the group-commit
 //! `appender`, which stores the waiting ones in one transaction.
 //!
@@ -27,6 +27,7 @@ mod files;
 mod markers;
 mod messages;
 mod migrate;
+mod push;
 mod reactions;
 mod rows;
 mod search;

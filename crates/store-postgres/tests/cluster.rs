@@ -1,18 +1,19 @@
 //! What only the PostgreSQL store has to hold: several stores ("nodes")
-//! on one database, as a cluster runs them, and the database's own query
-//! language kept out of search. Each test on a fresh database (see
-//! `support`); every wait is bounded.
+//! on one database, as a cluster runs them (appending, claiming from the
+//! push queue), and the database's own query language kept out of
+//! search. Each test on a fresh database (see `support`); every wait is
+//! bounded.
 
 mod support;
 
 use futures_util::future::join_all;
-use natter_store::contract::{Fixture, appended, new_user, text};
+use natter_store::contract::{Fixture, appended, delivery, new_user, subscription, text};
 use natter_store::{
-    Appended, Chats, CommitFeed, Cursor, MessageRow, Messages, Search, SearchQuery, Store,
-    StoreError, Users, commit_channel,
+    Appended, Chats, CommitFeed, Cursor, MessageRow, Messages, PushQueue, PushSubscriptions,
+    Search, SearchQuery, Sessions, Store, StoreError, Users, commit_channel,
 };
 use natter_store_postgres::{PgSettings, PgStore};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::TestDatabase;
@@ -367,6 +368,67 @@ async fn a_store_that_lost_its_database_answers_unavailable() {
         1,
         "no seq was lost"
     );
+}
+
+/// Several claimers on two nodes taking from one push queue at once, in
+/// small claims, never get the same job or delivery, and between them
+/// take every one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claimers_on_two_nodes_never_get_the_same_push_job_or_delivery() {
+    const ROWS: usize = 200;
+    const CLAIMERS_PER_NODE: usize = 3;
+    let database = TestDatabase::create().await;
+    let ((a, _a_feed), (b, _b_feed)) = (node(&database).await, node(&database).await);
+    a.users(&["ann", "bob"]).await;
+    a.group("g", &["ann", "bob"], 1).await;
+    a.create_session("b1", "bob", "phone", "h1", 1, i64::MAX)
+        .await
+        .unwrap();
+    a.subscribe(subscription("pb", "bob", "b1", "https://push/pb"))
+        .await
+        .unwrap();
+    let appends = (0..ROWS).map(|i| {
+        let mut message = text(&format!("m{i}"), "g", "ann", "hello", i as i64);
+        message.owes_push = true;
+        let a = a.clone();
+        tokio::spawn(async move { appended(a.append_message(message).await.unwrap()) })
+    });
+    assert!(join_all(appends).await.iter().all(Result::is_ok));
+    let deliveries: Vec<_> = (0..ROWS)
+        .map(|i| delivery(&format!("d{i}"), "pb", i as i64))
+        .collect();
+    b.enqueue(&deliveries).await.unwrap();
+    assert_eq!(a.queue_depth().await.unwrap(), (ROWS as u64, ROWS as u64));
+
+    // Leases that outlast the test: a row is handed out at most once.
+    let claimers = [a, b].into_iter().flat_map(|store| {
+        (0..CLAIMERS_PER_NODE).map(move |_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut taken = Vec::new();
+                loop {
+                    let jobs = store.claim_jobs(10_000, i64::MAX, 7).await.unwrap();
+                    let sent = store.claim_deliveries(10_000, i64::MAX, 7).await.unwrap();
+                    if jobs.is_empty() && sent.is_empty() {
+                        return taken;
+                    }
+                    taken.extend(jobs.into_iter().map(|job| job.message_id));
+                    taken.extend(sent.into_iter().map(|delivery| delivery.id));
+                }
+            })
+        })
+    });
+    let claimers: Vec<_> = claimers.collect();
+    let mut taken: Vec<String> = Vec::new();
+    for claimer in tokio::time::timeout(PATIENCE, join_all(claimers))
+        .await
+        .expect("the queue drained in time")
+    {
+        taken.extend(claimer.unwrap());
+    }
+    let distinct: HashSet<&String> = taken.iter().collect();
+    assert_eq!(distinct.len(), taken.len(), "a row was claimed twice");
+    assert_eq!(taken.len(), 2 * ROWS, "every row was claimed");
 }
 
 /// Not a test of speed (nothing is asserted about it): prints how many

@@ -8,7 +8,7 @@
 //! read-only connections that, thanks to WAL, read the last committed
 //! state without waiting for the writer. The SQL of each concern lives in
 //! its own module (users, sessions, chats, chat list, messages, reactions,
-//! markers, search, files, secrets, the change cursor's reads), and each
+//! markers, search, files, secrets, push, the change cursor's reads), and each
 //! implements the store trait of its aggregate for [`SqliteStore`].
 //!
 //! Not here: authorization (callers check membership and roles; only the
@@ -26,6 +26,7 @@ mod health;
 mod markers;
 mod messages;
 mod migrate;
+mod push;
 mod reactions;
 mod rows;
 mod search;

@@ -8,11 +8,15 @@
 //! right to post is checked: it is assigned only when the message is
 //! stored, has no gaps (a failed insert advances nothing), and survives
 //! restarts because it lives in the chat row.
+//!
+//! A message that owes pushes (`NewMessage::owes_push`) gets its push job
+//! from the same write job, so from the same transaction (see
+//! `queue_push`); a retry that finds the original queues nothing.
 
 use crate::error::Db;
 use crate::rows::{self, message_columns, message_returning};
 use crate::writer::{Isolation, OnCommit};
-use crate::{SqliteStore, changes};
+use crate::{SqliteStore, changes, push};
 use async_trait::async_trait;
 use natter_proto::messages::MessageType;
 use natter_store::{
@@ -66,21 +70,26 @@ impl Messages for SqliteStore {
                         )
                         .optional()?;
                     match inserted {
-                        Some((seq, version)) => Ok(Appended::New(MessageRow {
-                            seq,
-                            version,
-                            id: new.id,
-                            chat_id: new.chat_id,
-                            sender_id: new.sender_id,
-                            message_type: new.message_type,
-                            content: new.content,
-                            file_id: new.file_id,
-                            metadata: new.metadata,
-                            client_msg_id: new.client_msg_id,
-                            created_at: new.created_at,
-                            edited_at: None,
-                            deleted: false,
-                        })),
+                        Some((seq, version)) => {
+                            if new.owes_push {
+                                queue_push(conn, &new, seq)?;
+                            }
+                            Ok(Appended::New(MessageRow {
+                                seq,
+                                version,
+                                id: new.id,
+                                chat_id: new.chat_id,
+                                sender_id: new.sender_id,
+                                message_type: new.message_type,
+                                content: new.content,
+                                file_id: new.file_id,
+                                metadata: new.metadata,
+                                client_msg_id: new.client_msg_id,
+                                created_at: new.created_at,
+                                edited_at: None,
+                                deleted: false,
+                            }))
+                        }
                         None => why_not_appended(conn, &new),
                     }
                 },
@@ -232,6 +241,27 @@ const APPEND: &str = "
     WHERE c.id = ?2 AND (c.type <> 'channel' OR mb.role <> 'member')
     ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING
     RETURNING seq, version";
+
+/// Queues the push job of the message [`APPEND`] just stored, in the
+/// same job (so in the same transaction). The append is a
+/// single-statement job (see `writer`): this second statement must never
+/// look like a refused statement that undid itself, so a constraint
+/// failure here (there is none to expect: a new message id has no job)
+/// fails the whole batch instead of keeping a message without its job.
+fn queue_push(conn: &Connection, new: &NewMessage, seq: i64) -> crate::error::Result<()> {
+    let queued = conn
+        .prepare_cached(push::queue::INSERT_JOB)
+        .and_then(|mut insert| insert.execute(params![new.id, new.chat_id, seq, new.created_at]));
+    match queued.map_err(crate::error::Error::from) {
+        Ok(_) => Ok(()),
+        Err(err) if err.undone() => Err(StoreError::backend(format!(
+            "queueing the push job of message {}: {err}",
+            new.id
+        ))
+        .into()),
+        Err(err) => Err(err),
+    }
+}
 
 /// Why [`APPEND`] stored nothing: the sender is no member (or there is no
 /// such chat), may not post, or sent this `client_msg_id` before (then

@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_member_count.sql"),
     include_str!("../migrations/0006_change_cursor.sql"),
     include_str!("../migrations/0007_secrets.sql"),
+    include_str!("../migrations/0008_push.sql"),
 ];
 
 /// Brings the schema up to date. Runs on the writer connection before the
@@ -47,4 +48,36 @@ pub(super) fn run(conn: &mut Connection) -> StoreResult<()> {
     }
     tx.pragma_update(None, "user_version", latest).db()?;
     tx.commit().db()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A session stored before devices existed (schema 7) becomes a
+    /// device with no name, last seen when it started.
+    #[test]
+    fn sessions_from_before_devices_were_last_seen_when_they_started() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..7] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 7).unwrap();
+        conn.execute_batch(
+            "INSERT INTO users (id, username, display_name, password_hash, created_at) \
+                 VALUES ('ann', 'ann', 'Ann', 'hash', 1); \
+             INSERT INTO sessions (id, user_id, created_at, expires_at) \
+                 VALUES ('s1', 'ann', 123, 1000);",
+        )
+        .unwrap();
+        run(&mut conn).unwrap();
+        let (name, last_seen_at): (String, i64) = conn
+            .query_row(
+                "SELECT name, last_seen_at FROM sessions WHERE id = 's1'",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((name.as_str(), last_seen_at), ("", 123));
+    }
 }

@@ -61,6 +61,9 @@ pub(crate) enum Isolation {
     /// or `NotFound`) leaves nothing behind. Any other failure of such a
     /// job fails its whole batch, since nothing else could undo it. Such a
     /// job must not report `Conflict`/`NotFound` after its statement wrote.
+    /// (An append that owes pushes writes its push job too, after its
+    /// statement: that insert's failures are all of the second kind, so
+    /// they fail the batch; see `messages::queue_push`.)
     Statement,
 }
 

@@ -11,24 +11,32 @@
 //! may build their data with [`Fixture`].
 
 mod chats;
+mod devices;
 mod files;
 mod fixture;
 mod lifecycle;
 mod markers;
 mod messages;
+mod push;
+mod queue;
 mod search;
 mod secrets;
+mod settings;
 mod users;
 mod writes;
 
 pub use chats::*;
+pub use devices::*;
 pub use files::*;
 pub use fixture::*;
 pub use lifecycle::*;
 pub use markers::*;
 pub use messages::*;
+pub use push::*;
+pub use queue::*;
 pub use search::*;
 pub use secrets::*;
+pub use settings::*;
 pub use users::*;
 pub use writes::*;
 
@@ -77,6 +85,11 @@ macro_rules! store_contract_tests {
             refresh_rotation_kills_the_old_token_and_reuse_revokes_the_session,
             expired_sessions_do_not_rotate_and_logout_revokes_by_any_token,
             logout_with_the_live_token_ends_the_session_and_unknown_ones_are_inactive,
+            // devices
+            devices_are_the_users_live_sessions_and_can_be_renamed,
+            a_devices_last_seen_moves_with_refreshes_and_sockets,
+            revoking_a_device_ends_it_and_its_subscriptions,
+            ending_a_session_by_its_refresh_token_ends_its_subscriptions,
             // lifecycle
             a_closed_store_refuses_writes_and_still_answers_close,
             a_closed_store_answers_reads_and_pings_as_unavailable,
@@ -118,6 +131,17 @@ macro_rules! store_contract_tests {
             only_old_files_nothing_refers_to_are_orphans_and_deletable,
             // secrets
             a_shared_secret_is_the_first_candidate_stored_and_never_changes,
+            // push subscriptions and settings
+            subscribing_creates_keeps_or_replaces_by_endpoint,
+            activation_needs_the_subscriptions_own_token_and_owner,
+            push_targets_are_active_subscriptions_of_live_devices,
+            recipients_honour_settings_and_need_an_active_subscription,
+            // push queue
+            a_message_owing_pushes_queues_one_job_and_a_retry_none,
+            claimed_jobs_are_leased_until_the_lease_ends,
+            a_job_is_planned_once,
+            deliveries_are_claimed_retried_and_finished,
+            a_read_takes_back_the_notifications_it_covers,
         );
     };
     (@each $backend:expr; $($name:ident),+ $(,)?) => {

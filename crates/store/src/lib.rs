@@ -1,7 +1,8 @@
 //! natter's storage contract: what `core` writes and reads through, as
 //! one trait per aggregate ([`Users`], [`Sessions`], [`Chats`],
 //! [`Messages`], [`Reactions`], [`Markers`], [`Files`], [`Search`],
-//! [`Secrets`]) composed into [`Store`], with neutral row types and
+//! [`Secrets`], [`PushSubscriptions`], [`NotificationSettings`],
+//! [`PushQueue`]) composed into [`Store`], with neutral row types and
 //! [`StoreError`]. Backends (SQLite
 //! in `natter-store-sqlite`, PostgreSQL in `natter-store-postgres`) implement each trait in the
 //! module that owns its tables. Knows nothing of HTTP or WebSocket, and
@@ -22,6 +23,7 @@ pub mod error;
 pub mod files;
 pub mod markers;
 pub mod messages;
+pub mod push;
 pub mod reactions;
 pub mod search;
 pub mod secrets;
@@ -34,10 +36,15 @@ pub use error::{Conflict, Outage, StoreError, StoreResult};
 pub use files::{FileRow, Files};
 pub use markers::{Advance, MarkerKind, Markers, ReceiptRow};
 pub use messages::{Appended, Appending, Cursor, MessageRow, Messages, NewMessage};
+pub use push::{
+    Activation, ChatNotifyRow, DeliveryRow, NewDelivery, NewSubscription, NotificationSettings,
+    NotifyLevel, PushJob, PushQueue, PushSubscriptions, RecipientSettings, Subscribed,
+    SubscriptionRow, UserNotifyRow,
+};
 pub use reactions::{ReactionRow, Reactions};
 pub use search::{Search, SearchQuery, SearchRow, SnippetPart};
 pub use secrets::Secrets;
-pub use sessions::{RefreshOutcome, SessionOwner, Sessions};
+pub use sessions::{DeviceRow, RefreshOutcome, SessionOwner, Sessions};
 pub use users::{NewUser, UserRow, Users};
 
 use async_trait::async_trait;
@@ -55,6 +62,9 @@ pub trait Store:
     + Files
     + Search
     + Secrets
+    + PushSubscriptions
+    + NotificationSettings
+    + PushQueue
     + Send
     + Sync
     + 'static

@@ -20,6 +20,10 @@ pub struct NewMessage {
     pub metadata: Metadata,
     pub client_msg_id: Option<String>,
     pub created_at: i64,
+    /// If set, the append also queues a push job for the message in the
+    /// same transaction (see [`PushQueue`](crate::PushQueue)); a retry
+    /// that finds the original (`Appended::Existing`) queues nothing.
+    pub owes_push: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -15,6 +15,16 @@ pub enum RefreshOutcome {
     Invalid,
 }
 
+/// A live session as its user sees it: a device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceRow {
+    pub session_id: String,
+    pub name: String,
+    pub created_at: i64,
+    /// The last login, refresh or socket opened with it.
+    pub last_seen_at: i64,
+}
+
 /// A session and the user it belongs to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionOwner {
@@ -29,13 +39,15 @@ pub trait Sessions: Send + Sync {
         &self,
         session_id: &str,
         user_id: &str,
+        device_name: &str,
         refresh_hash: &str,
         now: i64,
         expires_at: i64,
     ) -> StoreResult<()>;
     /// Atomically: if `old_hash` is the live token of a live session, kill it
     /// and make `new_hash` live (the session's expiry moves to
-    /// `expires_at`); if it is a used token, revoke its session.
+    /// `expires_at`, its `last_seen_at` to `now`); if it is a used token,
+    /// revoke its session.
     async fn rotate_refresh(
         &self,
         old_hash: &str,
@@ -49,4 +61,22 @@ pub trait Sessions: Send + Sync {
     /// The user of the session if it exists, is not revoked and has not
     /// expired (a token naming the session must name this user too).
     async fn active_session_user(&self, session_id: &str, now: i64) -> StoreResult<Option<String>>;
+    /// The user's live sessions (not revoked, not expired at `now`),
+    /// oldest first.
+    async fn devices(&self, user_id: &str, now: i64) -> StoreResult<Vec<DeviceRow>>;
+    /// Renames one of the user's live sessions; `None` if it has none by
+    /// that id.
+    async fn rename_device(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        name: &str,
+        now: i64,
+    ) -> StoreResult<Option<DeviceRow>>;
+    /// Revokes one of the user's live sessions and deletes its push
+    /// subscriptions (with their queued deliveries), in one transaction;
+    /// false if it had no live session by that id.
+    async fn revoke_device(&self, user_id: &str, session_id: &str, now: i64) -> StoreResult<bool>;
+    /// Records that the session was used at `now` (a socket opened).
+    async fn touch_session(&self, session_id: &str, now: i64) -> StoreResult<()>;
 }

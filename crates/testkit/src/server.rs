@@ -78,6 +78,7 @@ impl TestServer {
                 username: username.to_owned(),
                 password: PASSWORD.to_owned(),
                 display_name: Some(display_name_of(username)),
+                device_name: None,
             })
             .await
             .unwrap_or_else(|error| panic!("registering {username}: {error}"));

@@ -13,6 +13,7 @@ fn registration(username: &str, password: &str) -> RegisterRequest {
         username: username.to_owned(),
         password: password.to_owned(),
         display_name: None,
+        device_name: None,
     }
 }
 

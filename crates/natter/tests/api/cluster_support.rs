@@ -29,6 +29,8 @@ pub struct Cluster {
     /// The database's URL, and what keeps the database alive.
     database_url: String,
     _database: Box<dyn std::any::Any + Send>,
+    /// More `NATTER_*` settings for every node.
+    env: Vec<(String, String)>,
 }
 
 impl Cluster {
@@ -44,6 +46,21 @@ impl Cluster {
         Cluster::start_with(nodes, nats, database.url().to_owned(), Box::new(database)).await
     }
 
+    /// `nodes` natter nodes on one nats-server, each with the extra
+    /// settings `env` (`NATTER_*` variables).
+    pub async fn start_configured(nodes: usize, env: &[(&str, &str)]) -> Cluster {
+        let database = TestDatabase::create();
+        let url = database.url().to_owned();
+        Cluster::launch_all(
+            nodes,
+            vec![NatsServer::start().await],
+            url,
+            Box::new(database),
+            env,
+        )
+        .await
+    }
+
     /// `nodes` natter nodes on one nats-server and the database at
     /// `database_url`, which `keep` keeps alive.
     pub async fn start_with(
@@ -52,12 +69,26 @@ impl Cluster {
         database_url: String,
         keep: Box<dyn std::any::Any + Send>,
     ) -> Cluster {
+        Cluster::launch_all(nodes, nats, database_url, keep, &[]).await
+    }
+
+    async fn launch_all(
+        nodes: usize,
+        nats: Vec<NatsServer>,
+        database_url: String,
+        keep: Box<dyn std::any::Any + Send>,
+        env: &[(&str, &str)],
+    ) -> Cluster {
         let mut cluster = Cluster {
             nats,
             nodes: (0..nodes).map(|_| None).collect(),
             dir: tempfile::tempdir().expect("a temporary directory"),
             database_url,
             _database: keep,
+            env: env
+                .iter()
+                .map(|(key, value)| (key.to_string(), value.to_string()))
+                .collect(),
         };
         std::fs::create_dir_all(cluster.files_dir()).expect("the shared file directory");
         // Started together: migrations and the shared secrets must cope
@@ -90,6 +121,7 @@ impl Cluster {
             .iter()
             .map(|(key, value)| (key.to_string(), value.to_string()))
             .collect();
+        env.extend(self.env.iter().cloned());
         env.push(("NATTER_DATABASE_URL".into(), self.database_url.clone()));
         env.push(("NATTER_BUS_URL".into(), nats.join(",")));
         env.push((
@@ -170,6 +202,7 @@ pub async fn register(base_url: &str, username: &str) -> (Client, AuthResponse) 
             username: username.into(),
             password: PASSWORD.into(),
             display_name: None,
+            device_name: None,
         })
         .await
         .unwrap_or_else(|error| panic!("registering {username}: {error}"));

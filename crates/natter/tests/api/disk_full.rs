@@ -113,6 +113,7 @@ async fn a_full_disk_refuses_writes_with_503_and_recovers_when_space_is_freed() 
             username: "alice".into(),
             password: crate::helpers::PASSWORD.into(),
             display_name: None,
+            device_name: None,
         })
         .await
         .expect("register");

@@ -66,6 +66,7 @@ async fn register(client: &Client, username: &str) -> AuthResponse {
         username: username.to_owned(),
         password: crate::helpers::PASSWORD.to_owned(),
         display_name: None,
+        device_name: None,
     };
     client.register(&request).await.expect("register")
 }

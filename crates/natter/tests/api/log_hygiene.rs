@@ -25,6 +25,7 @@ async fn an_internal_error_logs_one_short_line_without_a_backtrace() {
             username: "alice".into(),
             password: PASSWORD.into(),
             display_name: None,
+            device_name: None,
         })
         .await
         .expect("register");

@@ -144,6 +144,7 @@ async fn register(server: &TestServer, username: &str) -> RawResponse {
         username: username.to_owned(),
         password: PASSWORD.to_owned(),
         display_name: None,
+        device_name: None,
     })
     .unwrap();
     crate::helpers::raw_json(

@@ -5,11 +5,13 @@
 
 pub mod auth;
 pub mod chats;
+pub mod devices;
 pub mod error;
 pub mod extract;
 pub mod files;
 pub mod messages;
 pub mod ops;
+pub mod push;
 pub mod search;
 pub mod users;
 pub mod web;
@@ -84,6 +86,14 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(messages::add_reaction, messages::remove_reaction))
         .routes(routes!(messages::receipts))
         .routes(routes!(search::messages))
+        .routes(routes!(devices::list))
+        .routes(routes!(devices::rename, devices::remove))
+        .routes(routes!(push::vapid))
+        .routes(routes!(push::subscribe, push::list))
+        .routes(routes!(push::unsubscribe))
+        .routes(routes!(push::activate))
+        .routes(routes!(push::chat_settings, push::set_chat_settings))
+        .routes(routes!(push::my_settings, push::update_my_settings))
         .routes(routes!(ws::upgrade))
         .routes(routes!(files::download))
         .split_for_parts()

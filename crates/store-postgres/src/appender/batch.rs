@@ -19,7 +19,8 @@
 //! 5. [`WRITE`]: the new messages, the chats' new `last_seq` /
 //!    `last_version` / `last_activity_at`, and each sender's read marker
 //!    up to their last message of the batch (logged for receipts), in one
-//!    statement.
+//!    statement; then the push jobs of those that owe pushes (`pushes`,
+//!    a statement only if there are any).
 //! 6. COMMIT. Should it fail, the batch may have committed all the same
 //!    (the answer was lost): `settle` looks its new messages up, and
 //!    those found are answered, and reported, as new.
@@ -34,7 +35,7 @@
 use super::Draft;
 use super::answer::{Commit, answers};
 use super::decide::{ChatState, Check, Decision, decide};
-use super::settle;
+use super::{pushes, settle};
 use crate::error::{Db, duplicate, is_transient};
 use crate::rows::{self, message_columns};
 use natter_store::{Appended, MessageRow, StoreError, StoreResult};
@@ -97,6 +98,7 @@ async fn attempt_batch(
     let decisions = decide(drafts, &checks, &mut chats);
     let originals = originals(&mut tx, &decisions).await?;
     write(&mut tx, drafts, &decisions, &chats).await?;
+    pushes::queue_jobs(&mut tx, drafts, &decisions).await?;
     match tx.commit().await.db() {
         Ok(()) => Ok(answers(&decisions, &originals, &Commit::Done)),
         Err(error) => settle::after_failed_commit(pool, &decisions, &originals, error).await,

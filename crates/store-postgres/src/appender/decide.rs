@@ -125,6 +125,7 @@ mod tests {
                 metadata: Metadata::default(),
                 client_msg_id: client_msg_id.map(str::to_owned),
                 created_at: 7,
+                owes_push: false,
             },
             metadata: "{}".into(),
         }

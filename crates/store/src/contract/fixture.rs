@@ -1,11 +1,11 @@
 //! The data the contract tests build on, written once for every backend:
-//! users, chats and messages with predictable ids, and the shorthands the
-//! assertions read through.
+//! users, chats, messages, push subscriptions and deliveries with
+//! predictable ids, and the shorthands the assertions read through.
 
 use super::PATIENCE;
 use crate::{
-    Appended, CommitFeed, MessageRow, NewChat, NewMessage, NewUser, SearchQuery, SearchRow, Store,
-    StoreResult,
+    Appended, CommitFeed, MessageRow, NewChat, NewDelivery, NewMessage, NewSubscription, NewUser,
+    SearchQuery, SearchRow, Store, StoreResult,
 };
 use async_trait::async_trait;
 use natter_proto::chats::{ChatType, Role};
@@ -113,6 +113,37 @@ pub fn text(id: &str, chat: &str, sender: &str, content: &str, at: i64) -> NewMe
         metadata: Metadata::default(),
         client_msg_id: None,
         created_at: at,
+        owes_push: false,
+    }
+}
+
+/// The subscription `id` of `user`'s device `session` at `endpoint`,
+/// with keys `key-{id}` / `auth-{id}` and activation hash `hash-{id}`,
+/// made at 100.
+pub fn subscription(id: &str, user: &str, session: &str, endpoint: &str) -> NewSubscription {
+    NewSubscription {
+        id: id.into(),
+        user_id: user.into(),
+        session_id: session.into(),
+        endpoint: endpoint.into(),
+        p256dh: format!("key-{id}"),
+        auth: format!("auth-{id}"),
+        activation_hash: format!("hash-{id}"),
+        created_at: 100,
+    }
+}
+
+/// A delivery `id` for `subscription_id`, stored at `at` (its payload
+/// names it), urgency normal, expiring long after.
+pub fn delivery(id: &str, subscription_id: &str, at: i64) -> NewDelivery {
+    NewDelivery {
+        id: id.into(),
+        subscription_id: subscription_id.into(),
+        payload: format!("payload of {id}").into_bytes(),
+        topic: None,
+        urgency: "normal".into(),
+        created_at: at,
+        expires_at: at + 100_000,
     }
 }
 

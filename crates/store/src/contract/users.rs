@@ -89,7 +89,7 @@ pub async fn refresh_rotation_kills_the_old_token_and_reuse_revokes_the_session(
     f.store.users(&["ann"]).await;
     let store = &f.store;
     store
-        .create_session("s1", "ann", "h1", 100, 1_000)
+        .create_session("s1", "ann", "laptop", "h1", 100, 1_000)
         .await
         .unwrap();
     assert_eq!(
@@ -162,7 +162,7 @@ pub async fn expired_sessions_do_not_rotate_and_logout_revokes_by_any_token(back
     f.store.users(&["ann"]).await;
     let store = &f.store;
     store
-        .create_session("s1", "ann", "h1", 100, 1_000)
+        .create_session("s1", "ann", "laptop", "h1", 100, 1_000)
         .await
         .unwrap();
     assert_eq!(
@@ -174,7 +174,7 @@ pub async fn expired_sessions_do_not_rotate_and_logout_revokes_by_any_token(back
     );
 
     store
-        .create_session("s2", "ann", "k1", 100, 1_000)
+        .create_session("s2", "ann", "laptop", "k1", 100, 1_000)
         .await
         .unwrap();
     store.rotate_refresh("k1", "k2", 200, 1_000).await.unwrap();
@@ -205,11 +205,11 @@ pub async fn logout_with_the_live_token_ends_the_session_and_unknown_ones_are_in
     f.store.users(&["ann"]).await;
     let store = &f.store;
     store
-        .create_session("s1", "ann", "h1", 100, 1_000)
+        .create_session("s1", "ann", "laptop", "h1", 100, 1_000)
         .await
         .unwrap();
     store
-        .create_session("s2", "ann", "k1", 100, 1_000)
+        .create_session("s2", "ann", "laptop", "k1", 100, 1_000)
         .await
         .unwrap();
     assert_eq!(

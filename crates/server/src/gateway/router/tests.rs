@@ -47,6 +47,7 @@ async fn world() -> World {
         bus: Arc::new(LocalBus::new()),
         presence: Arc::new(LocalPresence::new()),
         blob,
+        vapid_key: None,
     };
     let core = Arc::new(Core::new(&settings, b"router test secret", backends).expect("a core"));
     let (sender, commands) = mpsc::unbounded_channel();
@@ -68,6 +69,7 @@ impl World {
                     username: username.into(),
                     password: "correct horse battery".into(),
                     display_name: None,
+                    device_name: None,
                 },
                 None,
             )

@@ -1,0 +1,98 @@
+-- Devices and push notifications: the same data as the SQLite store's
+-- migration 8, in PostgreSQL's terms.
+--
+-- Every session is a device: a name its user gives it and when it was
+-- last used (a login, a refresh, a socket). Sessions from before this
+-- version were last seen when they started.
+ALTER TABLE sessions ADD COLUMN name TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN last_seen_at BIGINT NOT NULL DEFAULT 0;
+UPDATE sessions SET last_seen_at = created_at;
+
+-- A device's Web Push subscription, one per endpoint. Pushed only once
+-- active (its owner proved it reads the pushes: `activation_hash` is the
+-- SHA-256 of the token the activation push carried), and deleted with
+-- its session when the session ends.
+CREATE TABLE push_subscriptions (
+    id              TEXT NOT NULL,
+    user_id         TEXT NOT NULL REFERENCES users (id),
+    session_id      TEXT NOT NULL REFERENCES sessions (id),
+    endpoint        TEXT NOT NULL,
+    p256dh          TEXT NOT NULL,
+    auth            TEXT NOT NULL,
+    activation_hash TEXT NOT NULL,
+    active          BOOLEAN NOT NULL DEFAULT false,
+    created_at      BIGINT NOT NULL,
+    CONSTRAINT push_subscriptions_pkey PRIMARY KEY (id),
+    CONSTRAINT push_subscriptions_endpoint_key UNIQUE (endpoint)
+);
+
+CREATE INDEX push_subscriptions_user ON push_subscriptions (user_id);
+CREATE INDEX push_subscriptions_session ON push_subscriptions (session_id);
+
+-- A member's settings for one chat; no row means the defaults. A NULL
+-- level means the chat type's default.
+CREATE TABLE chat_notifications (
+    user_id     TEXT NOT NULL REFERENCES users (id),
+    chat_id     TEXT NOT NULL REFERENCES chats (id),
+    level       TEXT CHECK (level IN ('all', 'mentions', 'none')),
+    muted_until BIGINT,
+    CONSTRAINT chat_notifications_pkey PRIMARY KEY (user_id, chat_id)
+);
+
+-- A user's own settings; no row means the defaults.
+CREATE TABLE user_notifications (
+    user_id   TEXT NOT NULL REFERENCES users (id),
+    dnd_until BIGINT,
+    keywords  TEXT[] NOT NULL DEFAULT '{}',
+    previews  BOOLEAN NOT NULL DEFAULT true,
+    CONSTRAINT user_notifications_pkey PRIMARY KEY (user_id)
+);
+
+-- The push queue, stage 1: a stored message that owes pushes, written by
+-- the append batch that stores it (same transaction). Claimed by moving
+-- `available_at` to the end of a lease (rows another node's claim holds
+-- are skipped); deleted when planned into deliveries. No foreign keys,
+-- like `messages`: the appender inserts it with its message.
+CREATE TABLE push_jobs (
+    message_id   TEXT NOT NULL,
+    chat_id      TEXT NOT NULL,
+    seq          BIGINT NOT NULL,
+    created_at   BIGINT NOT NULL,
+    available_at BIGINT NOT NULL,
+    CONSTRAINT push_jobs_pkey PRIMARY KEY (message_id)
+);
+
+-- Claims take the oldest available first.
+CREATE INDEX push_jobs_available ON push_jobs (available_at, message_id);
+
+-- Stage 2: one push to one subscription, deleted once the push service
+-- took it. No foreign key to the subscription: a subscription dropped
+-- while its job was being planned must not fail the plan; deleting a
+-- subscription deletes its deliveries, and a claim drops any delivery
+-- whose subscription is gone.
+CREATE TABLE push_deliveries (
+    id              TEXT NOT NULL,
+    subscription_id TEXT NOT NULL,
+    payload         BYTEA NOT NULL,
+    topic           TEXT,
+    urgency         TEXT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    expires_at      BIGINT NOT NULL,
+    available_at    BIGINT NOT NULL,
+    attempts        BIGINT NOT NULL DEFAULT 0,
+    CONSTRAINT push_deliveries_pkey PRIMARY KEY (id)
+);
+
+CREATE INDEX push_deliveries_available ON push_deliveries (available_at, id);
+CREATE INDEX push_deliveries_subscription ON push_deliveries (subscription_id);
+
+-- Which of a chat's messages a user has notifications showing for (the
+-- seqs from first_seq to last_seq), so that reading the chat can clear
+-- them on the user's other devices.
+CREATE TABLE push_shown (
+    user_id   TEXT NOT NULL,
+    chat_id   TEXT NOT NULL,
+    first_seq BIGINT NOT NULL,
+    last_seq  BIGINT NOT NULL,
+    CONSTRAINT push_shown_pkey PRIMARY KEY (user_id, chat_id)
+);
