@@ -32,6 +32,9 @@ pub enum Command {
     Fanout(FanoutArgs),
     /// A day-peak mix: mostly small chats, a few large ones, typing and receipts.
     Mixed(MixedArgs),
+    /// Offline recipients with Web Push subscriptions to a local push
+    /// service: pushes/s and store -> push service latency.
+    Push(PushArgs),
     /// Internal: a child process holding a share of the connections.
     #[command(hide = true)]
     Worker {
@@ -259,6 +262,27 @@ pub struct MixedArgs {
     pub read_every: u32,
 }
 
+#[derive(Args, Clone, Debug, Serialize)]
+pub struct PushArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Offline recipients, each with one active subscription.
+    #[arg(long, default_value_t = 100)]
+    pub recipients: usize,
+    /// Group chats the recipients are spread over (one sender in all).
+    #[arg(long, default_value_t = 10)]
+    pub groups: usize,
+    /// Messages sent, round-robin over the groups.
+    #[arg(long, default_value_t = 2000)]
+    pub messages: usize,
+    /// Messages per second.
+    #[arg(long, default_value_t = 100.0)]
+    pub rate: f64,
+    /// How long to wait for the last pushes after the last send.
+    #[arg(long, default_value_t = 60)]
+    pub drain_secs: u64,
+}
+
 /// Checks a parsed command line.
 pub fn check(command: &Command) -> Result<(), String> {
     let positive = |value: usize, name: &str, max: usize| {
@@ -308,6 +332,18 @@ pub fn check(command: &Command) -> Result<(), String> {
             positive(args.small_size, "small-size", 100)?;
             if args.large_groups > 0 && !(2..=args.users).contains(&args.large_size) {
                 return Err("--large-size must be 2 to --users".into());
+            }
+            Ok(())
+        }
+        Command::Push(args) => {
+            args.common.check()?;
+            positive(args.recipients, "recipients", 10_000)?;
+            positive(args.groups, "groups", args.recipients)?;
+            positive(args.messages, "messages", 1_000_000)?;
+            if !(args.rate > 0.0 && args.rate <= 100_000.0) || args.drain_secs > 3600 {
+                return Err(
+                    "--rate must be above 0 and at most 100000, --drain-secs at most 3600".into(),
+                );
             }
             Ok(())
         }

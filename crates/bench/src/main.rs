@@ -48,6 +48,7 @@ fn main() -> anyhow::Result<()> {
             Command::Throughput(args) => scenarios::throughput::run(args).await,
             Command::Fanout(args) => scenarios::fanout::run(args).await,
             Command::Mixed(args) => scenarios::mixed::run(args).await,
+            Command::Push(args) => scenarios::push::run(args).await,
             Command::Worker { .. } => Ok(()),
         }
     })

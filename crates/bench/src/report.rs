@@ -288,3 +288,45 @@ mod tests {
         assert!(idle_table(&idle).contains("6144 bytes (6.00 KiB)"));
     }
 }
+
+/// What the `push` scenario measured.
+#[derive(Clone, Debug, Serialize)]
+pub struct PushResult {
+    pub messages_sent: u64,
+    /// Pushes owed: each message times its group's recipients.
+    pub pushes_expected: u64,
+    /// Pushes the local push service accepted within the drain time.
+    pub pushes_received: u64,
+    /// Accepted pushes per second, first send to last push.
+    pub pushes_per_sec: f64,
+    /// From the client starting a send to the push service taking the
+    /// push (includes the send's own store time).
+    pub send_to_push: Summary,
+    /// The server's own `natter_push_latency_seconds` quantiles (message
+    /// stored -> push service answered), in milliseconds, by quantile.
+    pub server_store_to_push_ms: Vec<(String, f64)>,
+    pub server_cpu_pct: Option<f64>,
+}
+
+/// The `push` scenario's figures as text.
+pub fn push_table(push: &PushResult) -> String {
+    let server: Vec<String> = push
+        .server_store_to_push_ms
+        .iter()
+        .map(|(quantile, ms)| format!("p{quantile} {ms:.2} ms"))
+        .collect();
+    format!(
+        "messages sent: {}; pushes expected {}, received {}; {} pushes/s\n\
+         send -> push p50/p90/p99/p999/max (ms): {}\n\
+         server, store -> push service: {}\n\
+         server CPU: {}\n",
+        push.messages_sent,
+        push.pushes_expected,
+        push.pushes_received,
+        thousands(push.pushes_per_sec),
+        push.send_to_push.millis_row(),
+        server.join(", "),
+        push.server_cpu_pct
+            .map_or_else(|| "-".to_owned(), |pct| format!("{pct:.0} %")),
+    )
+}

@@ -5,6 +5,7 @@
 pub mod fanout;
 pub mod idle;
 pub mod mixed;
+pub mod push;
 pub mod throughput;
 
 use crate::cli::{Common, Load};
@@ -251,6 +252,8 @@ pub struct Output {
     pub persisted_in_store: Option<u64>,
     /// `send.ok` answers over all steps including the warm-up.
     pub acknowledged_total: Option<u64>,
+    /// The `push` scenario's figures.
+    pub push: Option<crate::report::PushResult>,
 }
 
 impl Output {
@@ -275,6 +278,7 @@ impl Output {
             steps: Vec::new(),
             persisted_in_store: None,
             acknowledged_total: None,
+            push: None,
         }
     }
 
@@ -298,6 +302,9 @@ impl Output {
         }
         if !self.steps.is_empty() {
             print!("{}", steps_table(&self.steps));
+        }
+        if let Some(push) = &self.push {
+            print!("{}", crate::report::push_table(push));
         }
         if let (Some(stored), Some(acked)) = (self.persisted_in_store, self.acknowledged_total) {
             println!("messages in the store: {stored}; send.ok received: {acked}");
