@@ -1,7 +1,9 @@
 //! The browser client (`crates/server/web/`): plain HTML, CSS and ES
 //! modules embedded in the binary with `include_bytes!`, so a fresh clone
-//! serves it with no build step. `/` is `index.html`; everything else is
-//! under `/assets/` by its path in `web/`.
+//! serves it with no build step. `/` is `index.html`; `/sw.js` is the
+//! service worker (`web/sw.js`, at the root so that its scope may be the
+//! whole origin); everything is also under `/assets/` by its path in
+//! `web/`.
 //!
 //! Caching: every response carries an `ETag` (SHA-256 of the bytes served,
 //! computed once on first use) and answers `If-None-Match` with `304`.
@@ -11,7 +13,10 @@
 //! `immutable` and a returning visit loads no module over the network,
 //! while an upgraded binary can never mix old and new modules (relative
 //! imports inherit the version). Plain `/assets/...` URLs stay `no-cache`.
-//! `index.html` also carries the app's Content Security Policy. Unknown
+//! `/sw.js` is `no-cache` too: browsers check a worker for updates
+//! themselves and need the current bytes when they do.
+//! `index.html` and the worker also carry the app's Content Security
+//! Policy (a worker's policy is its own response's). Unknown
 //! asset paths get the API's problem+json 404. The client routes with the
 //! URL hash, so no fallback to `index.html` is needed for other paths.
 //!
@@ -29,13 +34,15 @@ use std::sync::LazyLock;
 
 /// The app's policy: its own scripts and styles only (no inline code, no
 /// `eval`), images also from `blob:` (upload previews) and `data:`,
-/// sockets to the server, nothing framed, no plugins. Trusted Types with
-/// no policy allowed make every HTML-parsing DOM sink throw, which holds
-/// the client to building nodes with `textContent`.
+/// sockets to the server, nothing framed, no plugins. Trusted Types make
+/// every HTML-parsing DOM sink throw, which holds the client to building
+/// nodes with `textContent`; the one policy allowed, `natter-worker`,
+/// makes no HTML: registering the service worker is a script-URL sink,
+/// and that policy (js/push.js) passes exactly the URL `/sw.js`.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
      img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self' ws: wss:; \
      font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
-     frame-ancestors 'none'; require-trusted-types-for 'script'; trusted-types 'none'";
+     frame-ancestors 'none'; require-trusted-types-for 'script'; trusted-types natter-worker";
 
 /// One embedded file.
 struct Asset {
@@ -55,12 +62,17 @@ macro_rules! assets {
     };
 }
 
+/// The service worker's path in `web/`, served at `/sw.js`.
+const SERVICE_WORKER: &str = "sw.js";
+
 const ASSETS: &[Asset] = assets![
     "index.html",
     "app.css",
     "icon.svg",
+    "sw.js",
     "js/api.js",
     "js/chats.js",
+    "js/device.js",
     "js/dom.js",
     "js/format.js",
     "js/history.js",
@@ -68,6 +80,7 @@ const ASSETS: &[Asset] = assets![
     "js/messages.js",
     "js/notify.js",
     "js/outbox.js",
+    "js/push.js",
     "js/session.js",
     "js/state/store.js",
     "js/state/timeline.js",
@@ -77,8 +90,10 @@ const ASSETS: &[Asset] = assets![
     "js/users.js",
     "js/views/chatinfo.js",
     "js/views/chatlist.js",
+    "js/views/chatnotify.js",
     "js/views/composer.js",
     "js/views/conversation.js",
+    "js/views/devices.js",
     "js/views/dialogs.js",
     "js/views/login.js",
     "js/views/mentions.js",
@@ -86,8 +101,10 @@ const ASSETS: &[Asset] = assets![
     "js/views/newchat.js",
     "js/views/people.js",
     "js/views/search.js",
+    "js/views/settings.js",
     "js/views/shell.js",
     "js/views/timeline.js",
+    "js/views/until.js",
     "js/ws.js",
 ];
 
@@ -130,16 +147,23 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-/// `GET /` and `GET /assets/{path}`. Generic over the state so it merges
-/// into the app's router and can be tested on its own.
+/// `GET /`, `GET /sw.js` and `GET /assets/{path}`. Generic over the state
+/// so it merges into the app's router and can be tested on its own.
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route("/", get(index))
+        .route("/sw.js", get(service_worker))
         .route("/assets/{*path}", get(asset))
 }
 
 async fn index(headers: HeaderMap) -> Response {
     serve("index.html", false, &headers)
+}
+
+/// A worker's scope can be no wider than the folder of its URL, so the
+/// one that handles pushes for the whole app is served from the root.
+async fn service_worker(headers: HeaderMap) -> Response {
+    serve(SERVICE_WORKER, false, &headers)
 }
 
 /// `/assets/v-VERSION/PATH` (what `index.html` links) never changes for
@@ -177,11 +201,13 @@ fn serve(path: &str, immutable: bool, request: &HeaderMap) -> Response {
     if let Ok(value) = HeaderValue::from_str(&served.etag) {
         headers.insert(header::ETAG, value);
     }
-    if path == "index.html" {
+    if path == "index.html" || path == SERVICE_WORKER {
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
         );
+    }
+    if path == "index.html" {
         headers.insert(
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
@@ -258,7 +284,10 @@ mod tests {
         let index = std::str::from_utf8(ASSETS[0].body).unwrap();
         assert_eq!(ASSETS[0].path, "index.html");
         for asset in ASSETS {
-            let runs = asset.path.ends_with(".js") && asset.path != "js/types.js";
+            // The worker runs beside the page, not in it.
+            let runs = asset.path.ends_with(".js")
+                && asset.path != "js/types.js"
+                && asset.path != SERVICE_WORKER;
             if runs {
                 let link = format!(
                     "<link rel=\"modulepreload\" href=\"/assets/{}\">",
@@ -299,6 +328,33 @@ mod tests {
         let etag = headers[header::ETAG].to_str().unwrap();
         let again = get("/", Some(&format!("W/\"x\", {etag}"))).await;
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    }
+
+    #[tokio::test]
+    async fn the_service_worker_is_served_at_the_root_and_always_revalidated() {
+        let response = get("/sw.js", None).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let headers = response.headers().clone();
+        assert_eq!(
+            headers[header::CONTENT_TYPE],
+            "text/javascript; charset=utf-8"
+        );
+        assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
+        assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(
+            headers[header::CONTENT_SECURITY_POLICY],
+            CONTENT_SECURITY_POLICY
+        );
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let file = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/web/sw.js"));
+        assert_eq!(&body[..], &file[..]);
+        let etag = headers[header::ETAG].to_str().unwrap();
+        assert_eq!(
+            get("/sw.js", Some(etag)).await.status(),
+            StatusCode::NOT_MODIFIED
+        );
     }
 
     #[tokio::test]

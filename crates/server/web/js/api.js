@@ -7,11 +7,15 @@ import * as session from './session.js';
 /** @typedef {import('./types.js').AuthResponse} AuthResponse */
 /** @typedef {import('./types.js').ChatDetail} ChatDetail */
 /** @typedef {import('./types.js').ChatSummary} ChatSummary */
+/** @typedef {import('./types.js').ChatNotifications} ChatNotifications */
 /** @typedef {import('./types.js').ChatType} ChatType */
+/** @typedef {import('./types.js').Device} Device */
 /** @typedef {import('./types.js').Message} Message */
 /** @typedef {import('./types.js').MessagePage} MessagePage */
 /** @typedef {import('./types.js').MessageType} MessageType */
 /** @typedef {import('./types.js').Metadata} Metadata */
+/** @typedef {import('./types.js').MyNotifications} MyNotifications */
+/** @typedef {import('./types.js').PushSubscriptionInfo} PushSubscriptionInfo */
 /** @typedef {import('./types.js').SearchHit} SearchHit */
 /** @typedef {import('./types.js').SendAck} SendAck */
 /** @typedef {import('./types.js').User} User */
@@ -28,13 +32,16 @@ export class ApiError extends Error {
 }
 
 /**
+ * `retryUnauthorized: false` is for calls whose 401 means a wrong
+ * password rather than a stale token: refreshing and asking again would
+ * only count a second failed guess.
  * @param {string} method
  * @param {string} path below /api/v1
- * @param {{ body?: unknown, query?: Record<string, string | number | undefined>, auth?: boolean }} [options]
+ * @param {{ body?: unknown, query?: Record<string, string | number | undefined>, auth?: boolean, retryUnauthorized?: boolean }} [options]
  * @returns {Promise<any>}
  */
 export async function call(method, path, options = {}) {
-  const { body, query, auth = true } = options;
+  const { body, query, auth = true, retryUnauthorized = true } = options;
   let url = `/api/v1${path}`;
   if (query) {
     const params = new URLSearchParams();
@@ -57,7 +64,7 @@ export async function call(method, path, options = {}) {
   };
   const token = auth ? await session.accessToken() : null;
   let response = await attempt(token);
-  if (response.status === 401 && token) {
+  if (response.status === 401 && token && retryUnauthorized) {
     response = await attempt(await session.refresh(token));
   }
   if (response.status === 204) return null;
@@ -74,13 +81,17 @@ const enc = (text) => encodeURIComponent(text);
 
 // --- auth ---------------------------------------------------------------
 
-/** @param {string} username @param {string} password @param {string} [displayName]
+/** `deviceName` names this login in the device list.
+ * @param {string} username @param {string} password @param {string} [displayName] @param {string} [deviceName]
  * @returns {Promise<AuthResponse>} */
-export const register = (username, password, displayName) =>
-  call('POST', '/auth/register', { auth: false, body: { username, password, display_name: displayName || undefined } });
+export const register = (username, password, displayName, deviceName) =>
+  call('POST', '/auth/register', {
+    auth: false, body: { username, password, display_name: displayName || undefined, device_name: deviceName || undefined },
+  });
 
-/** @param {string} username @param {string} password @returns {Promise<AuthResponse>} */
-export const login = (username, password) => call('POST', '/auth/login', { auth: false, body: { username, password } });
+/** @param {string} username @param {string} password @param {string} [deviceName] @returns {Promise<AuthResponse>} */
+export const login = (username, password, deviceName) =>
+  call('POST', '/auth/login', { auth: false, body: { username, password, device_name: deviceName || undefined } });
 
 /** @param {string} refreshToken @returns {Promise<null>} */
 export const logout = (refreshToken) => call('POST', '/auth/logout', { auth: false, body: { refresh_token: refreshToken } });
@@ -157,3 +168,48 @@ export const react = (messageId, emoji, on) => call(on ? 'PUT' : 'DELETE', `/mes
 
 /** @param {string} q @returns {Promise<{ results: SearchHit[] }>} */
 export const searchMessages = (q) => call('GET', '/search/messages', { query: { q, limit: 30 } });
+
+// --- devices ------------------------------------------------------------
+
+/** @returns {Promise<{ devices: Device[] }>} */
+export const devices = () => call('GET', '/devices');
+
+/** @param {string} deviceId @param {string} name @returns {Promise<Device>} */
+export const renameDevice = (deviceId, name) => call('PATCH', `/devices/${enc(deviceId)}`, { body: { name } });
+
+/** A wrong password is 401 `unauthorized`, not a reason to refresh.
+ * @param {string} deviceId @param {string} password @returns {Promise<null>} */
+export const removeDevice = (deviceId, password) =>
+  call('DELETE', `/devices/${enc(deviceId)}`, { body: { password }, retryUnauthorized: false });
+
+// --- push notifications -------------------------------------------------
+
+/** 404 when push is off on the server. @returns {Promise<{ public_key: string }>} */
+export const vapidKey = () => call('GET', '/push/vapid', { auth: false });
+
+/** @returns {Promise<{ subscriptions: PushSubscriptionInfo[] }>} */
+export const pushSubscriptions = () => call('GET', '/push/subscriptions');
+
+/** @param {{ endpoint: string, keys: { p256dh: string, auth: string } }} subscription
+ * @returns {Promise<PushSubscriptionInfo>} */
+export const subscribePush = (subscription) => call('POST', '/push/subscriptions', { body: subscription });
+
+/** @param {string} subscriptionId @returns {Promise<null>} */
+export const unsubscribePush = (subscriptionId) => call('DELETE', `/push/subscriptions/${enc(subscriptionId)}`);
+
+/** @param {string} subscriptionId @param {string} token @returns {Promise<null>} */
+export const activatePush = (subscriptionId, token) =>
+  call('POST', `/push/subscriptions/${enc(subscriptionId)}/activate`, { body: { token } });
+
+/** @param {string} chatId @returns {Promise<ChatNotifications>} */
+export const chatNotifications = (chatId) => call('GET', `/chats/${enc(chatId)}/notifications`);
+
+/** @param {string} chatId @param {ChatNotifications} settings @returns {Promise<ChatNotifications>} */
+export const setChatNotifications = (chatId, settings) => call('PUT', `/chats/${enc(chatId)}/notifications`, { body: settings });
+
+/** @returns {Promise<MyNotifications>} */
+export const myNotifications = () => call('GET', '/users/me/notifications');
+
+/** Absent fields stay; `dnd_until: null` ends do-not-disturb.
+ * @param {import('./types.js').MyNotificationsUpdate} update @returns {Promise<MyNotifications>} */
+export const updateMyNotifications = (update) => call('PATCH', '/users/me/notifications', { body: update });

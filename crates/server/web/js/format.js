@@ -1,5 +1,6 @@
 // Presentation helpers with no state: times, day labels, "last seen",
-// file sizes, message previews, and ids for optimistic sends.
+// "tomorrow at 8:00", file sizes, message previews, and ids for
+// optimistic sends.
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
@@ -44,9 +45,19 @@ export function listTime(iso) {
  * @param {string | null | undefined} iso */
 export function lastSeen(iso) {
   if (!iso) return 'offline';
-  const label = dayLabel(iso);
-  const day = label === 'Today' || label === 'Yesterday' ? label.toLowerCase() : `on ${shortDayFormat.format(new Date(iso))}`;
-  return `last seen ${day} at ${clock(iso)}`;
+  return `last seen ${dayAndTime(iso)}`;
+}
+
+/** "today at 10:32", "yesterday at 9:15", "tomorrow at 8:00" or
+ * "on 4 Dec at 18:00", for times past and to come.
+ * @param {string} iso */
+export function dayAndTime(iso) {
+  const key = dayKey(iso);
+  const now = new Date();
+  /** @param {number} days */
+  const is = (days) => key === dayKey(daysBefore(now, days).toISOString());
+  const day = is(0) ? 'today' : is(1) ? 'yesterday' : is(-1) ? 'tomorrow' : `on ${shortDayFormat.format(new Date(iso))}`;
+  return `${day} at ${clock(iso)}`;
 }
 
 /** @param {number} bytes */

@@ -1,10 +1,12 @@
 // Entry point: shows the sign-in screen or the app, wires the WebSocket
-// to the sync layer, and follows the URL hash (`#/chat/ID` opens a chat,
-// `#/chat/ID/SEQ` a message in it) so Back works on phones.
+// to the sync layer and Web Push to the service worker, and follows the
+// URL hash (`#/chat/ID` opens a chat, `#/chat/ID/SEQ` a message in it) so
+// Back works on phones and a notification's click can open its chat.
 
 import * as api from './api.js';
 import * as chats from './chats.js';
 import * as outbox from './outbox.js';
+import * as push from './push.js';
 import * as session from './session.js';
 import * as sync from './sync.js';
 import * as users from './users.js';
@@ -38,6 +40,7 @@ function start(user) {
   });
   route();
   chats.loadChats().catch(() => {});
+  void push.init();
   // The stored profile may be old (display name changed elsewhere).
   api.me().then((fresh) => {
     state.me = fresh;
@@ -48,7 +51,10 @@ function start(user) {
 function signedOut() {
   running = false;
   ws.stop();
+  void push.forget();
   reset();
+  // Dialogs live on <body>, outside the screen about to be replaced.
+  for (const dialog of document.querySelectorAll('dialog')) dialog.close();
   history.replaceState(null, '', location.pathname);
   renderLogin(root, start);
 }

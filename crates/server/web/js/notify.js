@@ -1,14 +1,53 @@
 // Telling the person about new messages when they are not looking: the
-// unread total in the tab title, and a system notification (Notification
-// API) while the tab is hidden. Permission is only asked from a click.
+// unread total in the tab title, system notifications, and the state of
+// the "Enable notifications" control. With Web Push on this device
+// (push.js) the service worker shows them, also with no tab open; without
+// it (the browser or the server cannot) a hidden tab shows them itself
+// (Notification API). Permission is only asked from a click.
 
+import * as push from './push.js';
 import * as users from './users.js';
 import { chatName, emit, state, unreadTotal } from './state/store.js';
 import { preview } from './format.js';
 
 const BASE_TITLE = 'natter';
 
-/** Whether the "Enable notifications" button makes sense. */
+/**
+ * What the sidebar's notifications control offers:
+ * - `enable`: a button that turns notifications on;
+ * - `pending`: push is being set up (waiting for its activation);
+ * - `on`: push is on;
+ * - `none`: nothing to offer (in-page notifications allowed or blocked,
+ *   or the state is not known yet).
+ * `pending` and `on` can be turned off.
+ * @typedef {'enable' | 'pending' | 'on' | 'none'} Control
+ * @returns {Control}
+ */
+export function control() {
+  switch (push.status()) {
+    case 'off': return 'enable';
+    case 'pending': return 'pending';
+    case 'on': return 'on';
+    case 'unsupported':
+    case 'unavailable': return canAsk() ? 'enable' : 'none';
+    default: return 'none';
+  }
+}
+
+/** Turns notifications on: Web Push where the browser and the server
+ * can, else in-page ones. Call only from a user gesture. */
+export async function enable() {
+  const where = push.status();
+  if (where === 'unsupported' || where === 'unavailable') await ask();
+  else await push.enable();
+}
+
+/** Turns Web Push off on this device. */
+export function disable() {
+  return push.disable();
+}
+
+/** Whether asking for in-page notifications makes sense. */
 export function canAsk() {
   return 'Notification' in window && Notification.permission === 'default';
 }
@@ -27,6 +66,8 @@ export async function ask() {
  */
 export function message(chat, message) {
   if (document.visibilityState === 'visible') return;
+  // A hidden tab counts as away, so the server pushes this to the worker.
+  if (push.status() === 'on') return;
   if (!('Notification' in window) || Notification.permission !== 'granted') return;
   const sender = users.name(message.sender_id);
   const title = chat.summary.type === 'direct' ? sender : `${sender} in ${chatName(chat.summary)}`;

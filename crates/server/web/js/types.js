@@ -52,6 +52,22 @@
  */
 
 /**
+ * Devices and push notifications (docs/API.md, "Devices" and "Push
+ * notifications").
+ * @typedef {{
+ *   device_id: string, name: string, created_at: string, last_seen_at: string, current: boolean
+ * }} Device
+ * @typedef {{
+ *   subscription_id: string, endpoint: string, device_id: string,
+ *   status: 'pending' | 'active', created_at: string
+ * }} PushSubscriptionInfo
+ * @typedef {'all' | 'mentions' | 'none'} NotificationLevel
+ * @typedef {{ level: NotificationLevel, muted_until?: string | null }} ChatNotifications
+ * @typedef {{ dnd_until: string | null, keywords: string[], previews: boolean }} MyNotifications
+ * @typedef {{ dnd_until?: string | null, keywords?: string[], previews?: boolean }} MyNotificationsUpdate
+ */
+
+/**
  * Server -> client WebSocket frames.
  * @typedef {{ chat_id: string, last_seq: number, read_seq: number, last_version: number }} ChatCursor
  * @typedef {{ type: 'ready', user_id: string, session_id: string, chats: ChatCursor[] }

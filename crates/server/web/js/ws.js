@@ -117,12 +117,17 @@ async function connect() {
   });
   ws.addEventListener('close', (event) => {
     if (ws !== socket) return;
-    const refused = event.code === 1008 && /auth/i.test(event.reason);
+    // A refused token, or a session ended elsewhere (logout, this device
+    // removed): the refresh tells which, and signs out if it has ended.
+    const refused = event.code === 1008 && /auth|session/i.test(event.reason);
     drop();
     if (!wanted) return;
     if (refused) {
-      // Most likely an access token that expired in flight: refresh first.
-      session.refresh(token).then(() => scheduleRetry(), () => {});
+      // Most likely an access token that expired in flight: refresh first
+      // (an ended session signs out there; a failed refresh tries again).
+      session.refresh(token).then(() => scheduleRetry(), (error) => {
+        if (!(error instanceof session.SessionEnded)) scheduleRetry();
+      });
       return;
     }
     scheduleRetry();

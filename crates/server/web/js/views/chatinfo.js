@@ -1,10 +1,11 @@
-// The "Chat info" dialog: members with their roles and presence; for
-// owners and admins renaming, adding and removing members; leaving for
-// everyone in a group or channel.
+// The "Chat info" dialog: my notification settings for the chat, members
+// with their roles and presence; for owners and admins renaming, adding
+// and removing members; leaving for everyone in a group or channel.
 
 import * as chats from '../chats.js';
 import * as users from '../users.js';
 import { chatName, on, state } from '../state/store.js';
+import { chatNotifications } from './chatnotify.js';
 import { confirmDialog, openDialog } from './dialogs.js';
 import { h } from '../dom.js';
 import { initials, lastSeen } from '../format.js';
@@ -81,6 +82,7 @@ export function openChatInfo(chatId) {
     }) : null;
     return [
       rename,
+      chatNotifications(chatId, chat.summary.type),
       heading,
       memberList, add, error,
       h('div', { class: 'dialog-actions' }, leave),

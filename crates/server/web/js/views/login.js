@@ -1,8 +1,10 @@
-// The sign-in screen: log in, or sign up with an optional display name.
-// On success the session is saved and `onSignedIn` takes over.
+// The sign-in screen: log in, or sign up with an optional display name;
+// either names this browser as a device. On success the session is saved
+// and `onSignedIn` takes over.
 
 import * as api from '../api.js';
 import * as session from '../session.js';
+import { deviceName } from '../device.js';
 import { h } from '../dom.js';
 
 /**
@@ -55,8 +57,8 @@ export function renderLogin(root, onSignedIn) {
     try {
       const name = username.value.trim().toLowerCase();
       const auth = mode === 'signup'
-        ? await api.register(name, password.value, displayName.value.trim())
-        : await api.login(name, password.value);
+        ? await api.register(name, password.value, displayName.value.trim(), deviceName())
+        : await api.login(name, password.value, deviceName());
       session.save(auth);
       onSignedIn(auth.user);
     } catch (failure) {

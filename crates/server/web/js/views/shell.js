@@ -1,6 +1,7 @@
-// The signed-in layout: a sidebar (who I am, connection state, search,
-// the chat list, new chat) and the conversation pane. Below ~700px only
-// one of the two panes shows at a time (the open chat, or the list).
+// The signed-in layout: a sidebar (who I am, settings, connection state,
+// the notifications control, search, the chat list, new chat) and the
+// conversation pane. Below ~700px only one of the two panes shows at a
+// time (the open chat, or the list).
 
 import * as notify from '../notify.js';
 import * as ws from '../ws.js';
@@ -11,6 +12,7 @@ import { mountChatList } from './chatlist.js';
 import { mountConversation } from './conversation.js';
 import { mountSearch } from './search.js';
 import { openNewChat } from './newchat.js';
+import { openSettings } from './settings.js';
 
 /**
  * @param {HTMLElement} root
@@ -19,11 +21,7 @@ import { openNewChat } from './newchat.js';
 export function renderShell(root, actions) {
   const me = /** @type {import('../types.js').User} */ (state.me);
   const banner = h('div', { class: 'conn-banner', role: 'status', hidden: true });
-  const notifyButton = h('button', {
-    type: 'button', class: 'notify-button', text: 'Enable notifications',
-    on: { click: async () => { await notify.ask(); notifyButton.hidden = !notify.canAsk(); } },
-  });
-  notifyButton.hidden = !notify.canAsk();
+  const notifyControl = mountNotifyControl();
   const listHost = h('nav', { class: 'chat-list-host', 'aria-label': 'Chats' });
   const searchHost = h('div', { class: 'search-results-host', hidden: true });
   const sidebar = h('aside', { class: 'sidebar' },
@@ -33,8 +31,9 @@ export function renderShell(root, actions) {
         h('div', { class: 'me-names' },
           h('strong', { text: me.display_name }),
           h('span', { class: 'muted', text: `@${me.username}` }))),
+      h('button', { type: 'button', class: 'ghost', text: 'Settings', on: { click: () => openSettings() } }),
       h('button', { type: 'button', class: 'ghost', text: 'Log out', on: { click: actions.onLogout } })),
-    banner, notifyButton);
+    banner, notifyControl);
   const main = h('main', { class: 'pane-main' });
   const shell = h('div', { class: 'shell' }, sidebar, main);
   root.replaceChildren(shell);
@@ -75,4 +74,50 @@ export function renderShell(root, actions) {
     }
   });
   emit('connection', { status: state.connection });
+}
+
+/**
+ * "Enable notifications", and once asked, where it stands (setting up,
+ * on) with a way to turn it off again.
+ * @returns {HTMLElement}
+ */
+function mountNotifyControl() {
+  const status = h('span', { class: 'notify-status', role: 'status' });
+  const error = h('span', { class: 'form-error small', role: 'alert' });
+  const button = h('button', { type: 'button', class: 'small-button' });
+  const box = h('div', { class: 'notify-control' }, status, button, error);
+  let busy = false;
+
+  const render = () => {
+    const control = notify.control();
+    box.hidden = control === 'none';
+    button.disabled = busy;
+    status.textContent = control === 'on' ? 'Notifications are on.'
+      : control === 'pending' ? 'Turning notifications on…'
+        : 'Notifications are off.';
+    button.textContent = control === 'enable' ? 'Enable notifications' : 'Turn off notifications';
+  };
+
+  button.addEventListener('click', async () => {
+    const turningOn = notify.control() === 'enable';
+    busy = true;
+    error.textContent = '';
+    render();
+    try {
+      if (turningOn) await notify.enable();
+      else await notify.disable();
+    } catch (failure) {
+      error.textContent = turningOn
+        ? `Notifications could not be turned on${failure instanceof Error && failure.message ? `: ${failure.message}` : '.'}`
+        : 'Notifications could not be turned off.';
+    } finally {
+      busy = false;
+      render();
+    }
+  });
+  on('push', render);
+  // In-page permission changes show up as a chats render (notify.ask).
+  on('chats', render);
+  render();
+  return box;
 }
