@@ -106,12 +106,15 @@ impl Core {
                 return 0;
             }
         };
-        for job in &jobs {
-            // A job that fails stays leased and is planned again later.
+        // Planned side by side: each is a few reads and one write, which
+        // the store runs on its pool and commits together. A job that
+        // fails stays leased and is planned again later.
+        let plans = jobs.iter().map(|job| async move {
             if let Err(error) = self.plan_push(pusher, job).await {
                 tracing::warn!(message_id = %job.message_id, ?error, "planning pushes failed");
             }
-        }
+        });
+        futures_util::future::join_all(plans).await;
         jobs.len()
     }
 

@@ -137,6 +137,15 @@ async fn a_subscription_is_pushed_only_once_activated_with_its_token() {
     send(&alice, &chat_id, "now").await;
     let (pushed, _) = one_push(&service, &endpoint.endpoint).await;
     assert_eq!(pushed["body"], "now", "the pending-time message never came");
+    // The operator sees them: results and latency on /metrics.
+    let metrics = crate::helpers::raw_get(&alice, Method::GET, "/metrics").await;
+    let metrics = String::from_utf8_lossy(&metrics.body);
+    for series in [
+        r#"natter_push_sent_total{result="accepted"}"#,
+        "natter_push_latency_seconds",
+    ] {
+        assert!(metrics.contains(series), "{series} missing from /metrics");
+    }
     // Posting the same endpoint again changes nothing (200, still active).
     let (again, created) = bob.subscribe_push(&posted(&endpoint)).await.unwrap();
     assert!(!created);

@@ -62,6 +62,11 @@ async fn a_push_queued_when_the_server_is_killed_is_delivered_after_the_restart(
     let (data, log) = (dir.path().join("data"), dir.path().join("natter.log"));
     let service = PushService::start().await;
     let mut server = launch(&data, &log, &PUSH_ENV).await;
+    let key = Client::new(server.base_url().to_owned())
+        .vapid_key()
+        .await
+        .unwrap();
+    service.expect_vapid_key(&key);
     let (alice, _) = register(server.base_url(), "alice").await;
     let (bob, bob_auth) = register(server.base_url(), "bob").await;
     let chat_id = direct(&alice, &bob_auth).await.summary.chat_id;
@@ -89,6 +94,11 @@ async fn a_push_queued_when_the_server_is_killed_is_delivered_after_the_restart(
 async fn two_nodes_on_one_queue_push_each_message_once() {
     let cluster = Cluster::start_configured(2, &PUSH_ENV).await;
     let service = PushService::start().await;
+    // One VAPID identity for the cluster: whichever node pushes, the
+    // service sees the key the browser subscribed with.
+    let key = Client::new(cluster.url(0)).vapid_key().await.unwrap();
+    assert_eq!(Client::new(cluster.url(1)).vapid_key().await.unwrap(), key);
+    service.expect_vapid_key(&key);
     let (alice, _) = register(&cluster.url(0), "alice").await;
     let (bob, bob_auth) = register(&cluster.url(1), "bob").await;
     let endpoint = subscribed(&service, &bob).await;
