@@ -17,6 +17,7 @@ use natter_bus::Envelope;
 use natter_proto::events::ServerEvent;
 use natter_proto::messages::MessageStatus;
 use natter_store::{CommitFeed, MessageRow};
+use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -76,10 +77,11 @@ async fn run(core: Arc<Core>, mut commits: CommitFeed, mut stopped: oneshot::Rec
 }
 
 /// Renders and publishes `batch` in order, leaving it empty.
-async fn announce(core: &Core, batch: &mut Vec<MessageRow>) {
+async fn announce(core: &Arc<Core>, batch: &mut Vec<MessageRow>) {
     if batch.is_empty() {
         return;
     }
+    clear_senders_notifications(core, batch);
     let file_ids: Vec<String> = batch.iter().filter_map(|row| row.file_id.clone()).collect();
     let files = if file_ids.is_empty() {
         Vec::new()
@@ -104,4 +106,28 @@ async fn announce(core: &Core, batch: &mut Vec<MessageRow>) {
         ));
         metrics::counter!("natter_messages_stored_total").increment(1);
     }
+}
+
+/// A sender's append moved their read marker: like a read on that device,
+/// it clears the chat's notifications on their other devices (off the
+/// announcing path: it reads the store).
+fn clear_senders_notifications(core: &Arc<Core>, batch: &[MessageRow]) {
+    if !core.push_enabled() {
+        return;
+    }
+    let mut read: HashMap<(&str, &str), i64> = HashMap::new();
+    for row in batch {
+        let seq = read.entry((&row.sender_id, &row.chat_id)).or_default();
+        *seq = (*seq).max(row.seq);
+    }
+    let read: Vec<(String, String, i64)> = read
+        .into_iter()
+        .map(|((sender, chat), seq)| (sender.to_owned(), chat.to_owned(), seq))
+        .collect();
+    let core = core.clone();
+    tokio::spawn(async move {
+        for (sender, chat, seq) in read {
+            core.push_read(&sender, &chat, seq).await;
+        }
+    });
 }

@@ -34,7 +34,7 @@ pub struct RenameDevice {
 
 /// `DELETE /api/v1/devices/{device_id}`: the account's password, so that a
 /// stolen session cannot sign the owner out everywhere.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
 pub struct RemoveDevice {
     /// Missing counts as wrong (401).
     #[serde(default)]

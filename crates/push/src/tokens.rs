@@ -55,7 +55,10 @@ mod tests {
         let (vapid, cache, now) = (vapid(), TokenCache::default(), SystemTime::now());
         let first = cache.authorization(&vapid, "https://push.example", now);
         let later = now + Duration::from_secs(10 * 60 * 60);
-        assert_eq!(cache.authorization(&vapid, "https://push.example", later), first);
+        assert_eq!(
+            cache.authorization(&vapid, "https://push.example", later),
+            first
+        );
         assert_ne!(
             cache.authorization(&vapid, "https://other.example", now),
             first,

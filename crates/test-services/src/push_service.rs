@@ -215,6 +215,19 @@ impl PushService {
             .unwrap_or_default()
     }
 
+    /// The token of the activation push this endpoint gets (waiting for
+    /// it up to `patience`), as a device reads it to post it back.
+    pub async fn activation_token(&self, endpoint: &str, patience: Duration) -> String {
+        let pushes = self.wait_for(endpoint, 1, patience).await;
+        pushes
+            .iter()
+            .find_map(|push| {
+                let json = push.json.as_ref()?;
+                (json["type"] == "activate").then(|| json["token"].as_str().map(str::to_owned))?
+            })
+            .unwrap_or_else(|| panic!("no activation push at {endpoint}: {pushes:?}"))
+    }
+
     /// How many pushes this endpoint accepted in all (replaced ones too).
     pub fn accepted_count(&self, endpoint: &str) -> usize {
         self.with_endpoint(endpoint, |endpoint| endpoint.accepted)

@@ -152,15 +152,9 @@ async fn subscribe_all(
                 })
                 .await
                 .context("subscribing a recipient")?;
-            let activation = service
-                .wait_for(&endpoint.endpoint, 1, ACTIVATION_PATIENCE)
+            let token = service
+                .activation_token(&endpoint.endpoint, ACTIVATION_PATIENCE)
                 .await;
-            let token = activation[0]
-                .json
-                .as_ref()
-                .and_then(|json| json["token"].as_str())
-                .context("an activation push with a token")?
-                .to_owned();
             client
                 .activate_push(&stored.subscription_id, &token)
                 .await

@@ -26,6 +26,14 @@ use natter_store::Secrets;
 use std::time::Duration;
 use tokio::sync::Notify;
 
+/// Shortest `push.ttl_secs`: below, pushes would expire before a retry.
+const MIN_TTL_SECS: u64 = 60;
+/// Shortest `push.request_timeout_ms` a push service can answer within.
+const MIN_TIMEOUT_MS: u64 = 100;
+/// How long an activation push is tried: the device that subscribed is
+/// waiting for it now, and an endpoint nobody reads is not worth a day.
+pub(crate) const ACTIVATION_TTL_MS: i64 = 10 * 60 * 1000;
+
 /// The name the VAPID private key is kept under among the shared secrets.
 const VAPID_SECRET: &str = "vapid_private_key";
 
@@ -60,6 +68,11 @@ impl Pusher {
         let Some(key) = key.filter(|_| settings.enabled()) else {
             return Ok(None);
         };
+        if settings.ttl_secs < MIN_TTL_SECS || settings.request_timeout_ms < MIN_TIMEOUT_MS {
+            anyhow::bail!(
+                "push.ttl_secs must be at least {MIN_TTL_SECS} and push.request_timeout_ms at least {MIN_TIMEOUT_MS}"
+            );
+        }
         let vapid = Vapid::from_private_key(key, &settings.vapid_subject)?;
         let public_key = vapid.public_key();
         let policy = EndpointPolicy {
@@ -77,6 +90,27 @@ impl Pusher {
             settings: settings.clone(),
             wake: Notify::new(),
         }))
+    }
+
+    /// A delivery of `payload` to one subscription, to be queued.
+    pub(crate) fn delivery(
+        &self,
+        subscription_id: &str,
+        payload: Vec<u8>,
+        topic: Option<String>,
+        urgency: natter_push::Urgency,
+        created_at: i64,
+        expires_at: i64,
+    ) -> natter_store::NewDelivery {
+        natter_store::NewDelivery {
+            id: crate::new_id(),
+            subscription_id: subscription_id.to_owned(),
+            payload,
+            topic,
+            urgency: urgency.as_str().to_owned(),
+            created_at,
+            expires_at,
+        }
     }
 
     /// The push TTL in milliseconds.
@@ -108,9 +142,44 @@ impl crate::Core {
     }
 }
 
-/// The `Topic` of a chat's pushes: its id without hyphens (32 base64url
-/// characters, as RFC 8030 allows), so a newer push of the chat replaces
-/// an undelivered older one.
+/// The `Topic` of a chat's message pushes: its id without hyphens (32
+/// base64url characters, as RFC 8030 allows), so a newer push of the chat
+/// replaces an undelivered older one.
 pub(crate) fn chat_topic(chat_id: &str) -> String {
     chat_id.chars().filter(|c| *c != '-').take(32).collect()
+}
+
+/// The `Topic` of a chat's `read` pushes: a newer one replaces an older
+/// one, but never a message push (which may be of a message after the
+/// read one). 32 base64url characters of a digest of the chat id.
+pub(crate) fn read_topic(chat_id: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(format!("read:{chat_id}").as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(digest)
+        .chars()
+        .take(32)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topics_are_32_base64url_characters_and_reads_have_their_own() {
+        let chat_id = "0194f7a2-6b1c-7d3e-9f00-123456789abc";
+        let (message, read) = (chat_topic(chat_id), read_topic(chat_id));
+        for topic in [&message, &read] {
+            assert_eq!(topic.len(), 32);
+            assert!(
+                topic
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+            );
+        }
+        assert_ne!(message, read);
+        assert_eq!(read, read_topic(chat_id));
+    }
 }

@@ -1,6 +1,7 @@
 //! Who is pushed what for a stored message. A push job (queued with the
 //! message) becomes one delivery per active subscription of each member
-//! who should hear of it: not the sender, not `online` anywhere (no
+//! who should hear of it: not the sender, not one who has read it already
+//! (a plan that runs late), not `online` anywhere (no
 //! connection, or all of them away), not in do-not-disturb, not muted in
 //! the chat, and whose level in the chat lets this message through
 //! (`mentions`: the user's id in `metadata.mentions`, or one of their
@@ -10,12 +11,13 @@
 //! plain functions of the facts, so they are tested without a server.
 
 use super::{Pusher, chat_topic, settings::default_level};
-use crate::{Core, CoreResult, new_id, now_ms};
+use crate::{Core, CoreResult, now_ms};
 use natter_proto::chats::ChatType;
 use natter_proto::messages::MessageType;
 use natter_proto::push::{PushPayload, PushSender};
 use natter_proto::users::PresenceStatus;
-use natter_store::{ChatRow, MessageRow, NewDelivery, NotifyLevel, PushJob, RecipientSettings};
+use natter_push::Urgency;
+use natter_store::{ChatRow, MessageRow, NotifyLevel, PushJob, RecipientSettings};
 
 /// Longest `body` of a message push, in characters.
 pub const MAX_BODY_CHARS: usize = 200;
@@ -39,6 +41,7 @@ pub fn decide(
     let later = |until: Option<i64>| until.is_some_and(|until| until > now);
     if message.deleted
         || message.sender_id == recipient.user_id
+        || recipient.read_seq >= message.seq
         || presence == PresenceStatus::Online
         || later(recipient.user.dnd_until)
         || later(recipient.chat.muted_until)
@@ -187,20 +190,25 @@ impl Core {
         for (recipient, verdict) in &chosen {
             let plaintext = serde_json::to_vec(&payload(&preview, &message, recipient))
                 .map_err(anyhow::Error::from)?;
-            let urgent = verdict.mentioned || chat.chat_type == ChatType::Direct;
+            let urgency = if verdict.mentioned || chat.chat_type == ChatType::Direct {
+                Urgency::High
+            } else {
+                Urgency::Normal
+            };
             let before = deliveries.len();
             deliveries.extend(
                 targets
                     .iter()
                     .filter(|target| target.user_id == recipient.user_id)
-                    .map(|target| NewDelivery {
-                        id: new_id(),
-                        subscription_id: target.id.clone(),
-                        payload: plaintext.clone(),
-                        topic: Some(chat_topic(&chat.id)),
-                        urgency: if urgent { "high" } else { "normal" }.into(),
-                        created_at: job.created_at,
-                        expires_at,
+                    .map(|target| {
+                        pusher.delivery(
+                            &target.id,
+                            plaintext.clone(),
+                            Some(chat_topic(&chat.id)),
+                            urgency,
+                            job.created_at,
+                            expires_at,
+                        )
                     }),
             );
             if deliveries.len() > before {
@@ -265,6 +273,13 @@ mod tests {
 
     fn pushed(r: &RecipientSettings, chat: ChatType, m: &MessageRow) -> Option<Verdict> {
         decide(r, chat, m, PresenceStatus::Offline, NOW)
+    }
+
+    #[test]
+    fn a_member_who_read_the_message_already_is_not_pushed() {
+        let mut bob = recipient("bob");
+        bob.read_seq = 5;
+        assert!(pushed(&bob, ChatType::Direct, &text("hi")).is_none());
     }
 
     #[test]

@@ -1,10 +1,13 @@
 //! The task that drains the push queue on this node: it plans claimed
 //! jobs into deliveries, and posts claimed deliveries to their push
-//! services, at most `push.concurrency` at once so that one slow service
-//! holds up only its own pushes. What a service answers decides the rest:
-//! taken -> done; 404/410 -> the subscription is dropped; 429/5xx or no
-//! answer -> tried again after `Retry-After` or a growing backoff, until
-//! the push's TTL runs out; any other refusal -> dropped and logged.
+//! services, at most `push.concurrency` deliveries held at once. The
+//! deliveries of one subscription go one after another, in queue order
+//! ([`Lanes`]): pushes of one chat share a `Topic`, and the push service
+//! keeps the last one it got, so sending them side by side could let an
+//! older push replace a newer one. What a service answers decides the
+//! rest: taken -> done; 404/410 -> the subscription is dropped; 429/5xx or
+//! no answer -> tried again after `Retry-After` or a growing backoff,
+//! until the push's TTL runs out; any other refusal -> dropped and logged.
 //!
 //! Metrics: `natter_push_sent_total{result}` (accepted, gone, retry,
 //! expired, rejected), `natter_push_latency_seconds` (store -> push
@@ -15,9 +18,11 @@ use super::Pusher;
 use crate::{Core, now_ms};
 use natter_push::{PushOptions, SendOutcome, Target, Urgency};
 use natter_store::{DeliveryRow, PushJob};
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
 
 /// How often the queue is looked at when nothing rang: work queued by
 /// other nodes, retries coming due.
@@ -37,20 +42,24 @@ const MAX_BACKOFF: Duration = Duration::from_secs(300);
 impl Core {
     /// Drains the push queue until the task is aborted (a send cut short
     /// stays leased and is sent again once its lease ends: at least
-    /// once). Returns at once if push is off.
+    /// once; aborting drops the sends in flight with it). Returns at once
+    /// if push is off.
     pub async fn run_push_queue(self: Arc<Self>) {
         let Some(pusher) = self.push.as_ref() else {
             return;
         };
         let slots = Arc::new(Semaphore::new(pusher.settings.concurrency.max(1)));
+        let lanes = Arc::new(Lanes::default());
+        let mut sending = JoinSet::new();
         let delivery_lease_ms = i64::try_from(pusher.settings.request_timeout_ms)
             .unwrap_or(i64::MAX / 4)
             .saturating_add(DELIVERY_LEASE_MARGIN_MS);
         let mut depth_at = tokio::time::Instant::now();
         loop {
+            while sending.try_join_next().is_some() {}
             let planned = self.plan_claimed_jobs(pusher).await;
             let free = slots.available_permits();
-            let mut sent = 0;
+            let mut claimed = 0;
             if free > 0 {
                 let now = now_ms();
                 match self
@@ -59,19 +68,16 @@ impl Core {
                     .await
                 {
                     Ok(deliveries) => {
-                        sent = deliveries.len();
+                        claimed = deliveries.len();
                         for delivery in deliveries {
                             let Ok(slot) = slots.clone().acquire_owned().await else {
                                 return;
                             };
-                            let core = self.clone();
-                            tokio::spawn(async move {
-                                core.deliver(delivery).await;
-                                drop(slot);
-                                if let Some(pusher) = core.push.as_ref() {
-                                    pusher.ring();
-                                }
-                            });
+                            let subscription_id = delivery.subscription.id.clone();
+                            if lanes.push(delivery, slot) {
+                                sending
+                                    .spawn(self.clone().drain_lane(lanes.clone(), subscription_id));
+                            }
                         }
                     }
                     Err(error) => tracing::warn!(?error, "claiming push deliveries failed"),
@@ -82,12 +88,24 @@ impl Core {
                 self.record_queue_depth().await;
             }
             // Busy: go round again at once, unless every slot is taken.
-            if (planned > 0 || sent > 0) && slots.available_permits() > 0 {
+            if (planned > 0 || claimed > 0) && slots.available_permits() > 0 {
                 continue;
             }
             tokio::select! {
                 () = pusher.wake.notified() => {}
                 () = tokio::time::sleep(POLL_EVERY) => {}
+            }
+        }
+    }
+
+    /// Sends one subscription's deliveries in order until its lane is
+    /// empty; each frees its slot when done.
+    async fn drain_lane(self: Arc<Self>, lanes: Arc<Lanes>, subscription_id: String) {
+        while let Some((delivery, slot)) = lanes.next(&subscription_id) {
+            self.deliver(delivery).await;
+            drop(slot);
+            if let Some(pusher) = self.push.as_ref() {
+                pusher.ring();
             }
         }
     }
@@ -205,6 +223,44 @@ impl Core {
             }
             Err(error) => tracing::debug!(?error, "reading the push queue's depth failed"),
         }
+    }
+}
+
+/// The claimed deliveries waiting or in flight, one queue per
+/// subscription; a subscription has a queue exactly while a task drains
+/// it.
+#[derive(Default)]
+struct Lanes {
+    queues: Mutex<HashMap<String, VecDeque<(DeliveryRow, OwnedSemaphorePermit)>>>,
+}
+
+impl Lanes {
+    /// Queues a delivery behind its subscription's others; true if that
+    /// lane was idle (the caller starts a task to drain it).
+    fn push(&self, delivery: DeliveryRow, slot: OwnedSemaphorePermit) -> bool {
+        let mut queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
+        match queues.get_mut(&delivery.subscription.id) {
+            Some(queue) => {
+                queue.push_back((delivery, slot));
+                false
+            }
+            None => {
+                let key = delivery.subscription.id.clone();
+                queues.insert(key, VecDeque::from([(delivery, slot)]));
+                true
+            }
+        }
+    }
+
+    /// The lane's next delivery; `None` once it is empty, and then the
+    /// lane is gone (the next push starts a new task).
+    fn next(&self, subscription_id: &str) -> Option<(DeliveryRow, OwnedSemaphorePermit)> {
+        let mut queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
+        let next = queues.get_mut(subscription_id)?.pop_front();
+        if next.is_none() {
+            queues.remove(subscription_id);
+        }
+        next
     }
 }
 

@@ -5,12 +5,17 @@
 //! before it is active, so natter never pushes to an endpoint its owner
 //! cannot read.
 
-use super::chat_topic;
+use super::{ACTIVATION_TTL_MS, read_topic};
 use crate::tokens::{hash_refresh_token, new_refresh_token};
 use crate::{Caller, Core, CoreError, CoreResult, new_id, now_ms};
 use natter_proto::Timestamp;
 use natter_proto::push::{NewPushSubscription, PushPayload, PushSubscription, SubscriptionStatus};
+use natter_push::Urgency;
 use natter_store::{Activation, NewDelivery, NewSubscription, Subscribed, SubscriptionRow};
+
+/// Most subscriptions one user keeps (every browser and phone of theirs):
+/// each costs a row and an activation push to a URL the client chose.
+pub const MAX_SUBSCRIPTIONS_PER_USER: usize = 20;
 
 /// Longest activation token accepted (ours are 43 characters).
 const MAX_TOKEN_LEN: usize = 128;
@@ -32,6 +37,17 @@ impl Core {
         request: NewPushSubscription,
     ) -> CoreResult<(PushSubscription, bool)> {
         let pusher = self.pusher()?;
+        let known = self
+            .store
+            .subscriptions_of(&caller.user_id, now_ms())
+            .await?;
+        if known.len() >= MAX_SUBSCRIPTIONS_PER_USER
+            && !known.iter().any(|known| known.endpoint == request.endpoint)
+        {
+            return Err(CoreError::conflict(format!(
+                "at most {MAX_SUBSCRIPTIONS_PER_USER} push subscriptions per user: delete one first"
+            )));
+        }
         natter_push::validate_subscription(
             &request.endpoint,
             &request.keys.p256dh,
@@ -71,15 +87,14 @@ impl Core {
         };
         let now = now_ms();
         self.store
-            .enqueue(&[NewDelivery {
-                id: new_id(),
-                subscription_id: row.id.clone(),
-                payload: serde_json::to_vec(&payload).map_err(anyhow::Error::from)?,
-                topic: None,
-                urgency: "normal".into(),
-                created_at: now,
-                expires_at: now.saturating_add(pusher.ttl_ms()),
-            }])
+            .enqueue(&[pusher.delivery(
+                &row.id,
+                serde_json::to_vec(&payload).map_err(anyhow::Error::from)?,
+                None,
+                Urgency::Normal,
+                now,
+                now.saturating_add(ACTIVATION_TTL_MS),
+            )])
             .await?;
         pusher.ring();
         Ok(())
@@ -138,8 +153,8 @@ impl Core {
 
     /// After the user read a chat up to `seq` on some device: if their
     /// devices show notifications of it, pushes `read` so they clear them
-    /// (the chat's Topic: it also replaces a message push not yet
-    /// delivered). Failures cost only the clearing.
+    /// (a Topic of its own per chat: a newer `read` replaces an older one,
+    /// never a message push). Failures cost only the clearing.
     pub(crate) async fn push_read(&self, user_id: &str, chat_id: &str, seq: i64) {
         let Some(pusher) = self.push.as_ref() else {
             return;
@@ -157,14 +172,15 @@ impl Core {
             let targets = self.store.push_targets(&[user_id.to_owned()], now).await?;
             let deliveries: Vec<NewDelivery> = targets
                 .iter()
-                .map(|target| NewDelivery {
-                    id: new_id(),
-                    subscription_id: target.id.clone(),
-                    payload: payload.clone(),
-                    topic: Some(chat_topic(chat_id)),
-                    urgency: "low".into(),
-                    created_at: now,
-                    expires_at: now.saturating_add(pusher.ttl_ms()),
+                .map(|target| {
+                    pusher.delivery(
+                        &target.id,
+                        payload.clone(),
+                        Some(read_topic(chat_id)),
+                        Urgency::Low,
+                        now,
+                        now.saturating_add(pusher.ttl_ms()),
+                    )
                 })
                 .collect();
             if !deliveries.is_empty() {

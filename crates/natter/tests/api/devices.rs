@@ -5,7 +5,7 @@
 
 use crate::helpers::{
     PASSWORD, TestServer, assert_api_error, assert_problem, assert_responsive, expect_close,
-    raw_json,
+    raw_get, raw_json,
 };
 use natter_client::{Client, Method};
 use natter_proto::ErrorCode;
@@ -88,6 +88,13 @@ async fn a_removed_device_stops_at_once_and_the_others_go_on() {
     )
     .await;
     assert_problem(&missing, ErrorCode::Unauthorized);
+    let no_body = raw_get(
+        &laptop_client,
+        Method::DELETE,
+        &format!("/api/v1/devices/{}", phone_ready.session_id),
+    )
+    .await;
+    assert_problem(&no_body, ErrorCode::Unauthorized);
     assert_api_error(
         laptop_client
             .remove_device(&phone_ready.session_id, "not the password")

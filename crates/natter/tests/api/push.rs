@@ -58,22 +58,17 @@ async fn one_push(service: &PushService, endpoint: &str) -> (Value, Received) {
 
 /// Subscribes `client`'s device to a new endpoint of `service` and
 /// activates it with the token of its activation push.
-async fn subscribed(service: &PushService, client: &Client) -> (Subscription, PushSubscription) {
+pub(crate) async fn subscribed(
+    service: &PushService,
+    client: &Client,
+) -> (Subscription, PushSubscription) {
     let subscription = service.subscribe();
     let (stored, created) = client.subscribe_push(&posted(&subscription)).await.unwrap();
     assert!(created);
     assert_eq!(stored.status, SubscriptionStatus::Pending);
-    let (activation, _) = one_push(service, &subscription.endpoint).await;
-    assert_eq!(activation["type"], "activate");
-    assert_eq!(
-        activation["subscription_id"],
-        stored.subscription_id.as_str()
-    );
+    let token = service.activation_token(&subscription.endpoint, WAIT).await;
     client
-        .activate_push(
-            &stored.subscription_id,
-            activation["token"].as_str().unwrap(),
-        )
+        .activate_push(&stored.subscription_id, &token)
         .await
         .unwrap();
     (subscription, stored)
@@ -113,8 +108,19 @@ async fn a_subscription_is_pushed_only_once_activated_with_its_token() {
     let (activation, push) = one_push(&service, &endpoint.endpoint).await;
     assert_eq!(activation["type"], "activate");
     assert_eq!(push.vapid_subject, "mailto:ops@example.com");
-    // Pending: a message for bob is not pushed.
+    // Pending: a message for bob is not pushed. Carol's push of a later
+    // message is the proof that bob's was planned (and found nothing).
     send(&alice, &chat_id, "not yet").await;
+    let (carol, carol_auth) = server.user("carol").await;
+    let carols = direct(&alice, &carol_auth).await.summary.chat_id;
+    let (carol_endpoint, _) = subscribed(&service, &carol).await;
+    send(&alice, &carols, "marker").await;
+    one_push(&service, &carol_endpoint.endpoint).await;
+    assert_eq!(
+        service.accepted_count(&endpoint.endpoint),
+        1,
+        "the activation only"
+    );
     // A wrong token is 400, someone else's subscription 404.
     assert_api_error(
         bob.activate_push(&stored.subscription_id, "not-the-token")
@@ -136,7 +142,8 @@ async fn a_subscription_is_pushed_only_once_activated_with_its_token() {
 
     send(&alice, &chat_id, "now").await;
     let (pushed, _) = one_push(&service, &endpoint.endpoint).await;
-    assert_eq!(pushed["body"], "now", "the pending-time message never came");
+    assert_eq!(pushed["body"], "now");
+    assert_eq!(service.accepted_count(&endpoint.endpoint), 2);
     // The operator sees them: results and latency on /metrics.
     let metrics = crate::helpers::raw_get(&alice, Method::GET, "/metrics").await;
     let metrics = String::from_utf8_lossy(&metrics.body);
@@ -247,8 +254,18 @@ async fn levels_mutes_do_not_disturb_and_keywords_decide_who_is_pushed() {
         let text = text.to_owned();
         async move { send(&alice, &other, &text).await }
     };
+    // Each push waited for is the only one since the last: a push that
+    // should not have been sent shows in the count even when the next
+    // one (same Topic) replaced it.
+    let pushed = std::sync::atomic::AtomicUsize::new(service.accepted_count(&endpoint.endpoint));
     let next_body = || async {
         let (payload, _) = one_push(&service, &endpoint.endpoint).await;
+        let count = pushed.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        assert_eq!(
+            service.accepted_count(&endpoint.endpoint),
+            count,
+            "{payload}"
+        );
         payload["body"].as_str().unwrap().to_owned()
     };
 
@@ -329,12 +346,14 @@ async fn levels_mutes_do_not_disturb_and_keywords_decide_who_is_pushed() {
         .summary
         .chat_id;
     let (carol_endpoint, _) = subscribed(&service, &carol).await;
-    let bob_pushed = service.accepted_count(&endpoint.endpoint);
     send(&alice, &other, "during dnd").await;
     send(&alice, &carols, "marker for carol").await;
     let (payload, _) = one_push(&service, &carol_endpoint.endpoint).await;
     assert_eq!(payload["body"], "marker for carol");
-    assert_eq!(service.accepted_count(&endpoint.endpoint), bob_pushed);
+    assert_eq!(
+        service.accepted_count(&endpoint.endpoint),
+        pushed.load(std::sync::atomic::Ordering::SeqCst)
+    );
     // `null` ends it.
     let me = bob
         .update_my_notifications(&UpdateMyNotifications {
@@ -385,7 +404,13 @@ async fn without_previews_a_push_carries_ids_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_messages_share_one_topic_so_one_push_waits() {
-    let server = push_server().await;
+    // The default concurrency: one subscription's pushes still go in
+    // order, so the newest is the one that stays.
+    let server = TestServer::spawn_with(|settings| {
+        settings.push.vapid_subject = "mailto:ops@example.com".into();
+        settings.push.allow_insecure_endpoints = true;
+    })
+    .await;
     let service = started(&server).await;
     let (alice, _) = server.user("alice").await;
     let (bob, bob_auth) = server.user("bob").await;
@@ -412,28 +437,39 @@ async fn reading_on_another_device_pushes_read_to_clear_notifications() {
     let (bob, bob_auth) = server.user("bob").await;
     let chat_id = direct(&alice, &bob_auth).await.summary.chat_id;
     let (endpoint, _) = subscribed(&service, &bob).await;
-    let ack = send(&alice, &chat_id, "read me").await;
+    let first = send(&alice, &chat_id, "read me").await;
+    one_push(&service, &endpoint.endpoint).await;
+    let second = send(&alice, &chat_id, "and me").await;
     one_push(&service, &endpoint.endpoint).await;
 
+    // Read up to the first on the laptop: the phone clears that much.
     let laptop = server.client().login("bob", PASSWORD).await.unwrap();
     let laptop = server.client().with_token(laptop.access_token);
-    laptop.mark_read(&chat_id, ack.seq).await.unwrap();
+    laptop.mark_read(&chat_id, first.seq).await.unwrap();
     let (payload, push) = one_push(&service, &endpoint.endpoint).await;
     assert_eq!(
         payload,
-        serde_json::json!({"type": "read", "chat_id": chat_id, "seq": ack.seq})
+        serde_json::json!({"type": "read", "chat_id": chat_id, "seq": first.seq})
     );
     assert_eq!(push.urgency.as_deref(), Some("low"));
+    assert_ne!(
+        push.topic.as_deref(),
+        Some(chat_id.replace('-', "").as_str())
+    );
+    // The second still shows: reading it clears it too.
+    laptop.mark_read(&chat_id, second.seq).await.unwrap();
+    let (payload, _) = one_push(&service, &endpoint.endpoint).await;
+    assert_eq!(payload["seq"], second.seq);
     // Nothing left to clear: reading again pushes nothing (a read push
     // would be queued before the marker's, and sent first).
-    laptop.mark_read(&chat_id, ack.seq).await.unwrap();
+    laptop.mark_read(&chat_id, second.seq).await.unwrap();
     send(&alice, &chat_id, "marker").await;
     let (payload, _) = one_push(&service, &endpoint.endpoint).await;
     assert_eq!(payload["body"], "marker");
     assert_eq!(
         service.accepted_count(&endpoint.endpoint),
-        4,
-        "activation, message, read, marker"
+        6,
+        "activation, two messages, two reads, marker"
     );
     no_violations(&service);
 }
@@ -452,6 +488,11 @@ async fn gone_subscriptions_are_dropped_and_failures_retried_until_delivered() {
     send(&alice, &chat_id, "try again").await;
     let (payload, _) = one_push(&service, &endpoint.endpoint).await;
     assert_eq!(payload["body"], "try again");
+    assert_eq!(
+        service.accepted_count(&endpoint.endpoint),
+        2,
+        "activation, once"
+    );
     // 429 with Retry-After: delivered after it.
     service.fail_next(&endpoint.endpoint, 429, 1, Some(1));
     send(&alice, &chat_id, "slow down").await;
@@ -481,7 +522,7 @@ async fn logout_and_device_removal_end_that_devices_subscriptions() {
     let tablet = server.client().login("bob", PASSWORD).await.unwrap();
     let laptop = server.client().login("bob", PASSWORD).await.unwrap();
     let on = |auth: &AuthResponse| server.client().with_token(auth.access_token.clone());
-    let (_, phone_sub) = subscribed(&service, &on(&phone)).await;
+    let (phone_endpoint, phone_sub) = subscribed(&service, &on(&phone)).await;
     let (_, tablet_sub) = subscribed(&service, &on(&tablet)).await;
     let (_, laptop_sub) = subscribed(&service, &on(&laptop)).await;
     let ids = |subs: Vec<PushSubscription>| -> Vec<String> {
@@ -508,7 +549,15 @@ async fn logout_and_device_removal_end_that_devices_subscriptions() {
         .unwrap();
     let left = ids(on(&laptop).push_subscriptions().await.unwrap());
     assert_eq!(left, [laptop_sub.subscription_id]);
-    let _ = phone_sub;
+    // Gone from the store, not only from the list: the phone's endpoint
+    // posted again by a new login is a new subscription (201).
+    let again = server.client().login("bob", PASSWORD).await.unwrap();
+    let (renewed, created) = on(&again)
+        .subscribe_push(&posted(&phone_endpoint))
+        .await
+        .unwrap();
+    assert!(created, "the old row survived its session");
+    assert_ne!(renewed.subscription_id, phone_sub.subscription_id);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -628,4 +677,52 @@ async fn channels_default_to_mentions_and_settings_need_membership() {
     )
     .await;
     crate::helpers::assert_problem(&bad, ErrorCode::InvalidRequest);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replying_from_another_device_clears_the_notification_too() {
+    let server = push_server().await;
+    let service = started(&server).await;
+    let (alice, _) = server.user("alice").await;
+    let (bob, bob_auth) = server.user("bob").await;
+    let chat_id = direct(&alice, &bob_auth).await.summary.chat_id;
+    let (endpoint, _) = subscribed(&service, &bob).await;
+    send(&alice, &chat_id, "lunch?").await;
+    one_push(&service, &endpoint.endpoint).await;
+    // Bob answers on his laptop: his reply reads the chat up to itself.
+    let laptop = server.client().login("bob", PASSWORD).await.unwrap();
+    let reply = send(
+        &server.client().with_token(laptop.access_token),
+        &chat_id,
+        "yes",
+    )
+    .await;
+    let (payload, _) = one_push(&service, &endpoint.endpoint).await;
+    assert_eq!(
+        payload,
+        serde_json::json!({"type": "read", "chat_id": chat_id, "seq": reply.seq})
+    );
+    no_violations(&service);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_keeps_at_most_twenty_subscriptions() {
+    let server = push_server().await;
+    let service = started(&server).await;
+    let (bob, _) = server.user("bob").await;
+    let first = service.subscribe();
+    bob.subscribe_push(&posted(&first)).await.unwrap();
+    for _ in 1..20 {
+        bob.subscribe_push(&posted(&service.subscribe()))
+            .await
+            .unwrap();
+    }
+    let problem = assert_api_error(
+        bob.subscribe_push(&posted(&service.subscribe())).await,
+        ErrorCode::Conflict,
+    );
+    assert!(problem.detail.contains("20"), "{problem:?}");
+    // A known endpoint may still be posted again.
+    let (_, created) = bob.subscribe_push(&posted(&first)).await.unwrap();
+    assert!(!created);
 }

@@ -7,7 +7,6 @@ use crate::cluster_support::{Cluster, register};
 use crate::helpers::{WAIT, direct, eventually, group, send};
 use crate::process::launch;
 use natter_client::{Client, Method};
-use natter_proto::push::{NewPushSubscription, SubscriptionKeys};
 use natter_test_services::push_service::PushService;
 
 /// What turns push on and lets it reach the local push service.
@@ -18,30 +17,9 @@ const PUSH_ENV: [(&str, &str); 4] = [
     ("NATTER_PUSH__CONCURRENCY", "1"),
 ];
 
-/// Subscribes `client` to a new endpoint of `service` and activates it;
-/// returns the endpoint.
+/// Subscribes `client`'s device to a new endpoint of `service`, activated.
 async fn subscribed(service: &PushService, client: &Client) -> String {
-    let subscription = service.subscribe();
-    let (stored, _) = client
-        .subscribe_push(&NewPushSubscription {
-            endpoint: subscription.endpoint.clone(),
-            keys: SubscriptionKeys {
-                p256dh: subscription.p256dh.clone(),
-                auth: subscription.auth.clone(),
-            },
-        })
-        .await
-        .expect("subscribed");
-    let activation = service.wait_for(&subscription.endpoint, 1, WAIT).await;
-    let token = activation[0].json.as_ref().expect("JSON")["token"]
-        .as_str()
-        .expect("a token")
-        .to_owned();
-    client
-        .activate_push(&stored.subscription_id, &token)
-        .await
-        .expect("activated");
-    subscription.endpoint
+    crate::push::subscribed(service, client).await.0.endpoint
 }
 
 /// The value of a Prometheus counter line that starts with `series`.

@@ -2,7 +2,7 @@
 
 use super::AppState;
 use super::error::ApiResult;
-use super::extract::{ApiJson, Auth};
+use super::extract::{ApiJson, Auth, OptionalJson};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -44,7 +44,7 @@ pub async fn remove(
     State(state): State<AppState>,
     Auth(caller): Auth,
     Path(device_id): Path<String>,
-    ApiJson(request): ApiJson<RemoveDevice>,
+    OptionalJson(request): OptionalJson<RemoveDevice>,
 ) -> ApiResult<StatusCode> {
     state
         .core

@@ -46,6 +46,43 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
     ApiError::new(code, detail)
 }
 
+/// A JSON body that may be left out: a request with no body and no
+/// `Content-Type` reads as `T::default()` (e.g. `DELETE` without a body);
+/// anything else is read as [`ApiJson`] is.
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if request
+            .headers()
+            .contains_key(axum::http::header::CONTENT_TYPE)
+        {
+            let ApiJson(value) = ApiJson::<T>::from_request(request, state).await?;
+            return Ok(OptionalJson(value));
+        }
+        let body = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                let code = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ErrorCode::PayloadTooLarge
+                } else {
+                    ErrorCode::InvalidRequest
+                };
+                ApiError::new(code, rejection.body_text())
+            })?;
+        if body.is_empty() {
+            Ok(OptionalJson(T::default()))
+        } else {
+            Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                "expected a body with Content-Type: application/json",
+            ))
+        }
+    }
+}
+
 /// A query string; rejections become problem details naming the field.
 pub struct ApiQuery<T>(pub T);
 
