@@ -22,6 +22,7 @@ mod queue;
 mod search;
 mod secrets;
 mod settings;
+mod targets;
 mod users;
 mod writes;
 
@@ -37,6 +38,7 @@ pub use queue::*;
 pub use search::*;
 pub use secrets::*;
 pub use settings::*;
+pub use targets::*;
 pub use users::*;
 pub use writes::*;
 
@@ -142,6 +144,11 @@ macro_rules! store_contract_tests {
             a_job_is_planned_once,
             deliveries_are_claimed_retried_and_finished,
             a_read_takes_back_the_notifications_it_covers,
+            // who a queued push still reaches
+            a_plan_stores_deliveries_only_for_subscriptions_still_active,
+            a_failed_unsubscribe_leaves_the_owners_deliveries_claimable,
+            a_replaced_subscription_has_lost_its_queued_deliveries,
+            deliveries_to_devices_no_longer_live_are_dropped_unsent,
         );
     };
     (@each $backend:expr; $($name:ident),+ $(,)?) => {

@@ -21,6 +21,7 @@
 
 use crate::StoreResult;
 use async_trait::async_trait;
+use std::str::FromStr;
 
 /// A subscription as a device posts it (the browser's `PushSubscription`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,6 +52,47 @@ pub struct SubscriptionRow {
     /// False until the owner proved it reads the pushes (activation).
     pub active: bool,
     pub created_at: i64,
+}
+
+impl SubscriptionRow {
+    /// The row `new` stores when its endpoint is new: pending, with
+    /// `new`'s id and creation time.
+    pub fn created(new: &NewSubscription) -> SubscriptionRow {
+        SubscriptionRow {
+            id: new.id.clone(),
+            user_id: new.user_id.clone(),
+            session_id: new.session_id.clone(),
+            endpoint: new.endpoint.clone(),
+            p256dh: new.p256dh.clone(),
+            auth: new.auth.clone(),
+            active: false,
+            created_at: new.created_at,
+        }
+    }
+
+    /// Whether posting `new` for this row's endpoint leaves it as it is
+    /// ([`Subscribed::Unchanged`]): the row is active and has `new`'s
+    /// user, device and keys. A pending row is never unchanged: posting
+    /// it again stands for a lost activation push, and gets a new token.
+    pub fn same_as(&self, new: &NewSubscription) -> bool {
+        self.active
+            && self.user_id == new.user_id
+            && self.session_id == new.session_id
+            && self.p256dh == new.p256dh
+            && self.auth == new.auth
+    }
+
+    /// This row once `new` has replaced it ([`Subscribed::Replaced`]):
+    /// `new`'s values, pending, keeping this row's id and creation time
+    /// (and endpoint, which is what matched).
+    pub fn replaced_by(&self, new: &NewSubscription) -> SubscriptionRow {
+        SubscriptionRow {
+            id: self.id.clone(),
+            created_at: self.created_at,
+            endpoint: self.endpoint.clone(),
+            ..SubscriptionRow::created(new)
+        }
+    }
 }
 
 /// What posting a subscription did.
@@ -85,8 +127,9 @@ pub trait PushSubscriptions: Send + Sync {
     /// The user's subscriptions whose device is live (not revoked, not
     /// expired at `now`), oldest first.
     async fn subscriptions_of(&self, user_id: &str, now: i64) -> StoreResult<Vec<SubscriptionRow>>;
-    /// Deletes one of the user's subscriptions; false if it had none by
-    /// that id.
+    /// Deletes one of the user's subscriptions with its queued
+    /// deliveries; false if it had none by that id (and then nothing is
+    /// deleted, whoever's the id is).
     async fn unsubscribe(&self, user_id: &str, subscription_id: &str) -> StoreResult<bool>;
     /// Activates the user's subscription if `activation_hash` is its own.
     async fn activate(
@@ -114,6 +157,37 @@ pub enum NotifyLevel {
     All,
     Mentions,
     None,
+}
+
+impl NotifyLevel {
+    /// The level's name as both backends store it (and the schema's
+    /// `CHECK` lists): `all`, `mentions`, `none`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifyLevel::All => "all",
+            NotifyLevel::Mentions => "mentions",
+            NotifyLevel::None => "none",
+        }
+    }
+}
+
+/// A stored level name that is none of [`NotifyLevel::as_str`]'s.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown notification level {0:?}")]
+pub struct UnknownNotifyLevel(pub String);
+
+impl FromStr for NotifyLevel {
+    type Err = UnknownNotifyLevel;
+
+    /// The inverse of [`NotifyLevel::as_str`] (exact, lower case).
+    fn from_str(name: &str) -> Result<NotifyLevel, UnknownNotifyLevel> {
+        match name {
+            "all" => Ok(NotifyLevel::All),
+            "mentions" => Ok(NotifyLevel::Mentions),
+            "none" => Ok(NotifyLevel::None),
+            other => Err(UnknownNotifyLevel(other.to_owned())),
+        }
+    }
 }
 
 /// A member's settings for one chat; `level: None` means the chat type's
@@ -233,7 +307,10 @@ pub trait PushQueue: Send + Sync {
     /// job (so a job is planned at most once), and records that each of
     /// `shown_users` has a notification of the job's chat showing at the
     /// job's seq (see [`PushQueue::take_shown`]). A job already planned
-    /// (gone) stores nothing.
+    /// (gone) stores nothing. Only deliveries whose subscription is
+    /// active at that moment are stored: one replaced (pending again,
+    /// perhaps another user's now) or deleted since the caller read its
+    /// targets is not pushed the message.
     async fn plan_job(
         &self,
         job: &PushJob,
@@ -244,7 +321,10 @@ pub trait PushQueue: Send + Sync {
     /// pushes).
     async fn enqueue(&self, deliveries: &[NewDelivery]) -> StoreResult<()>;
     /// Up to `limit` deliveries available at `now` (oldest first), leased
-    /// until `lease_until`, with their subscriptions.
+    /// until `lease_until`, with their subscriptions. Deliveries whose
+    /// subscription is gone, or whose device is no longer live at `now`
+    /// (revoked, expired), are deleted instead of handed out (and count
+    /// towards `limit`).
     async fn claim_deliveries(
         &self,
         now: i64,
@@ -263,4 +343,72 @@ pub trait PushQueue: Send + Sync {
     async fn take_shown(&self, user_id: &str, chat_id: &str, read_seq: i64) -> StoreResult<bool>;
     /// Jobs and deliveries queued (for the queue-depth metric).
     async fn queue_depth(&self) -> StoreResult<(u64, u64)>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new(user: &str, session: &str, key: &str) -> NewSubscription {
+        NewSubscription {
+            id: "new".into(),
+            user_id: user.into(),
+            session_id: session.into(),
+            endpoint: "https://push/e".into(),
+            p256dh: key.into(),
+            auth: format!("auth-{key}"),
+            activation_hash: "hash".into(),
+            created_at: 200,
+        }
+    }
+
+    #[test]
+    fn levels_read_back_as_stored_and_nothing_else_reads() {
+        for level in [NotifyLevel::All, NotifyLevel::Mentions, NotifyLevel::None] {
+            assert_eq!(level.as_str().parse::<NotifyLevel>(), Ok(level));
+        }
+        assert_eq!(
+            "All".parse::<NotifyLevel>(),
+            Err(UnknownNotifyLevel("All".into()))
+        );
+        assert!("".parse::<NotifyLevel>().is_err());
+    }
+
+    #[test]
+    fn only_an_active_row_with_the_same_user_device_and_keys_is_unchanged() {
+        let mut known = SubscriptionRow::created(&new("ann", "s1", "k1"));
+        (known.id, known.created_at) = ("old".into(), 100);
+        assert!(!known.same_as(&new("ann", "s1", "k1")), "pending");
+        known.active = true;
+        assert!(known.same_as(&new("ann", "s1", "k1")));
+        assert!(!known.same_as(&new("bob", "s1", "k1")), "another user");
+        assert!(!known.same_as(&new("ann", "s2", "k1")), "another device");
+        assert!(!known.same_as(&new("ann", "s1", "k2")), "other keys");
+        let mut other_auth = new("ann", "s1", "k1");
+        other_auth.auth = "other".into();
+        assert!(!known.same_as(&other_auth), "another auth secret");
+    }
+
+    #[test]
+    fn a_replaced_row_keeps_its_id_and_age_and_is_pending_with_the_new_values() {
+        let mut known = SubscriptionRow::created(&new("ann", "s1", "k1"));
+        (known.id, known.created_at, known.active) = ("old".into(), 100, true);
+        let replaced = known.replaced_by(&new("bob", "b1", "k2"));
+        assert_eq!(
+            replaced,
+            SubscriptionRow {
+                id: "old".into(),
+                user_id: "bob".into(),
+                session_id: "b1".into(),
+                endpoint: "https://push/e".into(),
+                p256dh: "k2".into(),
+                auth: "auth-k2".into(),
+                active: false,
+                created_at: 100,
+            }
+        );
+        let created = SubscriptionRow::created(&new("ann", "s1", "k1"));
+        assert_eq!((created.id.as_str(), created.created_at), ("new", 200));
+        assert!(!created.active);
+    }
 }

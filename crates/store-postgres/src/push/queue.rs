@@ -32,7 +32,9 @@ const CLAIM_JOBS: &str = "
     SELECT message_id, chat_id, seq, created_at FROM claimed ORDER BY was, message_id";
 
 /// As [`CLAIM_JOBS`], for deliveries, each joined with its subscription
-/// (none if it is gone; `d_*` are the delivery's own columns).
+/// (none if it is gone; `d_*` are the delivery's own columns) and its
+/// session's id as `live` if that session is live at `$1` (none if it
+/// was revoked or has expired).
 const CLAIM_DELIVERIES: &str = concat!(
     "WITH claimed AS (
         UPDATE push_deliveries d SET available_at = $2
@@ -44,36 +46,69 @@ const CLAIM_DELIVERIES: &str = concat!(
             d.expires_at, d.attempts, c.available_at AS was
     )
     SELECT d.id AS d_id, d.payload, d.topic, d.urgency, d.created_at AS d_created_at,
-        d.expires_at, d.attempts, ",
+        d.expires_at, d.attempts, s.id AS live, ",
     subscription_columns!(),
     " FROM claimed d LEFT JOIN push_subscriptions p ON p.id = d.subscription_id
+    LEFT JOIN sessions s ON s.id = p.session_id AND NOT s.revoked AND s.expires_at > $1
     ORDER BY d.was, d.id"
 );
+
+/// The insert of [`insert_deliveries`], from the arrays `$1..$7`, with
+/// `$join` (SQL) after the array's rows `d`.
+macro_rules! insert_deliveries_sql {
+    ($join:literal) => {
+        concat!(
+            "INSERT INTO push_deliveries (id, subscription_id, payload, topic, urgency, \
+                 created_at, expires_at, available_at) \
+             SELECT d.id, d.subscription_id, d.payload, d.topic, d.urgency, d.created_at, \
+                 d.expires_at, d.created_at \
+             FROM UNNEST($1::text[], $2::text[], $3::bytea[], $4::text[], $5::text[], \
+                 $6::int8[], $7::int8[]) \
+                 AS d(id, subscription_id, payload, topic, urgency, created_at, expires_at)",
+            $join
+        )
+    };
+}
+
+/// Which of the deliveries given [`insert_deliveries`] it stores.
+#[derive(Clone, Copy)]
+enum Stored {
+    /// All of them (activation and `read` pushes, which also go to
+    /// pending subscriptions).
+    All,
+    /// Those whose subscription is active as the statement starts (a
+    /// message's pushes; see [`PushQueue::plan_job`] for the lock that
+    /// keeps it so until the commit).
+    ForActive,
+}
 
 /// Stores deliveries in one statement, available from when they were
 /// made.
 async fn insert_deliveries<'e>(
     executor: impl PgExecutor<'e>,
     deliveries: &[NewDelivery],
+    stored: Stored,
 ) -> StoreResult<()> {
     let column = |field: fn(&NewDelivery) -> &str| deliveries.iter().map(field).collect::<Vec<_>>();
-    sqlx::query(
-        "INSERT INTO push_deliveries (id, subscription_id, payload, topic, urgency, created_at, \
-             expires_at, available_at) \
-         SELECT id, subscription_id, payload, topic, urgency, created_at, expires_at, created_at \
-         FROM UNNEST($1::text[], $2::text[], $3::bytea[], $4::text[], $5::text[], $6::int8[], \
-             $7::int8[]) AS d(id, subscription_id, payload, topic, urgency, created_at, expires_at)",
-    )
-    .bind(column(|d| &d.id))
-    .bind(column(|d| &d.subscription_id))
-    .bind(deliveries.iter().map(|d| &d.payload[..]).collect::<Vec<_>>())
-    .bind(deliveries.iter().map(|d| d.topic.as_deref()).collect::<Vec<_>>())
-    .bind(column(|d| &d.urgency))
-    .bind(deliveries.iter().map(|d| d.created_at).collect::<Vec<_>>())
-    .bind(deliveries.iter().map(|d| d.expires_at).collect::<Vec<_>>())
-    .execute(executor)
-    .await
-    .db()?;
+    let sql = match stored {
+        Stored::All => insert_deliveries_sql!(""),
+        Stored::ForActive => insert_deliveries_sql!(
+            " JOIN push_subscriptions p ON p.id = d.subscription_id AND p.active"
+        ),
+    };
+    let payloads: Vec<&[u8]> = deliveries.iter().map(|d| &d.payload[..]).collect();
+    let topics: Vec<Option<&str>> = deliveries.iter().map(|d| d.topic.as_deref()).collect();
+    sqlx::query(sql)
+        .bind(column(|d| &d.id))
+        .bind(column(|d| &d.subscription_id))
+        .bind(payloads)
+        .bind(topics)
+        .bind(column(|d| &d.urgency))
+        .bind(deliveries.iter().map(|d| d.created_at).collect::<Vec<_>>())
+        .bind(deliveries.iter().map(|d| d.expires_at).collect::<Vec<_>>())
+        .execute(executor)
+        .await
+        .db()?;
     Ok(())
 }
 
@@ -121,8 +156,13 @@ impl PushQueue for PgStore {
 
     /// Deleting the job's row comes first: of two nodes planning the same
     /// job, the second waits for the first's row lock, then finds no row
-    /// and stores nothing. Shown records are written in user order, so
-    /// that two plans of one chat never wait for each other in a cycle.
+    /// and stores nothing. Then the deliveries' subscriptions are locked
+    /// to share (in id order): a subscribe replacing one of them (which
+    /// locks it to update) has either committed, and the insert, a
+    /// statement of its own, sees it pending and skips it; or waits for
+    /// this commit and then deletes what was queued for it. Shown records
+    /// are written in user order, so that two plans of one chat never
+    /// wait for each other in a cycle.
     async fn plan_job(
         &self,
         job: &PushJob,
@@ -140,7 +180,18 @@ impl PushQueue for PgStore {
             return Ok(());
         };
         if !deliveries.is_empty() {
-            insert_deliveries(&mut *tx, deliveries).await?;
+            let subscriptions: BTreeSet<&str> = deliveries
+                .iter()
+                .map(|d| d.subscription_id.as_str())
+                .collect();
+            sqlx::query(
+                "SELECT 1 FROM push_subscriptions WHERE id = ANY($1) ORDER BY id FOR SHARE",
+            )
+            .bind(subscriptions.into_iter().collect::<Vec<_>>())
+            .execute(&mut *tx)
+            .await
+            .db()?;
+            insert_deliveries(&mut *tx, deliveries, Stored::ForActive).await?;
         }
         let users: BTreeSet<&str> = shown_users.iter().map(String::as_str).collect();
         if !users.is_empty() {
@@ -166,11 +217,12 @@ impl PushQueue for PgStore {
         if deliveries.is_empty() {
             return Ok(());
         }
-        insert_deliveries(&self.pool, deliveries).await
+        insert_deliveries(&self.pool, deliveries, Stored::All).await
     }
 
     /// Deliveries whose subscription is gone (deleted after they were
-    /// planned) are deleted instead of handed out.
+    /// planned) or whose session is no longer live at `now` are deleted
+    /// instead of handed out.
     async fn claim_deliveries(
         &self,
         now: i64,
@@ -186,7 +238,7 @@ impl PushQueue for PgStore {
             .db()?;
         let (mut deliveries, mut orphans) = (Vec::new(), Vec::new());
         for row in &claimed {
-            match row.try_get::<Option<String>, _>("id").db()? {
+            match row.try_get::<Option<String>, _>("live").db()? {
                 Some(_) => deliveries.push(delivery(row)?),
                 None => orphans.push(row.try_get::<String, _>("d_id").db()?),
             }
@@ -271,3 +323,6 @@ impl PushQueue for PgStore {
         Ok((count("jobs")?, count("deliveries")?))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -14,22 +14,11 @@ use natter_store::{
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
-fn level_name(level: NotifyLevel) -> &'static str {
-    match level {
-        NotifyLevel::All => "all",
-        NotifyLevel::Mentions => "mentions",
-        NotifyLevel::None => "none",
-    }
-}
-
+/// A stored level (`NULL`: the chat type's default), read with
+/// [`NotifyLevel`]'s own names.
 fn level(name: Option<String>) -> StoreResult<Option<NotifyLevel>> {
-    name.map(|name| match name.as_str() {
-        "all" => Ok(NotifyLevel::All),
-        "mentions" => Ok(NotifyLevel::Mentions),
-        "none" => Ok(NotifyLevel::None),
-        other => Err(corrupt(format!("unknown notification level {other:?}"))),
-    })
-    .transpose()
+    let parsed = name.map(|name| name.parse::<NotifyLevel>()).transpose();
+    parsed.map_err(|err| corrupt(err.to_string()))
 }
 
 fn chat_settings(row: &PgRow) -> StoreResult<ChatNotifyRow> {
@@ -82,7 +71,7 @@ impl NotificationSettings for PgStore {
         )
         .bind(user_id)
         .bind(chat_id)
-        .bind(settings.level.map(level_name))
+        .bind(settings.level.map(NotifyLevel::as_str))
         .bind(settings.muted_until)
         .execute(&self.pool)
         .await

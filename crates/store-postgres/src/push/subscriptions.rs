@@ -117,22 +117,12 @@ impl PushSubscriptions for PgStore {
                         // Another subscribe inserted it meanwhile: look again.
                         continue;
                     }
-                    Subscribed::Created(replaced(new, None))
+                    Subscribed::Created(SubscriptionRow::created(&new))
                 }
-                Some(known)
-                    if known.active
-                        && (
-                            &known.user_id,
-                            &known.session_id,
-                            &known.p256dh,
-                            &known.auth,
-                        ) == (&new.user_id, &new.session_id, &new.p256dh, &new.auth) =>
-                {
-                    Subscribed::Unchanged(known)
-                }
+                Some(known) if known.same_as(&new) => Subscribed::Unchanged(known),
                 Some(known) => {
                     replace(&mut tx, &known.id, &new).await?;
-                    Subscribed::Replaced(replaced(new, Some(known)))
+                    Subscribed::Replaced(known.replaced_by(&new))
                 }
             };
             tx.commit().await.db()?;
@@ -274,23 +264,4 @@ async fn replace(tx: &mut PgConnection, id: &str, new: &NewSubscription) -> Stor
     .await
     .db()?;
     Ok(())
-}
-
-/// The row `new` made: a new one, or `known` holding `new`'s values
-/// (pending, with `known`'s id and creation time).
-fn replaced(new: NewSubscription, known: Option<SubscriptionRow>) -> SubscriptionRow {
-    let (id, created_at) = match known {
-        Some(known) => (known.id, known.created_at),
-        None => (new.id, new.created_at),
-    };
-    SubscriptionRow {
-        id,
-        user_id: new.user_id,
-        session_id: new.session_id,
-        endpoint: new.endpoint,
-        p256dh: new.p256dh,
-        auth: new.auth,
-        active: false,
-        created_at,
-    }
 }

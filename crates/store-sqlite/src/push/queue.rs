@@ -6,7 +6,10 @@
 //!
 //! A claim is one write job: it reads the oldest available rows, then
 //! moves them to the end of the lease in one statement. The writer runs
-//! one job at a time, so no two claims hand out the same row.
+//! one job at a time, so no two claims hand out the same row. A claim
+//! first looks on a reader whether anything is available at all: an idle
+//! server's senders poll every few hundred milliseconds, and must not
+//! queue writer jobs (and fsyncs) to find nothing.
 
 use super::json_ids;
 use super::subscriptions::{subscription, subscription_columns};
@@ -25,12 +28,35 @@ pub(crate) const INSERT_JOB: &str = "
     INSERT INTO push_jobs (message_id, chat_id, seq, created_at, available_at)
     VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (message_id) DO NOTHING";
 
+/// Which of the deliveries given [`insert_deliveries`] stores.
+#[derive(Clone, Copy)]
+enum Stored {
+    /// All of them (activation and `read` pushes, which also go to
+    /// pending subscriptions).
+    All,
+    /// Those whose subscription is active now (a message's pushes: one
+    /// replaced since its targets were read is pending, maybe another
+    /// user's).
+    ForActive,
+}
+
 /// Stores deliveries, available from when they were made.
-fn insert_deliveries(conn: &Connection, deliveries: &[NewDelivery]) -> error::Result<()> {
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO push_deliveries (id, subscription_id, payload, topic, urgency, created_at, \
-         expires_at, available_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6)",
-    )?;
+fn insert_deliveries(
+    conn: &Connection,
+    deliveries: &[NewDelivery],
+    stored: Stored,
+) -> error::Result<()> {
+    let mut insert = conn.prepare_cached(match stored {
+        Stored::All => {
+            "INSERT INTO push_deliveries (id, subscription_id, payload, topic, urgency, \
+             created_at, expires_at, available_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6)"
+        }
+        Stored::ForActive => {
+            "INSERT INTO push_deliveries (id, subscription_id, payload, topic, urgency, \
+             created_at, expires_at, available_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6 \
+             WHERE EXISTS (SELECT 1 FROM push_subscriptions WHERE id = ?2 AND active = 1)"
+        }
+    })?;
     for d in deliveries {
         insert.execute(params![
             d.id,
@@ -61,6 +87,33 @@ fn delivery(row: &rusqlite::Row<'_>) -> StoreResult<DeliveryRow> {
     })
 }
 
+impl SqliteStore {
+    /// Whether `table` (`push_jobs` or `push_deliveries`) has a row
+    /// available at `now`, looked up on a reader (by the table's
+    /// `available_at` index): a claim that would find nothing costs no
+    /// write. A row committed since is found by the next poll.
+    async fn any_available(&self, table: Queue, now: i64) -> StoreResult<bool> {
+        let sql = match table {
+            Queue::Jobs => "SELECT EXISTS (SELECT 1 FROM push_jobs WHERE available_at <= ?1)",
+            Queue::Deliveries => {
+                "SELECT EXISTS (SELECT 1 FROM push_deliveries WHERE available_at <= ?1)"
+            }
+        };
+        sqlx::query_scalar(sql)
+            .bind(now)
+            .fetch_one(&self.readers)
+            .await
+            .db()
+    }
+}
+
+/// The two stages of the queue, for [`SqliteStore::any_available`].
+#[derive(Clone, Copy)]
+enum Queue {
+    Jobs,
+    Deliveries,
+}
+
 #[async_trait]
 impl PushQueue for SqliteStore {
     async fn claim_jobs(
@@ -69,6 +122,9 @@ impl PushQueue for SqliteStore {
         lease_until: i64,
         limit: u32,
     ) -> StoreResult<Vec<PushJob>> {
+        if !self.any_available(Queue::Jobs, now).await? {
+            return Ok(Vec::new());
+        }
         self.writer
             .write_statement(move |conn| {
                 let mut available = conn.prepare_cached(
@@ -99,7 +155,9 @@ impl PushQueue for SqliteStore {
     }
 
     /// The job's row is the proof it is still unplanned: deleting it is
-    /// the first step, and nothing else happens if it was gone.
+    /// the first step, and nothing else happens if it was gone. Whether a
+    /// subscription is active is looked at in the same write job, so no
+    /// subscribe can replace it between the look and the insert.
     async fn plan_job(
         &self,
         job: &PushJob,
@@ -117,7 +175,7 @@ impl PushQueue for SqliteStore {
                 let Some(seq) = seq else {
                     return Ok(());
                 };
-                insert_deliveries(conn, &deliveries)?;
+                insert_deliveries(conn, &deliveries, Stored::ForActive)?;
                 let mut shown = conn.prepare_cached(
                     "INSERT INTO push_shown (user_id, chat_id, first_seq, last_seq) \
                      VALUES (?1, ?2, ?3, ?3) ON CONFLICT (user_id, chat_id) DO UPDATE \
@@ -138,32 +196,40 @@ impl PushQueue for SqliteStore {
         }
         let deliveries = deliveries.to_vec();
         self.writer
-            .write(move |conn| insert_deliveries(conn, &deliveries))
+            .write(move |conn| insert_deliveries(conn, &deliveries, Stored::All))
             .await
     }
 
     /// Deliveries whose subscription is gone (deleted after they were
-    /// planned) are deleted instead of handed out.
+    /// planned) or whose session is no longer live at `now` are deleted
+    /// instead of handed out (`live` is the session's id only if it is
+    /// live).
     async fn claim_deliveries(
         &self,
         now: i64,
         lease_until: i64,
         limit: u32,
     ) -> StoreResult<Vec<DeliveryRow>> {
+        if !self.any_available(Queue::Deliveries, now).await? {
+            return Ok(Vec::new());
+        }
         self.writer
             .write(move |conn| {
                 let mut available = conn.prepare_cached(concat!(
                     "SELECT d.id AS d_id, d.subscription_id, d.payload, d.topic, d.urgency, \
-                         d.created_at AS d_created_at, d.expires_at, d.attempts, ",
+                         d.created_at AS d_created_at, d.expires_at, d.attempts, \
+                         s.id AS live, ",
                     subscription_columns!(),
                     " FROM push_deliveries d \
                      LEFT JOIN push_subscriptions p ON p.id = d.subscription_id \
+                     LEFT JOIN sessions s ON s.id = p.session_id \
+                         AND s.revoked = 0 AND s.expires_at > ?1 \
                      WHERE d.available_at <= ?1 ORDER BY d.available_at, d.id LIMIT ?2"
                 ))?;
                 let mut rows = available.query(params![now, limit])?;
                 let (mut claimed, mut orphans) = (Vec::new(), Vec::new());
                 while let Some(row) = rows.next()? {
-                    match row.text_opt("id")? {
+                    match row.text_opt("live")? {
                         Some(_) => claimed.push(delivery(row)?),
                         None => orphans.push(row.text("d_id")?),
                     }
@@ -272,3 +338,6 @@ impl PushQueue for SqliteStore {
         Ok((count("jobs")?, count("deliveries")?))
     }
 }
+
+#[cfg(test)]
+mod tests;

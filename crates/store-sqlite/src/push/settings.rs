@@ -15,22 +15,11 @@ use rusqlite::params;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-fn level_name(level: NotifyLevel) -> &'static str {
-    match level {
-        NotifyLevel::All => "all",
-        NotifyLevel::Mentions => "mentions",
-        NotifyLevel::None => "none",
-    }
-}
-
+/// A stored level (`NULL`: the chat type's default), read with
+/// [`NotifyLevel`]'s own names.
 fn level(name: Option<String>) -> StoreResult<Option<NotifyLevel>> {
-    name.map(|name| match name.as_str() {
-        "all" => Ok(NotifyLevel::All),
-        "mentions" => Ok(NotifyLevel::Mentions),
-        "none" => Ok(NotifyLevel::None),
-        other => Err(corrupt(format!("unknown notification level {other:?}"))),
-    })
-    .transpose()
+    let parsed = name.map(|name| name.parse::<NotifyLevel>()).transpose();
+    parsed.map_err(|err| corrupt(err.to_string()))
 }
 
 fn chat_settings(row: &SqliteRow) -> StoreResult<ChatNotifyRow> {
@@ -78,7 +67,10 @@ impl NotificationSettings for SqliteStore {
         settings: &ChatNotifyRow,
     ) -> StoreResult<()> {
         let (user_id, chat_id) = (user_id.to_owned(), chat_id.to_owned());
-        let (level, muted_until) = (settings.level.map(level_name), settings.muted_until);
+        let (level, muted_until) = (
+            settings.level.map(NotifyLevel::as_str),
+            settings.muted_until,
+        );
         self.writer
             .write_statement(move |conn| {
                 conn.prepare_cached(

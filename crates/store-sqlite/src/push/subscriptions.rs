@@ -55,16 +55,20 @@ pub(crate) fn end_session(conn: &Connection, session_id: &str) -> error::Result<
 }
 
 /// Deletes a subscription and its queued deliveries; false if there was
-/// no such subscription (of `user_id`, when given).
+/// no such subscription (of `user_id`, when given), and then nothing is
+/// deleted: the id may be another user's, whose deliveries stay.
 fn delete(conn: &Connection, id: &str, user_id: Option<&str>) -> error::Result<bool> {
     let deleted = conn
         .prepare_cached(
             "DELETE FROM push_subscriptions WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)",
         )?
         .execute(params![id, user_id])?;
+    if deleted == 0 {
+        return Ok(false);
+    }
     conn.prepare_cached("DELETE FROM push_deliveries WHERE subscription_id = ?1")?
         .execute(params![id])?;
-    Ok(deleted > 0)
+    Ok(true)
 }
 
 #[async_trait]
@@ -111,16 +115,9 @@ impl PushSubscriptions for SqliteStore {
                         new.activation_hash,
                         new.created_at
                     ])?;
-                    return Ok(Subscribed::Created(replaced(new, None)));
+                    return Ok(Subscribed::Created(SubscriptionRow::created(&new)));
                 };
-                if known.active
-                    && (
-                        &known.user_id,
-                        &known.session_id,
-                        &known.p256dh,
-                        &known.auth,
-                    ) == (&new.user_id, &new.session_id, &new.p256dh, &new.auth)
-                {
+                if known.same_as(&new) {
                     return Ok(Subscribed::Unchanged(known));
                 }
                 conn.prepare_cached(
@@ -137,7 +134,7 @@ impl PushSubscriptions for SqliteStore {
                 ])?;
                 conn.prepare_cached("DELETE FROM push_deliveries WHERE subscription_id = ?1")?
                     .execute(params![known.id])?;
-                Ok(Subscribed::Replaced(replaced(new, Some(known))))
+                Ok(Subscribed::Replaced(known.replaced_by(&new)))
             })
             .await
     }
@@ -236,24 +233,5 @@ impl PushSubscriptions for SqliteStore {
         self.writer
             .write(move |conn| delete(conn, &id, None).map(|_| ()))
             .await
-    }
-}
-
-/// The row `new` made: a new one, or `known` holding `new`'s values
-/// (pending, with `known`'s id and creation time).
-fn replaced(new: NewSubscription, known: Option<SubscriptionRow>) -> SubscriptionRow {
-    let (id, created_at) = match known {
-        Some(known) => (known.id, known.created_at),
-        None => (new.id, new.created_at),
-    };
-    SubscriptionRow {
-        id,
-        user_id: new.user_id,
-        session_id: new.session_id,
-        endpoint: new.endpoint,
-        p256dh: new.p256dh,
-        auth: new.auth,
-        active: false,
-        created_at,
     }
 }
