@@ -1,10 +1,11 @@
 //! Accounts and sessions: register, login, refresh with rotation and reuse
-//! detection, logout, and turning an access token into a [`Caller`].
+//! detection, logout, password change, and turning an access token into a
+//! [`Caller`].
 
 use super::tokens::{hash_refresh_token, new_refresh_token};
 use super::{Caller, Core, CoreError, CoreResult, bounded_text, new_id, now_ms};
 use natter_bus::{Envelope, Meta, Subject};
-use natter_proto::auth::{AuthResponse, LoginRequest, RegisterRequest};
+use natter_proto::auth::{AuthResponse, ChangePasswordRequest, LoginRequest, RegisterRequest};
 use natter_store::{NewUser, RefreshOutcome, StoreError, UserRow};
 use std::net::IpAddr;
 
@@ -145,6 +146,44 @@ impl Core {
             .await?;
         if let Some(ended) = ended {
             self.session_ended(&ended.user_id, &ended.session_id);
+        }
+        Ok(())
+    }
+
+    /// Replaces the caller's password if they know the current one, then
+    /// ends every other session of theirs at once (a password is changed
+    /// because it may have leaked: whoever used it must be out). The
+    /// caller's own session goes on. Attempts count against the account's
+    /// login limit, so this is no side door for guessing the password.
+    pub async fn change_password(
+        &self,
+        caller: &Caller,
+        request: ChangePasswordRequest,
+        ip: Option<IpAddr>,
+    ) -> CoreResult<()> {
+        let user = self
+            .store
+            .user_by_id(&caller.user_id)
+            .await?
+            .ok_or_else(|| CoreError::unauthorized("the account no longer exists"))?;
+        self.limits.login_attempt(&user.username, ip)?;
+        check_password(&request.new_password)?;
+        let matches = self
+            .verify_password(request.current_password, user.password_hash.clone())
+            .await?;
+        if !matches {
+            return Err(CoreError::unauthorized("the current password is wrong"));
+        }
+        let password_hash = self.hash_password(request.new_password).await?;
+        self.store
+            .set_password_hash(&user.id, &password_hash)
+            .await?;
+        let ended = self
+            .store
+            .revoke_other_sessions(&user.id, &caller.session_id)
+            .await?;
+        for session_id in ended {
+            self.session_ended(&user.id, &session_id);
         }
         Ok(())
     }

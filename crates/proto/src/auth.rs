@@ -28,6 +28,15 @@ pub struct LoginRequest {
     pub device_name: Option<String>,
 }
 
+/// `POST /api/v1/auth/password`: the current password proves it is the
+/// account's owner at the keyboard, not someone holding a stolen token.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    /// Checked as at registration (8 characters at least).
+    pub new_password: String,
+}
+
 /// `POST /api/v1/auth/refresh` and `POST /api/v1/auth/logout`.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct RefreshRequest {

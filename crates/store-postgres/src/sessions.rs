@@ -9,11 +9,12 @@
 //! the token's row, so of two nodes presenting the same live token at
 //! once one rotates and the other sees a reuse.
 //!
-//! However a session ends (reuse, logout, removal as a device), its push
-//! subscriptions and their queued deliveries are deleted in the same
-//! transaction (see `push::subscriptions::end_session`); the session's
-//! row lock, taken by the update that ends it, orders this with a
-//! subscribe on the same device (which locks it to share).
+//! However a session ends (reuse, logout, removal as a device, a password
+//! change ending all the others), its push subscriptions and their queued
+//! deliveries are deleted in the same transaction (see
+//! `push::subscriptions::end_session`); the session's row lock, taken by
+//! the update that ends it, orders this with a subscribe on the same
+//! device (which locks it to share).
 
 use crate::PgStore;
 use crate::error::Db;
@@ -233,6 +234,31 @@ impl Sessions for PgStore {
         end_session(&mut tx, session_id).await?;
         tx.commit().await.db()?;
         Ok(true)
+    }
+
+    async fn revoke_other_sessions(
+        &self,
+        user_id: &str,
+        keep_session_id: &str,
+    ) -> StoreResult<Vec<String>> {
+        let mut tx = self.pool.begin().await.db()?;
+        let revoked = sqlx::query(
+            "UPDATE sessions SET revoked = true \
+             WHERE user_id = $1 AND id <> $2 AND NOT revoked RETURNING id",
+        )
+        .bind(user_id)
+        .bind(keep_session_id)
+        .fetch_all(&mut *tx)
+        .await
+        .db()?;
+        let mut ids = Vec::with_capacity(revoked.len());
+        for row in &revoked {
+            let session_id: String = row.try_get("id").db()?;
+            end_session(&mut tx, &session_id).await?;
+            ids.push(session_id);
+        }
+        tx.commit().await.db()?;
+        Ok(ids)
     }
 
     /// Never moves `last_seen_at` back (touches may arrive out of order).

@@ -1,4 +1,6 @@
-//! [`Users`]: accounts, profile updates, lookups and prefix search.
+//! [`Users`]: accounts, profile updates, lookups and the people search
+//! (username prefixes and prefixes of any display-name word, kept in
+//! `user_name_words`, see migration 3).
 //! Password hashing and username validation are the caller's; this module
 //! stores usernames lower-cased and lets the UNIQUE constraint report
 //! taken names.
@@ -7,7 +9,8 @@ use crate::PgStore;
 use crate::error::Db;
 use crate::rows::{self, user_columns};
 use async_trait::async_trait;
-use natter_store::{NewUser, StoreError, StoreResult, UserRow, Users};
+use natter_store::{NewUser, StoreError, StoreResult, UserRow, Users, name_words, search_prefix};
+use sqlx::PgConnection;
 
 #[async_trait]
 impl Users for PgStore {
@@ -21,6 +24,7 @@ impl Users for PgStore {
             created_at: user.created_at,
             last_seen: None,
         };
+        let mut tx = self.pool.begin().await.db()?;
         sqlx::query(
             "INSERT INTO users (id, username, display_name, password_hash, created_at) \
              VALUES ($1, $2, $3, $4, $5)",
@@ -30,9 +34,11 @@ impl Users for PgStore {
         .bind(&row.display_name)
         .bind(&row.password_hash)
         .bind(row.created_at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .db()?;
+        write_name_words(&mut tx, &row.id, &row.display_name).await?;
+        tx.commit().await.db()?;
         Ok(row)
     }
 
@@ -62,14 +68,17 @@ impl Users for PgStore {
         found.as_ref().map(rows::user).transpose()
     }
 
-    /// Case-insensitive as PostgreSQL's `lower()` is; `%` and `_` in the
-    /// prefix match literally.
+    /// Case-insensitive for all of Unicode (both sides are lower-cased by
+    /// Rust); `%` and `_` in the prefix match literally, and each branch
+    /// of the union is a `text_pattern_ops` index scan.
     async fn search_users(&self, prefix: &str, limit: u32) -> StoreResult<Vec<UserRow>> {
-        let pattern = format!("{}%", escape_like(prefix));
+        let pattern = format!("{}%", escape_like(&search_prefix(prefix)));
         let found = sqlx::query(concat!(
             "SELECT ",
             user_columns!(),
-            " FROM users WHERE username LIKE lower($1) OR lower(display_name) LIKE lower($1) \
+            " FROM users WHERE id IN (\
+               SELECT id FROM users WHERE username LIKE $1 \
+               UNION SELECT user_id FROM user_name_words WHERE word LIKE $1) \
              ORDER BY username LIMIT $2"
         ))
         .bind(pattern)
@@ -86,6 +95,8 @@ impl Users for PgStore {
         display_name: Option<String>,
         avatar_file_id: Option<String>,
     ) -> StoreResult<UserRow> {
+        let renamed = display_name.is_some();
+        let mut tx = self.pool.begin().await.db()?;
         let updated = sqlx::query(concat!(
             "UPDATE users SET display_name = coalesce($2, display_name), \
              avatar_file_id = coalesce($3, avatar_file_id) WHERE id = $1 RETURNING ",
@@ -94,10 +105,34 @@ impl Users for PgStore {
         .bind(id)
         .bind(display_name)
         .bind(avatar_file_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await
         .db()?;
-        rows::user(&updated.ok_or(StoreError::NotFound)?)
+        let row = rows::user(&updated.ok_or(StoreError::NotFound)?)?;
+        if renamed {
+            sqlx::query("DELETE FROM user_name_words WHERE user_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .db()?;
+            write_name_words(&mut tx, id, &row.display_name).await?;
+        }
+        tx.commit().await.db()?;
+        Ok(row)
+    }
+
+    async fn set_password_hash(&self, id: &str, password_hash: &str) -> StoreResult<()> {
+        let changed = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+            .bind(id)
+            .bind(password_hash)
+            .execute(&self.pool)
+            .await
+            .db()?
+            .rows_affected();
+        if changed == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
 
     async fn set_last_seen(&self, id: &str, at: i64) -> StoreResult<()> {
@@ -109,6 +144,24 @@ impl Users for PgStore {
             .db()?;
         Ok(())
     }
+}
+
+/// Stores the words the people search finds `display_name` by.
+async fn write_name_words(
+    tx: &mut PgConnection,
+    user_id: &str,
+    display_name: &str,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO user_name_words (user_id, word) \
+         SELECT $1, word FROM unnest($2::text[]) AS word ON CONFLICT DO NOTHING",
+    )
+    .bind(user_id)
+    .bind(name_words(display_name))
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    Ok(())
 }
 
 /// Makes `%`, `_` and the escape character itself (`\`, LIKE's default)

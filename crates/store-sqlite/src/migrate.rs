@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_change_cursor.sql"),
     include_str!("../migrations/0007_secrets.sql"),
     include_str!("../migrations/0008_push.sql"),
+    include_str!("../migrations/0009_user_name_words.sql"),
 ];
 
 /// Brings the schema up to date. Runs on the writer connection before the

@@ -7,9 +7,10 @@
 //! and the dead ones. Presenting a dead one means the token leaked (or a
 //! client raced itself), so the whole session is revoked.
 //!
-//! However a session ends (reuse, logout, removal as a device), its push
-//! subscriptions and their queued deliveries are deleted in the same
-//! write (see `push::subscriptions::end_session`).
+//! However a session ends (reuse, logout, removal as a device, a password
+//! change ending all the others), its push subscriptions and their queued
+//! deliveries are deleted in the same write (see
+//! `push::subscriptions::end_session`).
 
 use crate::SqliteStore;
 use crate::error::Db;
@@ -231,6 +232,29 @@ impl Sessions for SqliteStore {
                     end_session(conn, &session_id)?;
                 }
                 Ok(revoked > 0)
+            })
+            .await
+    }
+
+    async fn revoke_other_sessions(
+        &self,
+        user_id: &str,
+        keep_session_id: &str,
+    ) -> StoreResult<Vec<String>> {
+        let (user_id, keep) = (user_id.to_owned(), keep_session_id.to_owned());
+        self.writer
+            .write(move |conn| {
+                let revoked = conn
+                    .prepare_cached(
+                        "UPDATE sessions SET revoked = 1 \
+                         WHERE user_id = ?1 AND id <> ?2 AND revoked = 0 RETURNING id",
+                    )?
+                    .query_map(params![user_id, keep], |row| row.get::<_, String>(0))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                for session_id in &revoked {
+                    end_session(conn, session_id)?;
+                }
+                Ok(revoked)
             })
             .await
     }

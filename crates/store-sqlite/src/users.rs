@@ -1,14 +1,15 @@
-//! [`Users`]: accounts, profile updates, lookups and prefix search.
-//! Password hashing and username validation are the caller's; this module
-//! stores usernames lower-cased and lets the UNIQUE index report taken
-//! names.
+//! [`Users`]: accounts, profile updates, lookups and the people search
+//! (username prefixes and prefixes of any display-name word, kept in
+//! `user_name_words`, see migration 9). Password hashing and username
+//! validation are the caller's; this module stores usernames lower-cased
+//! and lets the UNIQUE index report taken names.
 
 use crate::SqliteStore;
 use crate::error::Db;
 use crate::rows::{self, user_columns};
 use async_trait::async_trait;
-use natter_store::{NewUser, StoreError, StoreResult, UserRow, Users};
-use rusqlite::params;
+use natter_store::{NewUser, StoreError, StoreResult, UserRow, Users, name_words, search_prefix};
+use rusqlite::{Connection, params};
 
 #[async_trait]
 impl Users for SqliteStore {
@@ -23,7 +24,7 @@ impl Users for SqliteStore {
             last_seen: None,
         };
         self.writer
-            .write_statement(move |conn| {
+            .write(move |conn| {
                 conn.prepare_cached(
                     "INSERT INTO users (id, username, display_name, password_hash, created_at) \
                      VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -35,6 +36,7 @@ impl Users for SqliteStore {
                     row.password_hash,
                     row.created_at
                 ])?;
+                write_name_words(conn, &row.id, &row.display_name)?;
                 Ok(row)
             })
             .await
@@ -66,17 +68,21 @@ impl Users for SqliteStore {
         found.as_ref().map(rows::user).transpose()
     }
 
-    /// Case-insensitive for ASCII letters (SQLite's `LIKE`); other letters
-    /// match as typed.
+    /// Case-insensitive for all of Unicode (both sides are lower-cased by
+    /// Rust); each branch of the union is a range scan of an index.
     async fn search_users(&self, prefix: &str, limit: u32) -> StoreResult<Vec<UserRow>> {
-        let pattern = format!("{}%", escape_like(prefix));
+        let low = search_prefix(prefix);
+        let high = format!("{low}{}", char::MAX);
         let found = sqlx::query(concat!(
             "SELECT ",
             user_columns!(),
-            " FROM users WHERE username LIKE ?1 ESCAPE '\\' OR display_name LIKE ?1 ESCAPE '\\' \
-             ORDER BY username LIMIT ?2"
+            " FROM users WHERE id IN (\
+               SELECT id FROM users WHERE username >= ?1 AND username < ?2 \
+               UNION SELECT user_id FROM user_name_words WHERE word >= ?1 AND word < ?2) \
+             ORDER BY username LIMIT ?3"
         ))
-        .bind(pattern)
+        .bind(low)
+        .bind(high)
         .bind(i64::from(limit))
         .fetch_all(&self.readers)
         .await
@@ -92,14 +98,36 @@ impl Users for SqliteStore {
     ) -> StoreResult<UserRow> {
         let id = id.to_owned();
         self.writer
-            .write_statement(move |conn| {
+            .write(move |conn| {
                 let mut update = conn.prepare_cached(concat!(
                     "UPDATE users SET display_name = coalesce(?2, display_name), \
                      avatar_file_id = coalesce(?3, avatar_file_id) WHERE id = ?1 RETURNING ",
                     user_columns!()
                 ))?;
                 let mut updated = update.query(params![id, display_name, avatar_file_id])?;
-                Ok(rows::user(updated.next()?.ok_or(StoreError::NotFound)?)?)
+                let row = rows::user(updated.next()?.ok_or(StoreError::NotFound)?)?;
+                drop(updated);
+                if display_name.is_some() {
+                    conn.prepare_cached("DELETE FROM user_name_words WHERE user_id = ?1")?
+                        .execute(params![id])?;
+                    write_name_words(conn, &id, &row.display_name)?;
+                }
+                Ok(row)
+            })
+            .await
+    }
+
+    async fn set_password_hash(&self, id: &str, password_hash: &str) -> StoreResult<()> {
+        let (id, hash) = (id.to_owned(), password_hash.to_owned());
+        self.writer
+            .write_statement(move |conn| {
+                let changed = conn
+                    .prepare_cached("UPDATE users SET password_hash = ?2 WHERE id = ?1")?
+                    .execute(params![id, hash])?;
+                if changed == 0 {
+                    return Err(StoreError::NotFound.into());
+                }
+                Ok(())
             })
             .await
     }
@@ -116,14 +144,16 @@ impl Users for SqliteStore {
     }
 }
 
-/// Makes `%`, `_` and the escape character itself match literally.
-fn escape_like(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for ch in text.chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            escaped.push('\\');
-        }
-        escaped.push(ch);
+/// Stores the words the people search finds `display_name` by.
+fn write_name_words(
+    conn: &Connection,
+    user_id: &str,
+    display_name: &str,
+) -> crate::error::Result<()> {
+    let mut insert = conn
+        .prepare_cached("INSERT OR IGNORE INTO user_name_words (word, user_id) VALUES (?1, ?2)")?;
+    for word in name_words(display_name) {
+        insert.execute(params![word, user_id])?;
     }
-    escaped
+    Ok(())
 }

@@ -87,11 +87,14 @@ macro_rules! store_contract_tests {
             refresh_rotation_kills_the_old_token_and_reuse_revokes_the_session,
             expired_sessions_do_not_rotate_and_logout_revokes_by_any_token,
             logout_with_the_live_token_ends_the_session_and_unknown_ones_are_inactive,
+            people_are_found_by_any_word_of_their_display_name,
+            a_password_hash_can_be_replaced,
             // devices
             devices_are_the_users_live_sessions_and_can_be_renamed,
             a_devices_last_seen_moves_with_refreshes_and_sockets,
             revoking_a_device_ends_it_and_its_subscriptions,
             ending_a_session_by_its_refresh_token_ends_its_subscriptions,
+            revoking_the_other_sessions_keeps_only_the_current_one,
             // lifecycle
             a_closed_store_refuses_writes_and_still_answers_close,
             a_closed_store_answers_reads_and_pings_as_unavailable,

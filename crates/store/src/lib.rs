@@ -45,7 +45,7 @@ pub use reactions::{ReactionRow, Reactions};
 pub use search::{Search, SearchQuery, SearchRow, SnippetPart};
 pub use secrets::Secrets;
 pub use sessions::{DeviceRow, RefreshOutcome, SessionOwner, Sessions};
-pub use users::{NewUser, UserRow, Users};
+pub use users::{NewUser, UserRow, Users, name_words, search_prefix};
 
 use async_trait::async_trait;
 

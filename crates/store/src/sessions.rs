@@ -77,6 +77,16 @@ pub trait Sessions: Send + Sync {
     /// subscriptions (with their queued deliveries), in one transaction;
     /// false if it had no live session by that id.
     async fn revoke_device(&self, user_id: &str, session_id: &str, now: i64) -> StoreResult<bool>;
+    /// Revokes every session of the user but `keep_session_id` (a
+    /// password change ends the others) and deletes their push
+    /// subscriptions with their queued deliveries, in one transaction.
+    /// Returns the ids of the sessions it revoked (expired ones included:
+    /// nothing of theirs may linger), in no particular order.
+    async fn revoke_other_sessions(
+        &self,
+        user_id: &str,
+        keep_session_id: &str,
+    ) -> StoreResult<Vec<String>>;
     /// Records that the session was used at `now` (a socket opened).
     async fn touch_session(&self, session_id: &str, now: i64) -> StoreResult<()>;
 }

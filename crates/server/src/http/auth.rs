@@ -1,13 +1,15 @@
-//! `/api/v1/auth/*`: register, login, refresh, logout.
+//! `/api/v1/auth/*`: register, login, refresh, logout, password change.
 
 use super::AppState;
 use super::error::ApiResult;
-use super::extract::{ApiJson, ClientIp};
+use super::extract::{ApiJson, Auth, ClientIp};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use natter_proto::Problem;
-use natter_proto::auth::{AuthResponse, LoginRequest, RefreshRequest, RegisterRequest};
+use natter_proto::auth::{
+    AuthResponse, ChangePasswordRequest, LoginRequest, RefreshRequest, RegisterRequest,
+};
 
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterRequest,
     responses((status = 201, body = AuthResponse), (status = 400, body = Problem), (status = 409, body = Problem), (status = 429, body = Problem)))]
@@ -55,6 +57,23 @@ pub async fn logout(
     state
         .core
         .logout(&request.refresh_token, Some(client))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", security(("bearer" = [])),
+    request_body = ChangePasswordRequest,
+    responses((status = 204, description = "Changed; every other session of the user has ended"),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 429, body = Problem)))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    ClientIp(client): ClientIp,
+    ApiJson(request): ApiJson<ChangePasswordRequest>,
+) -> ApiResult<StatusCode> {
+    state
+        .core
+        .change_password(&caller, request, Some(client))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

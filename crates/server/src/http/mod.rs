@@ -13,6 +13,7 @@ pub mod messages;
 pub mod ops;
 pub mod push;
 pub mod search;
+pub mod server_info;
 pub mod users;
 pub mod web;
 pub mod ws;
@@ -72,6 +73,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(auth::login))
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::logout))
+        .routes(routes!(auth::change_password))
         .routes(routes!(users::me, users::update_me))
         .routes(routes!(users::get))
         .routes(routes!(users::search))
@@ -116,6 +118,7 @@ fn uploads(max_upload_bytes: u64) -> (Router<AppState>, utoipa::openapi::OpenApi
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut doc) = api();
     doc.merge(uploads(0).1);
+    doc.merge(server_info::routes(&natter_config::Settings::default()).1);
     doc
 }
 
@@ -124,8 +127,11 @@ pub fn router(state: AppState, settings: &natter_config::Settings) -> Router {
     let (api, mut doc) = api();
     let (uploads, uploads_doc) = uploads(settings.files.max_upload_bytes);
     doc.merge(uploads_doc);
+    let (info, info_doc) = server_info::routes(settings);
+    doc.merge(info_doc);
     let doc = Arc::new(doc);
     api.merge(uploads)
+        .merge(info)
         .merge(web::routes())
         .route(
             "/api/v1/openapi.json",

@@ -239,3 +239,81 @@ pub async fn ending_a_session_by_its_refresh_token_ends_its_subscriptions(backen
         .unwrap();
     assert!(matches!(again, Subscribed::Created(_)), "{again:?}");
 }
+
+/// A password change ends every other session of the user at once, with
+/// their push subscriptions and what was queued for them; the session
+/// that changed it and other users' sessions go on.
+pub async fn revoking_the_other_sessions_keeps_only_the_current_one(backend: &dyn Backend) {
+    let f = backend.open().await;
+    let store = &*f.store;
+    store.users(&["ann", "bob"]).await;
+    for (session, user, expires) in [
+        ("s1", "ann", 10_000),
+        ("s2", "ann", 10_000),
+        ("s3", "ann", 10_000),
+        ("old", "ann", 150),
+        ("b1", "bob", 10_000),
+    ] {
+        store
+            .create_session(
+                session,
+                user,
+                "device",
+                &format!("h-{session}"),
+                100,
+                expires,
+            )
+            .await
+            .unwrap();
+    }
+    store.revoke_device("ann", "s3", 120).await.unwrap();
+    subscribe_active(store, "p1", "ann", "s1").await;
+    subscribe_active(store, "p2", "ann", "s2").await;
+    subscribe_active(store, "pb", "bob", "b1").await;
+    store
+        .enqueue(&[
+            delivery("d1", "p1", 100),
+            delivery("d2", "p2", 100),
+            delivery("db", "pb", 100),
+        ])
+        .await
+        .unwrap();
+
+    let mut ended = store.revoke_other_sessions("ann", "s1").await.unwrap();
+    ended.sort();
+    assert_eq!(
+        ended,
+        ["old", "s2"],
+        "live and expired ones, not the one revoked before"
+    );
+    assert_eq!(store.active_session_user("s2", 200).await.unwrap(), None);
+    assert_eq!(
+        store
+            .active_session_user("s1", 200)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("ann")
+    );
+    let devices = store.devices("ann", 200).await.unwrap();
+    assert_eq!(devices.len(), 1);
+    assert_eq!(devices[0].session_id, "s1");
+    assert_eq!(subscription_ids(store, "ann", 200).await, ["p1"]);
+    assert_eq!(subscription_ids(store, "bob", 200).await, ["pb"]);
+    assert_eq!(store.queue_depth().await.unwrap(), (0, 2));
+    assert!(matches!(
+        store
+            .rotate_refresh("h-s2", "h-s2b", 200, 10_000)
+            .await
+            .unwrap(),
+        RefreshOutcome::Invalid
+    ));
+    assert!(
+        store
+            .revoke_other_sessions("ann", "s1")
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing left to end"
+    );
+}

@@ -251,3 +251,77 @@ fn owner(session_id: &str, user_id: &str) -> SessionOwner {
         user_id: user_id.into(),
     }
 }
+
+/// The people search finds a user by the start of any word of their
+/// display name, in any case (beyond ASCII too), by the start of the
+/// whole name, and still by username prefix; a rename moves the words
+/// with the name, and a word's inside is no match.
+pub async fn people_are_found_by_any_word_of_their_display_name(backend: &dyn Backend) {
+    let f = backend.open().await;
+    let store = &f.store;
+    let mut bob = new_user("u1", "bobby");
+    bob.display_name = "Bob Builder".into();
+    store.create_user(bob).await.unwrap();
+    let mut mary = new_user("u2", "mj");
+    mary.display_name = "Mary-Jane Ölund".into();
+    store.create_user(mary).await.unwrap();
+    store.create_user(new_user("u3", "builder")).await.unwrap();
+    let ids = |found: Vec<crate::UserRow>| found.into_iter().map(|u| u.id).collect::<Vec<_>>();
+
+    assert_eq!(
+        ids(store.search_users("Builder", 10).await.unwrap()),
+        ["u1", "u3"],
+        "ordered by username: bobby, builder"
+    );
+    assert_eq!(
+        ids(store.search_users("build", 10).await.unwrap()),
+        ["u1", "u3"]
+    );
+    assert_eq!(ids(store.search_users("BOB B", 10).await.unwrap()), ["u1"]);
+    assert_eq!(
+        ids(store.search_users("bob  bu", 10).await.unwrap()),
+        ["u1"]
+    );
+    assert_eq!(ids(store.search_users("bob", 10).await.unwrap()), ["u1"]);
+    assert_eq!(ids(store.search_users("jane", 10).await.unwrap()), ["u2"]);
+    assert_eq!(ids(store.search_users("öl", 10).await.unwrap()), ["u2"]);
+    assert_eq!(ids(store.search_users("ÖLUND", 10).await.unwrap()), ["u2"]);
+    assert!(store.search_users("uilder", 10).await.unwrap().is_empty());
+    assert!(store.search_users("%", 10).await.unwrap().is_empty());
+
+    store
+        .update_user("u1", Some("Robert Smith".into()), None)
+        .await
+        .unwrap();
+    assert_eq!(ids(store.search_users("build", 10).await.unwrap()), ["u3"]);
+    assert_eq!(ids(store.search_users("smi", 10).await.unwrap()), ["u1"]);
+    assert_eq!(
+        ids(store.search_users("bob", 10).await.unwrap()),
+        ["u1"],
+        "the username still matches"
+    );
+    store
+        .update_user("u1", None, Some("f1".into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(store.search_users("smi", 10).await.unwrap()),
+        ["u1"],
+        "an avatar change keeps the words"
+    );
+}
+
+/// A new password hash replaces the old one; an unknown user is
+/// `NotFound`.
+pub async fn a_password_hash_can_be_replaced(backend: &dyn Backend) {
+    let f = backend.open().await;
+    let store = &f.store;
+    store.users(&["ann"]).await;
+    store.set_password_hash("ann", "new-hash").await.unwrap();
+    let ann = store.user_by_id("ann").await.unwrap().unwrap();
+    assert_eq!(ann.password_hash, "new-hash");
+    assert!(matches!(
+        store.set_password_hash("ghost", "x").await,
+        Err(StoreError::NotFound)
+    ));
+}
