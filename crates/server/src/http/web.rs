@@ -73,10 +73,14 @@ const ASSETS: &[Asset] = assets![
     "js/api.js",
     "js/chats.js",
     "js/device.js",
+    "js/drafts.js",
     "js/dom.js",
     "js/format.js",
     "js/history.js",
+    "js/limits.js",
+    "js/local.js",
     "js/main.js",
+    "js/markup.js",
     "js/messages.js",
     "js/notify.js",
     "js/outbox.js",
@@ -85,6 +89,8 @@ const ASSETS: &[Asset] = assets![
     "js/state/store.js",
     "js/state/timeline.js",
     "js/sync.js",
+    "js/theme-boot.js",
+    "js/theme.js",
     "js/types.js",
     "js/upload.js",
     "js/users.js",
@@ -96,12 +102,20 @@ const ASSETS: &[Asset] = assets![
     "js/views/devices.js",
     "js/views/dialogs.js",
     "js/views/login.js",
+    "js/views/longtext.js",
+    "js/views/markup.js",
     "js/views/mentions.js",
     "js/views/message.js",
+    "js/views/messageinfo.js",
     "js/views/newchat.js",
     "js/views/people.js",
+    "js/views/profile.js",
     "js/views/search.js",
+    "js/views/sendlimits.js",
     "js/views/settings.js",
+    "js/views/appearance.js",
+    "js/views/avatarcrop.js",
+    "js/views/password.js",
     "js/views/shell.js",
     "js/views/timeline.js",
     "js/views/until.js",
@@ -287,7 +301,9 @@ mod tests {
             // The worker runs beside the page, not in it.
             let runs = asset.path.ends_with(".js")
                 && asset.path != "js/types.js"
-                && asset.path != SERVICE_WORKER;
+                && asset.path != SERVICE_WORKER
+                // The one classic script (the theme, before first paint).
+                && asset.path != "js/theme-boot.js";
             if runs {
                 let link = format!(
                     "<link rel=\"modulepreload\" href=\"/assets/{}\">",

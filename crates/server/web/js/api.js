@@ -93,6 +93,12 @@ export const register = (username, password, displayName, deviceName) =>
 export const login = (username, password, deviceName) =>
   call('POST', '/auth/login', { auth: false, body: { username, password, device_name: deviceName || undefined } });
 
+/** Ends every other session of mine. A wrong current password is 401
+ * `unauthorized`, not a reason to refresh.
+ * @param {string} currentPassword @param {string} newPassword @returns {Promise<null>} */
+export const changePassword = (currentPassword, newPassword) =>
+  call('POST', '/auth/password', { body: { current_password: currentPassword, new_password: newPassword }, retryUnauthorized: false });
+
 /** @param {string} refreshToken @returns {Promise<null>} */
 export const logout = (refreshToken) => call('POST', '/auth/logout', { auth: false, body: { refresh_token: refreshToken } });
 
@@ -100,6 +106,10 @@ export const logout = (refreshToken) => call('POST', '/auth/logout', { auth: fal
 
 /** @returns {Promise<User>} */
 export const me = () => call('GET', '/users/me');
+
+/** Absent fields stay; `avatar_file_id` is an image I uploaded.
+ * @param {{ display_name?: string, avatar_file_id?: string }} update @returns {Promise<User>} */
+export const updateMe = (update) => call('PATCH', '/users/me', { body: update });
 
 /** @param {string} userId @returns {Promise<User>} */
 export const user = (userId) => call('GET', `/users/${enc(userId)}`);
@@ -165,6 +175,10 @@ export const deleteMessage = (messageId) => call('DELETE', `/messages/${enc(mess
 
 /** @param {string} messageId @param {string} emoji @param {boolean} on @returns {Promise<null>} */
 export const react = (messageId, emoji, on) => call(on ? 'PUT' : 'DELETE', `/messages/${enc(messageId)}/reactions/${enc(emoji)}`);
+
+/** Who my message reached and who read it, per member (Message info).
+ * @param {string} messageId @returns {Promise<{ receipts: import('./types.js').Receipt[] }>} */
+export const receipts = (messageId) => call('GET', `/messages/${enc(messageId)}/receipts`);
 
 /** @param {string} q @returns {Promise<{ results: SearchHit[] }>} */
 export const searchMessages = (q) => call('GET', '/search/messages', { query: { q, limit: 30 } });

@@ -1,6 +1,8 @@
 // Presentation helpers with no state: times, day labels, "last seen",
-// "tomorrow at 8:00", file sizes, message previews, and ids for
-// optimistic sends.
+// "tomorrow at 8:00", file sizes, message previews (formatting markers
+// dropped), and ids for optimistic sends.
+
+import { plainText } from './markup.js';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
@@ -79,7 +81,7 @@ export function preview(message) {
   if (message.deleted) return 'This message was deleted';
   if (message.type === 'image') return message.content ? `📷 ${message.content}` : '📷 Photo';
   if (message.type === 'file') return `📎 ${message.file?.name ?? message.content ?? 'File'}`;
-  return message.content.replace(/\s+/g, ' ');
+  return plainText(message.content);
 }
 
 /** A random UUID (v4), also outside secure contexts where

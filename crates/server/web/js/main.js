@@ -5,6 +5,9 @@
 
 import * as api from './api.js';
 import * as chats from './chats.js';
+import * as drafts from './drafts.js';
+import * as limits from './limits.js';
+import * as local from './local.js';
 import * as outbox from './outbox.js';
 import * as push from './push.js';
 import * as session from './session.js';
@@ -33,6 +36,11 @@ function boot() {
 function start(user) {
   running = true;
   state.me = user;
+  // Drafts and unsent messages from before the reload (issue 15 item 6).
+  void local.open(user.user_id);
+  void drafts.load();
+  void outbox.restore();
+  void limits.load();
   renderShell(root, { onLogout: logout });
   ws.start(sync.handle, (status, retryInMs) => {
     state.connection = status;
@@ -45,6 +53,7 @@ function start(user) {
   api.me().then((fresh) => {
     state.me = fresh;
     users.remember(fresh);
+    emit('me', fresh); // a fresh avatar link, too
   }, () => {});
 }
 
@@ -52,6 +61,8 @@ function signedOut() {
   running = false;
   ws.stop();
   void push.forget();
+  if (state.me) local.forget(state.me.user_id);
+  drafts.reset();
   reset();
   // Dialogs live on <body>, outside the screen about to be replaced.
   for (const dialog of document.querySelectorAll('dialog')) dialog.close();

@@ -3,9 +3,13 @@
 // it goes out. Shown at once (optimistic), sent over the WebSocket,
 // re-sent after a reconnect or when no answer comes, confirmed by
 // `send.ok` (or by its own `message.new`); over REST when the socket
-// stays down. Attachments upload first.
+// stays down. Attachments upload first. Kept in IndexedDB (local.js)
+// until confirmed, so a reload, a closed tab or a crash loses nothing:
+// restore() puts them back, in the order written, and they go out again
+// with the same client_msg_id (the server stores each once).
 
 import * as api from './api.js';
+import * as local from './local.js';
 import * as ws from './ws.js';
 import { uuid } from './format.js';
 import { upload } from './upload.js';
@@ -23,6 +27,10 @@ const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp
 
 /** @type {(message: Message) => void} */
 let deliver = () => {};
+/** Write order of each pending message, kept with it in IndexedDB so a
+ * restore sends them in the order they were written. @type {WeakMap<Pending, number>} */
+const orders = new WeakMap();
+let lastOrder = 0;
 
 /**
  * @param {(message: Message) => void} onConfirmed adds a confirmed own
@@ -45,6 +53,7 @@ export function sendText(chatId, content, metadata) {
     created_at: new Date().toISOString(), state: 'sending', sentAt: 0,
   };
   state.pending.set(pending.client_msg_id, pending);
+  save(pending);
   emit('timeline', chatId);
   transmit(pending);
 }
@@ -63,8 +72,60 @@ export function sendFile(chatId, file, caption = '') {
     file, progress: 0, previewUrl: file.type.startsWith('image/') ? URL.createObjectURL(file) : undefined,
   };
   state.pending.set(pending.client_msg_id, pending);
+  save(pending);
   emit('timeline', chatId);
   void uploadThenSend(pending);
+}
+
+/**
+ * Writes `pending` to IndexedDB as it is now (the file itself too, until
+ * it is uploaded; never the page-local preview URL).
+ * @param {Pending} pending
+ */
+function save(pending) {
+  if (!state.pending.has(pending.client_msg_id)) return;
+  let order = orders.get(pending);
+  if (order === undefined) {
+    order = lastOrder = Math.max(Date.now(), lastOrder + 1);
+    orders.set(pending, order);
+  }
+  const { previewUrl: _url, progress: _progress, sentAt: _sentAt, ...kept } = pending;
+  if (kept.file_id) delete kept.file;
+  void local.put('outbox', pending.client_msg_id, { ...kept, order });
+}
+
+/**
+ * After sign-in (local.open was called): what was still unsent when the
+ * page last closed comes back on screen and goes out again, in order.
+ * @returns {Promise<void>}
+ */
+export async function restore() {
+  const found = await local.entries('outbox');
+  /** @type {{ pending: Pending, order: number }[]} */
+  const restored = [];
+  for (const [id, record] of found) {
+    if (!record || typeof record !== 'object' || state.pending.has(id) || typeof record.chat_id !== 'string') continue;
+    const { order, ...rest } = record;
+    /** @type {Pending} */
+    const pending = { ...rest, client_msg_id: id, sentAt: 0 };
+    // An upload cut off by the reload starts again; a refused one stays
+    // "Not sent" (with Retry) rather than failing again on every reload.
+    if (pending.state === 'uploading') pending.progress = 0;
+    if (pending.file && pending.file.type.startsWith('image/')) pending.previewUrl = URL.createObjectURL(pending.file);
+    restored.push({ pending, order: Number(order) || 0 });
+  }
+  restored.sort((a, b) => a.order - b.order);
+  for (const { pending, order } of restored) {
+    orders.set(pending, order);
+    lastOrder = Math.max(lastOrder, order);
+    state.pending.set(pending.client_msg_id, pending);
+  }
+  for (const chatId of new Set(restored.map(({ pending }) => pending.chat_id))) emit('timeline', chatId);
+  for (const { pending } of restored) {
+    if (pending.state === 'uploading') void uploadThenSend(pending);
+    // Not yet ready: `ready` sends them (resendAll).
+    else if (ws.isReady()) transmit(pending);
+  }
 }
 
 /** @param {Pending} pending */
@@ -82,6 +143,7 @@ async function uploadThenSend(pending) {
     pending.fileRef = info;
     pending.type = IMAGE_TYPES.has(info.mime) ? 'image' : 'file';
     pending.state = 'sending';
+    save(pending);
     emit('timeline', pending.chat_id);
     transmit(pending);
   } catch (error) {
@@ -160,6 +222,7 @@ export function settle(clientMsgId) {
   const pending = state.pending.get(clientMsgId);
   if (!pending) return;
   state.pending.delete(clientMsgId);
+  void local.put('outbox', clientMsgId, undefined);
   if (pending.previewUrl) {
     const url = pending.previewUrl;
     setTimeout(() => URL.revokeObjectURL(url), 30_000);
@@ -185,6 +248,7 @@ export function refused(clientMsgId, code, detail) {
 function fail(pending, reason) {
   pending.state = 'failed';
   pending.error = reason;
+  save(pending);
   emit('timeline', pending.chat_id);
 }
 
@@ -199,6 +263,7 @@ export function retry(clientMsgId) {
   }
   pending.state = 'sending';
   pending.error = undefined;
+  save(pending);
   emit('timeline', pending.chat_id);
   transmit(pending);
 }

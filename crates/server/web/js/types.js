@@ -49,6 +49,7 @@
  *   created_at: string
  * }} SendAck
  * @typedef {{ message: Message, highlight: string }} SearchHit
+ * @typedef {{ user_id: string, delivered_at?: string | null, read_at?: string | null }} Receipt
  */
 
 /**

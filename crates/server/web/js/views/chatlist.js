@@ -2,6 +2,7 @@
 // name, last message, time, unread badge and, for direct chats, an online
 // dot. Rows are cached and rebuilt only when what they show changes.
 
+import * as drafts from '../drafts.js';
 import * as notify from '../notify.js';
 import * as users from '../users.js';
 import { activity, chatName, on, sortedChats, state } from '../state/store.js';
@@ -62,8 +63,16 @@ function signatureOf(chat) {
   const sender = last && summary.type !== 'direct' ? users.name(last.sender_id) : '';
   return [
     summary.name, summary.unread_count, last?.message_id, last?.content, last?.deleted, activity(summary),
-    peer, sender, chat.typing.size, state.activeChatId === summary.chat_id,
+    peer, sender, chat.typing.size, state.activeChatId === summary.chat_id, draftOf(chat),
   ].join('\u0001');
+}
+
+/** The start of the chat's draft, shown instead of its last message
+ * while the chat is not open ('' when there is none).
+ * @param {ChatState} chat */
+function draftOf(chat) {
+  if (state.activeChatId === chat.summary.chat_id) return '';
+  return drafts.get(chat.summary.chat_id).trim().split('\n', 1)[0].slice(0, 80);
 }
 
 /** @param {ChatState} chat */
@@ -96,6 +105,8 @@ function buildRow(chat) {
         online ? h('span', { class: 'visually-hidden', text: ' (online)' }) : null,
         h('time', { class: 'chat-row-time', datetime: activity(summary), text: listTime(activity(summary)) })),
       h('span', { class: 'chat-row-bottom' },
-        h('span', { class: `chat-row-preview${typing ? ' typing' : ''}`, text: typing ? 'typing…' : line }),
+        typing || !draftOf(chat)
+          ? h('span', { class: `chat-row-preview${typing ? ' typing' : ''}`, text: typing ? 'typing…' : line })
+          : h('span', { class: 'chat-row-preview' }, h('span', { class: 'draft-marker', text: 'Draft:' }), ` ${draftOf(chat)}`),
         unread ? h('span', { class: 'badge' }, h('span', { text: String(unread) }), h('span', { class: 'visually-hidden', text: ' unread' })) : null))));
 }

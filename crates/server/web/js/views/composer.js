@@ -3,6 +3,7 @@
 // from the attach button, paste or drop. Announces typing, turns
 // "@username" of members into mentions, keeps a draft per chat.
 
+import * as drafts from '../drafts.js';
 import * as messages from '../messages.js';
 import * as outbox from '../outbox.js';
 import * as sync from '../sync.js';
@@ -10,14 +11,12 @@ import * as timeline from '../state/timeline.js';
 import * as users from '../users.js';
 import { canPost } from '../chats.js';
 import { h } from '../dom.js';
+import { characterCounter, checkSizes } from './sendlimits.js';
 import { mentionSuggestions } from './mentions.js';
 import { preview } from '../format.js';
 import { state } from '../state/store.js';
 
 /** @typedef {import('../types.js').Message} Message */
-
-/** Drafts by chat id, kept while switching chats. @type {Map<string, string>} */
-const drafts = new Map();
 
 /**
  * @param {HTMLElement} host
@@ -36,9 +35,9 @@ export function mountComposer(host, chatId, hooks) {
   const context = h('div', { class: 'composer-context', hidden: true });
   const input = h('textarea', {
     id: 'composer-input', class: 'composer-input', rows: 1, placeholder: 'Write a message…',
-    'aria-label': 'Message', maxlength: 16384, enterkeyhint: 'send',
+    'aria-label': 'Message', enterkeyhint: 'send',
   });
-  input.value = drafts.get(chatId) ?? '';
+  input.value = drafts.get(chatId);
   const fileInput = h('input', { id: 'composer-file', type: 'file', multiple: true, class: 'visually-hidden', tabindex: -1, 'aria-hidden': 'true' });
   const attach = h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Attach file', title: 'Attach file', text: '📎', on: { click: () => fileInput.click() } });
   const send = h('button', { type: 'submit', class: 'primary send-button', text: 'Send' });
@@ -46,8 +45,22 @@ export function mountComposer(host, chatId, hooks) {
   const suggest = mentionSuggestions(input, chatId);
   const form = h('form', { class: 'composer', on: { submit: (/** @type {Event} */ event) => { event.preventDefault(); void submit(); } } },
     attach, fileInput, input, send);
-  host.replaceChildren(context, error, suggest.element, form);
+  // Formatting help (issue 15 item 3), shown while writing.
+  const hint = h('p', { class: 'composer-hint', id: `composer-hint-${chatId}` },
+    h('strong', { text: '**bold**' }), ' · ', h('em', { text: '_italic_' }), ' · ', h('code', { text: '`code`' }),
+    ' · ', h('code', { text: '```code block```' }), ' · > quote · - list · 1. list');
+  input.setAttribute('aria-describedby', hint.id);
+  host.replaceChildren(context, error, suggest.element, form, hint);
+  const counter = characterCounter(input, send, error);
+  host.insertBefore(counter.element, form);
   autosize();
+  // Straight after a reload the stored drafts may still be on their way.
+  void drafts.loaded().then(() => {
+    if (input.isConnected && !input.value && !mode && drafts.get(chatId)) {
+      input.value = drafts.get(chatId);
+      autosize();
+    }
+  });
 
   fileInput.addEventListener('change', () => {
     addFiles(Array.from(fileInput.files ?? []));
@@ -90,11 +103,16 @@ export function mountComposer(host, chatId, hooks) {
   function autosize() {
     input.style.height = 'auto';
     input.style.height = `${Math.min(input.scrollHeight, 160)}px`;
+    counter.update();
   }
 
   async function submit() {
     const text = input.value;
     error.textContent = '';
+    if (counter.over()) {
+      counter.refuse();
+      return;
+    }
     if (mode?.kind === 'edit') {
       const target = mode.message;
       if (!text.trim() || text === target.content) {
@@ -117,7 +135,7 @@ export function mountComposer(host, chatId, hooks) {
     if (mentions.length) metadata.mentions = mentions;
     outbox.sendText(chatId, text, Object.keys(metadata).length ? metadata : undefined);
     input.value = '';
-    drafts.delete(chatId);
+    drafts.clear(chatId);
     sync.stopTyping();
     setMode(null);
     autosize();
@@ -148,7 +166,7 @@ export function mountComposer(host, chatId, hooks) {
     context.replaceChildren();
     context.hidden = !mode;
     send.textContent = mode?.kind === 'edit' ? 'Save' : 'Send';
-    if (leavingEdit && !mode) input.value = drafts.get(chatId) ?? '';
+    if (leavingEdit && !mode) input.value = drafts.get(chatId);
     if (mode) {
       const label = mode.kind === 'edit' ? 'Editing message' : `Replying to ${users.name(mode.message.sender_id)}`;
       context.append(
@@ -174,8 +192,10 @@ export function mountComposer(host, chatId, hooks) {
 
   /** @param {File[]} files */
   function addFiles(files) {
-    for (const file of files) outbox.sendFile(chatId, file);
-    if (files.length) hooks.onSent();
+    const { fits, refusal } = checkSizes(files);
+    error.textContent = refusal;
+    for (const file of fits) outbox.sendFile(chatId, file);
+    if (fits.length) hooks.onSent();
   }
 
   return {

@@ -1,11 +1,15 @@
 // One message in the timeline, built from data: sender, reply quote,
-// text (mentions and links marked, everything else plain text), image
-// thumbnail or file card, tombstone, time, "edited", ticks, reactions and
-// the action buttons. Also the optimistic (pending) version of a message.
+// text (formatted by views/markup.js: mentions, links, bold, code, lists
+// and the rest), image thumbnail or file card, tombstone, time, "edited",
+// ticks, reactions and the action buttons (with "Info" on my own).
+// Also the optimistic (pending) version of a message.
 
 import * as users from '../users.js';
 import { clock, fileSize, preview } from '../format.js';
+import { formattedText } from './markup.js';
+import { collapsible } from './longtext.js';
 import { h } from '../dom.js';
+import { openMessageInfo } from './messageinfo.js';
 import { state } from '../state/store.js';
 
 /** @typedef {import('../types.js').Message} Message */
@@ -51,7 +55,7 @@ export function buildMessage(ctx) {
     h('div', { class: 'meta' },
       message.edited_at && !message.deleted ? h('span', { class: 'edited', text: 'edited' }) : null,
       h('time', { datetime: message.created_at, title: new Date(message.created_at).toLocaleString(), text: clock(message.created_at) }),
-      mine ? tick(ctx.status) : null));
+      mine ? tick(ctx.status, isGroup(message)) : null));
   if (mentionsMe(message)) classes.push('mentions-me');
   return h('li', { class: classes.join(' '), id: `msg-${message.seq}`, 'data-seq': message.seq, 'data-message-id': message.message_id },
     bubble,
@@ -81,7 +85,7 @@ function quote(ctx) {
 function body(ctx) {
   const { message } = ctx;
   if (message.deleted) return h('p', { class: 'tombstone', text: 'This message was deleted' });
-  const caption = message.content ? h('p', { class: 'text' }, ...richText(message)) : null;
+  const caption = message.content ? collapsible(formattedText(message.content, mentionedNames(message.metadata.mentions)), message.content, message.message_id) : null;
   const file = message.file;
   if (message.type === 'image' && file) {
     const size = fitted(file.width, file.height);
@@ -125,49 +129,38 @@ export function fileCard(name, size, url) {
     h('span', { class: 'file-download', 'aria-hidden': 'true', text: '⬇' }));
 }
 
-const TOKEN = /https?:\/\/[^\s<>"']+|@[a-z0-9_.-]{3,32}/gi;
+/**
+ * The lowercase usernames of the people a message mentions in
+ * `metadata.mentions`: only those `@name`s are marked.
+ * @param {string[] | undefined} mentions user ids
+ */
+function mentionedNames(mentions) {
+  /** @type {Set<string>} */
+  const names = new Set();
+  for (const id of mentions ?? []) {
+    const name = users.username(id);
+    if (name) names.add(name.toLowerCase());
+  }
+  return names;
+}
+
+/** Whether the message is in a group or channel, not a direct chat.
+ * @param {Message} message */
+function isGroup(message) {
+  const type = state.chats.get(message.chat_id)?.summary.type;
+  return type !== undefined && type !== 'direct';
+}
 
 /**
- * Text split into plain runs, links (http and https only) and mentions
- * of people the message names in `metadata.mentions`.
- * @param {Message} message
- * @returns {Node[]}
+ * In a group, "read" means at least one member read it: the tooltip says
+ * so, and Message info tells who.
+ * @param {import('../types.js').MessageStatus} status @param {boolean} group
  */
-export function richText(message) {
-  const text = message.content;
-  const mentioned = new Set((message.metadata.mentions ?? []).map((id) => users.username(id)).filter(Boolean));
-  /** @type {Node[]} */
-  const nodes = [];
-  let last = 0;
-  for (const match of text.matchAll(TOKEN)) {
-    let token = match[0];
-    const start = match.index ?? 0;
-    if (token.startsWith('@')) {
-      const name = token.slice(1).replace(/[.\-]+$/, '');
-      if (!mentioned.has(name.toLowerCase())) continue;
-      token = `@${name}`;
-      pushText(nodes, text.slice(last, start));
-      nodes.push(h('span', { class: 'mention', text: token }));
-    } else {
-      token = token.replace(/[.,;:!?)\]]+$/, '');
-      pushText(nodes, text.slice(last, start));
-      nodes.push(h('a', { href: token, target: '_blank', rel: 'noopener noreferrer', text: token }));
-    }
-    last = start + token.length;
-  }
-  pushText(nodes, text.slice(last));
-  return nodes;
-}
-
-/** @param {Node[]} nodes @param {string} text */
-function pushText(nodes, text) {
-  if (text) nodes.push(document.createTextNode(text));
-}
-
-/** @param {import('../types.js').MessageStatus} status */
-function tick(status) {
+function tick(status, group) {
   const label = status === 'read' ? 'Read' : status === 'delivered' ? 'Delivered' : 'Sent';
-  return h('span', { class: `tick tick-${status}`, role: 'img', 'aria-label': label, title: label, text: status === 'sent' ? '✓' : '✓✓' });
+  const title = !group || status === 'sent' ? label
+    : `${label} by at least one member (Info shows who)`;
+  return h('span', { class: `tick tick-${status}`, role: 'img', 'aria-label': label, title, text: status === 'sent' ? '✓' : '✓✓' });
 }
 
 /** @param {MessageContext} ctx */
@@ -192,7 +185,8 @@ function actions(ctx) {
     ctx.canReply ? h('button', { type: 'button', text: 'Reply', on: { click: ctx.onReply } }) : null,
     ctx.canReact ? h('button', { type: 'button', text: 'React', 'aria-expanded': String(ctx.paletteOpen), on: { click: ctx.onTogglePalette } }) : null,
     mine && message.type === 'text' ? h('button', { type: 'button', text: 'Edit', on: { click: ctx.onEdit } }) : null,
-    ctx.canDelete ? h('button', { type: 'button', text: 'Delete', on: { click: ctx.onDelete } }) : null);
+    ctx.canDelete ? h('button', { type: 'button', text: 'Delete', on: { click: ctx.onDelete } }) : null,
+    mine ? h('button', { type: 'button', text: 'Info', 'aria-label': 'Message info', on: { click: () => openMessageInfo(message) } }) : null);
 }
 
 /** @param {MessageContext} ctx */
@@ -216,7 +210,8 @@ export function buildPending(pending, handlers) {
   } else if (pending.file) {
     content = h('div', { class: 'body' }, fileCard(pending.file.name, pending.file.size, '#'));
   }
-  const text = pending.content ? h('p', { class: 'text', text: pending.content }) : null;
+  // Formatted already, so nothing changes when the stored message replaces it.
+  const text = pending.content ? formattedText(pending.content, mentionedNames(pending.metadata?.mentions)) : null;
   const uploading = pending.state === 'uploading';
   const failed = pending.state === 'failed';
   const label = failed ? 'Not sent' : uploading ? 'Uploading' : 'Sending';

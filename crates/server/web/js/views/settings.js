@@ -1,13 +1,17 @@
-// The "Settings" dialog, opened from the sidebar: my notification
-// settings for all chats (do not disturb, keywords that notify me like a
-// mention, previews of the text in notifications) and my devices. Each
-// change is saved on the server at once.
+// The "Settings" dialog, opened from the sidebar: my profile (name and
+// photo, profile.js), my password (password.js), the theme
+// (appearance.js), my notification settings for all chats (do not
+// disturb, keywords that notify me like a mention, previews of the text
+// in notifications) and my devices. Each change is saved at once.
 
 import * as api from '../api.js';
 import { fromNow, tomorrowAt, untilPicker } from './until.js';
+import { appearanceSection } from './appearance.js';
 import { devicesSection } from './devices.js';
 import { h } from '../dom.js';
 import { openDialog } from './dialogs.js';
+import { passwordSection } from './password.js';
+import { profileSection } from './profile.js';
 
 /** @typedef {import('../types.js').MyNotifications} MyNotifications */
 
@@ -90,10 +94,15 @@ export function openSettings() {
     error.textContent = 'The notification settings could not be loaded.';
   });
 
+  // A password change ends the other devices: list them afresh.
+  const devicesHost = h('div', { class: 'settings-section' }, devicesSection());
   openDialog('Settings', () => [
-    h('section', { class: 'notify-settings', 'aria-labelledby': 'settings-notifications' },
+    profileSection(),
+    passwordSection({ onChanged: () => devicesHost.replaceChildren(devicesSection()) }),
+    appearanceSection(),
+    h('section', { class: 'notify-settings settings-section', 'aria-labelledby': 'settings-notifications' },
       h('h3', { class: 'section-title', id: 'settings-notifications', text: 'Notifications' }),
       controls, saved, error),
-    devicesSection(),
+    devicesHost,
   ]);
 }

@@ -7,30 +7,39 @@ import * as notify from '../notify.js';
 import * as ws from '../ws.js';
 import { h } from '../dom.js';
 import { emit, on, state } from '../state/store.js';
-import { initials } from '../format.js';
 import { mountChatList } from './chatlist.js';
 import { mountConversation } from './conversation.js';
 import { mountSearch } from './search.js';
 import { openNewChat } from './newchat.js';
 import { openSettings } from './settings.js';
+import { myAvatar } from './profile.js';
 
 /**
  * @param {HTMLElement} root
  * @param {{ onLogout: () => void }} actions
  */
 export function renderShell(root, actions) {
-  const me = /** @type {import('../types.js').User} */ (state.me);
+  const meBlock = h('div', { class: 'me' });
+  // Who I am, again whenever my profile changes (Settings > Profile).
+  const showMe = () => {
+    const me = /** @type {import('../types.js').User} */ (state.me);
+    meBlock.replaceChildren(myAvatar(me),
+      h('div', { class: 'me-names' },
+        h('strong', { text: me.display_name }),
+        h('span', { class: 'muted', text: `@${me.username}` })));
+  };
+  showMe();
+  const offMe = on('me', () => {
+    if (meBlock.isConnected && state.me) showMe();
+    else offMe();
+  });
   const banner = h('div', { class: 'conn-banner', role: 'status', hidden: true });
   const notifyControl = mountNotifyControl();
   const listHost = h('nav', { class: 'chat-list-host', 'aria-label': 'Chats' });
   const searchHost = h('div', { class: 'search-results-host', hidden: true });
   const sidebar = h('aside', { class: 'sidebar' },
     h('header', { class: 'sidebar-head' },
-      h('div', { class: 'me' },
-        h('span', { class: 'avatar', 'aria-hidden': 'true', text: initials(me.display_name) }),
-        h('div', { class: 'me-names' },
-          h('strong', { text: me.display_name }),
-          h('span', { class: 'muted', text: `@${me.username}` }))),
+      meBlock,
       h('button', { type: 'button', class: 'ghost', text: 'Settings', on: { click: () => openSettings() } }),
       h('button', { type: 'button', class: 'ghost', text: 'Log out', on: { click: actions.onLogout } })),
     banner, notifyControl);

@@ -1,0 +1,125 @@
+// What this browser keeps for the signed-in person across reloads, in
+// IndexedDB: drafts (by chat id) and the outbox (unsent messages, by
+// client_msg_id). One database per user, so a second account in the same
+// browser never sees the first one's drafts; deleted at sign-out. Every
+// call degrades to "nothing stored" when IndexedDB is unavailable (a
+// private window that refuses it, say): the client then simply forgets on
+// reload, as it did before.
+
+const VERSION = 1;
+/** @typedef {'drafts' | 'outbox'} StoreName */
+
+/** @type {Promise<IDBDatabase | null> | null} */
+let opened = null;
+/** @type {string | null} */
+let openedFor = null;
+
+/** @param {string} userId */
+function nameFor(userId) {
+  return `natter-local-${userId}`;
+}
+
+/**
+ * Opens (once) the database of `userId`.
+ * @param {string} userId
+ * @returns {Promise<IDBDatabase | null>}
+ */
+export function open(userId) {
+  if (opened && openedFor === userId) return opened;
+  close();
+  openedFor = userId;
+  opened = new Promise((resolve) => {
+    let request;
+    try {
+      request = indexedDB.open(nameFor(userId), VERSION);
+    } catch {
+      resolve(null);
+      return;
+    }
+    request.onupgradeneeded = () => {
+      const db = request.result;
+      if (!db.objectStoreNames.contains('drafts')) db.createObjectStore('drafts');
+      if (!db.objectStoreNames.contains('outbox')) db.createObjectStore('outbox');
+    };
+    request.onsuccess = () => {
+      const db = request.result;
+      // Another tab deleting it at sign-out: let it.
+      db.onversionchange = () => db.close();
+      resolve(db);
+    };
+    request.onerror = () => resolve(null);
+    request.onblocked = () => resolve(null);
+  });
+  return opened;
+}
+
+function close() {
+  const current = opened;
+  opened = null;
+  openedFor = null;
+  void current?.then((db) => db?.close());
+}
+
+/**
+ * Every entry of a store, as [key, value] pairs.
+ * @param {StoreName} store
+ * @returns {Promise<[string, any][]>}
+ */
+export async function entries(store) {
+  const db = await opened;
+  if (!db) return [];
+  return new Promise((resolve) => {
+    try {
+      const request = db.transaction(store, 'readonly').objectStore(store).openCursor();
+      /** @type {[string, any][]} */
+      const found = [];
+      request.onsuccess = () => {
+        const cursor = request.result;
+        if (!cursor) {
+          resolve(found);
+          return;
+        }
+        found.push([String(cursor.key), cursor.value]);
+        cursor.continue();
+      };
+      request.onerror = () => resolve(found);
+    } catch {
+      resolve([]);
+    }
+  });
+}
+
+/**
+ * Writes (or, with `undefined`, deletes) one entry. Writes on one
+ * connection commit in the order they were made, so the last one wins.
+ * @param {StoreName} store @param {string} key @param {unknown} value
+ * @returns {Promise<void>}
+ */
+export async function put(store, key, value) {
+  const db = await opened;
+  if (!db) return;
+  await new Promise((resolve) => {
+    try {
+      const transaction = db.transaction(store, 'readwrite');
+      const objects = transaction.objectStore(store);
+      if (value === undefined) objects.delete(key);
+      else objects.put(value, key);
+      transaction.oncomplete = () => resolve(undefined);
+      transaction.onerror = () => resolve(undefined);
+      transaction.onabort = () => resolve(undefined);
+    } catch {
+      resolve(undefined); // closed meanwhile (signed out)
+    }
+  });
+}
+
+/** Sign-out: close and delete the person's database.
+ * @param {string} userId */
+export function forget(userId) {
+  close();
+  try {
+    indexedDB.deleteDatabase(nameFor(userId));
+  } catch {
+    // Nothing was stored.
+  }
+}
