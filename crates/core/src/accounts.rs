@@ -86,9 +86,30 @@ impl Core {
             .map_or(self.decoy_hash.clone(), |user| user.password_hash.clone());
         let matches = self.verify_password(request.password, phc).await?;
         match user {
-            Some(user) if matches => self.start_session(user, &device_name).await,
+            Some(user) if matches => self.start_verified_session(user, &device_name).await,
             _ => Err(CoreError::unauthorized("wrong username or password")),
         }
+    }
+
+    /// A session for a login whose password checked out against
+    /// `user.password_hash`. A password change that landed during the
+    /// check (it ends every other session) must end this one too: if the
+    /// stored hash is another by the time the session exists, the session
+    /// is revoked again and the login refused.
+    async fn start_verified_session(
+        &self,
+        user: UserRow,
+        device_name: &str,
+    ) -> CoreResult<AuthResponse> {
+        let (session_id, refresh_token) = self.open_session(&user, device_name).await?;
+        let still = self.store.user_by_id(&user.id).await?;
+        if still.is_some_and(|stored| stored.password_hash == user.password_hash) {
+            return self.auth_response(user, &session_id, refresh_token).await;
+        }
+        self.store
+            .revoke_device(&user.id, &session_id, now_ms())
+            .await?;
+        Err(CoreError::unauthorized("wrong username or password"))
     }
 
     /// Trades a live refresh token for a new pair; a dead one presented
@@ -250,6 +271,16 @@ impl Core {
     }
 
     async fn start_session(&self, user: UserRow, device_name: &str) -> CoreResult<AuthResponse> {
+        let (session_id, refresh_token) = self.open_session(&user, device_name).await?;
+        self.auth_response(user, &session_id, refresh_token).await
+    }
+
+    /// Stores a new session of `user`; its id and refresh token.
+    async fn open_session(
+        &self,
+        user: &UserRow,
+        device_name: &str,
+    ) -> CoreResult<(String, String)> {
         let session_id = new_id();
         let refresh_token = new_refresh_token()?;
         let now = now_ms();
@@ -263,7 +294,7 @@ impl Core {
                 now + self.refresh_ttl_ms,
             )
             .await?;
-        self.auth_response(user, &session_id, refresh_token).await
+        Ok((session_id, refresh_token))
     }
 
     async fn auth_response(

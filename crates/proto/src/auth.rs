@@ -30,11 +30,21 @@ pub struct LoginRequest {
 
 /// `POST /api/v1/auth/password`: the current password proves it is the
 /// account's owner at the keyboard, not someone holding a stolen token.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
 pub struct ChangePasswordRequest {
     pub current_password: String,
     /// Checked as at registration (8 characters at least).
     pub new_password: String,
+}
+
+/// Never shows the passwords (requests may be logged at debug level).
+impl std::fmt::Debug for ChangePasswordRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChangePasswordRequest")
+            .field("current_password", &"[redacted]")
+            .field("new_password", &"[redacted]")
+            .finish()
+    }
 }
 
 /// `POST /api/v1/auth/refresh` and `POST /api/v1/auth/logout`.

@@ -16,17 +16,5 @@ CREATE TABLE user_name_words (
 -- A rename replaces the user's rows.
 CREATE INDEX user_name_words_user ON user_name_words (user_id);
 
--- Existing users: SQL's `lower()` is ASCII only and this splits at spaces
--- only (and collapses runs of up to eight spaces in the whole name); a
--- rename writes the store's own words.
-WITH RECURSIVE split (user_id, word, rest) AS (
-    SELECT id, '', lower(trim(display_name)) || ' ' FROM users
-    UNION ALL
-    SELECT user_id, substr(rest, 1, instr(rest, ' ') - 1), substr(rest, instr(rest, ' ') + 1)
-    FROM split WHERE rest <> ''
-)
-INSERT OR IGNORE INTO user_name_words (word, user_id)
-SELECT word, user_id FROM split WHERE word <> ''
-UNION
-SELECT replace(replace(replace(lower(trim(display_name)), '    ', ' '), '  ', ' '), '  ', ' '), id
-FROM users WHERE trim(display_name) <> '';
+-- Existing users get their words from the store's own splitting, in the
+-- same transaction (`migrate.rs`): SQL's `lower()` is ASCII only.

@@ -24,6 +24,25 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0009_user_name_words.sql"),
 ];
 
+/// The migration that adds `user_name_words`; its rows for existing users
+/// are written here, by the same word splitting the store uses.
+const NAME_WORDS_VERSION: usize = 9;
+
+/// Every existing user's name words (migration 9).
+fn backfill_name_words(conn: &Connection) -> StoreResult<()> {
+    let users: Vec<(String, String)> = conn
+        .prepare("SELECT id, display_name FROM users")
+        .db()?
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .db()?
+        .collect::<Result<_, _>>()
+        .db()?;
+    for (id, display_name) in users {
+        crate::users::write_name_words(conn, &id, &display_name).map_err(StoreError::from)?;
+    }
+    Ok(())
+}
+
 /// Brings the schema up to date. Runs on the writer connection before the
 /// writer thread starts, so nothing else writes meanwhile.
 pub(super) fn run(conn: &mut Connection) -> StoreResult<()> {
@@ -45,6 +64,9 @@ pub(super) fn run(conn: &mut Connection) -> StoreResult<()> {
         .db()?;
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         tx.execute_batch(sql).db()?;
+        if index + 1 == NAME_WORDS_VERSION {
+            backfill_name_words(&tx)?;
+        }
         tracing::info!(version = index + 1, "applied SQLite migration");
     }
     tx.pragma_update(None, "user_version", latest).db()?;
@@ -80,5 +102,40 @@ mod tests {
             )
             .unwrap();
         assert_eq!((name.as_str(), last_seen_at), ("", 123));
+    }
+
+    /// Users stored before people search by word (schema 8) are found by
+    /// every word of their names, split and lower-cased as new ones are.
+    #[test]
+    fn existing_users_get_the_words_new_users_get() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..8] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 8).unwrap();
+        conn.execute_batch(
+            "INSERT INTO users (id, username, display_name, password_hash, created_at) \
+                 VALUES ('mj', 'mj', 'Mary-Jane \u{00D6}lund', 'hash', 1);",
+        )
+        .unwrap();
+        run(&mut conn).unwrap();
+        let words: Vec<String> = conn
+            .prepare("SELECT word FROM user_name_words WHERE user_id = 'mj' ORDER BY word")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let expected: Vec<String> = natter_store::name_words("Mary-Jane \u{00D6}lund")
+            .into_iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        assert_eq!(words, expected);
+        assert!(words.iter().any(|word| word == "jane"), "{words:?}");
+        assert!(
+            words.iter().any(|word| word.starts_with("\u{00F6}l")),
+            "{words:?}"
+        );
     }
 }

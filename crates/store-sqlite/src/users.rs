@@ -145,7 +145,7 @@ impl Users for SqliteStore {
 }
 
 /// Stores the words the people search finds `display_name` by.
-fn write_name_words(
+pub(crate) fn write_name_words(
     conn: &Connection,
     user_id: &str,
     display_name: &str,

@@ -61,11 +61,23 @@ function close() {
 }
 
 /**
- * Every entry of a store, as [key, value] pairs.
+ * Every entry of a store, as [key, value] pairs; nothing if the person
+ * signed out (or another signed in) while it was being read, so one
+ * user's drafts and unsent messages never land in the next one's page.
  * @param {StoreName} store
  * @returns {Promise<[string, any][]>}
  */
 export async function entries(store) {
+  const owner = openedFor;
+  const found = await readAll(store);
+  return openedFor === owner ? found : [];
+}
+
+/**
+ * @param {StoreName} store
+ * @returns {Promise<[string, any][]>}
+ */
+async function readAll(store) {
   const db = await opened;
   if (!db) return [];
   return new Promise((resolve) => {

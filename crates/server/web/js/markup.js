@@ -156,12 +156,16 @@ function atoms(text, mentioned) {
  * @param {string} url
  */
 function trimUrl(url) {
+  // Bracket counts kept while trimming, so a URL of thousands of `)`
+  // costs one pass, not one per character.
+  let open = count(url, '(') - count(url, ')');
+  let square = count(url, '[') - count(url, ']');
   let end = url.length;
   for (;;) {
     const last = url[end - 1];
     if (/[.,;:!?*_~'"]/.test(last)) end -= 1;
-    else if (last === ')' && count(url.slice(0, end), '(') < count(url.slice(0, end), ')')) end -= 1;
-    else if (last === ']' && count(url.slice(0, end), '[') < count(url.slice(0, end), ']')) end -= 1;
+    else if (last === ')' && open < 0) { end -= 1; open += 1; }
+    else if (last === ']' && square < 0) { end -= 1; square += 1; }
     else break;
   }
   return url.slice(0, end);
