@@ -223,18 +223,13 @@ impl Core {
 
     /// True if the caller's session is still live (for a socket that was
     /// authenticated a moment ago, once its routes are in place: a session
-    /// ended in between would otherwise go unnoticed). A live one is
-    /// noted as the device's last use.
+    /// ended in between would otherwise go unnoticed).
     pub async fn session_live(&self, caller: &Caller) -> CoreResult<bool> {
-        let live = self
+        Ok(self
             .store
             .active_session_user(&caller.session_id, now_ms())
             .await?
-            .is_some_and(|user_id| user_id == caller.user_id);
-        if live {
-            self.touch_device(caller).await;
-        }
-        Ok(live)
+            .is_some_and(|user_id| user_id == caller.user_id))
     }
 
     /// The caller behind an access token, if it is valid and its session

@@ -7,6 +7,7 @@ use super::{Caller, Core, CoreError, CoreResult, bounded_text, now_ms};
 use natter_proto::Timestamp;
 use natter_proto::devices::Device;
 use natter_store::DeviceRow;
+use std::sync::Arc;
 
 /// Longest device name, in characters.
 pub const MAX_DEVICE_NAME: usize = 64;
@@ -79,12 +80,17 @@ impl Core {
         Ok(())
     }
 
-    /// Notes that a socket opened with the caller's session (the device's
-    /// `last_seen_at`); a failure only costs that note.
-    pub(crate) async fn touch_device(&self, caller: &Caller) {
-        if let Err(error) = self.store.touch_session(&caller.session_id, now_ms()).await {
-            tracing::debug!(?error, "noting a device's last use failed");
-        }
+    /// Notes that a socket opened with the caller's session (the
+    /// device's `last_seen_at`), on a task of its own: the socket's
+    /// `ready` does not wait for the write, and a failure only costs the
+    /// note.
+    pub fn device_used(self: &Arc<Self>, caller: &Caller) {
+        let (core, session_id) = (self.clone(), caller.session_id.clone());
+        tokio::spawn(async move {
+            if let Err(error) = core.store.touch_session(&session_id, now_ms()).await {
+                tracing::debug!(?error, "noting a device's last use failed");
+            }
+        });
     }
 }
 

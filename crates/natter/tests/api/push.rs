@@ -74,6 +74,35 @@ pub(crate) async fn subscribed(
     (subscription, stored)
 }
 
+/// Alice and Bob in a direct chat on a [`push_server`]; Bob's device is
+/// subscribed (and activated) to a new endpoint of the push service, and
+/// has no socket open.
+struct BobOffline {
+    server: TestServer,
+    service: PushService,
+    alice: Client,
+    bob: Client,
+    chat_id: String,
+    endpoint: Subscription,
+}
+
+async fn bob_offline_in_a_direct_chat() -> BobOffline {
+    let server = push_server().await;
+    let service = started(&server).await;
+    let (alice, _) = server.user("alice").await;
+    let (bob, bob_auth) = server.user("bob").await;
+    let chat_id = direct(&alice, &bob_auth).await.summary.chat_id;
+    let (endpoint, _) = subscribed(&service, &bob).await;
+    BobOffline {
+        server,
+        service,
+        alice,
+        bob,
+        chat_id,
+        endpoint,
+    }
+}
+
 /// A text message mentioning `mentions`.
 fn mentioning(chat_id: &str, content: &str, mentions: &[&str]) -> SendMessage {
     SendMessage {
@@ -431,12 +460,14 @@ async fn twenty_messages_share_one_topic_so_one_push_waits() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reading_on_another_device_pushes_read_to_clear_notifications() {
-    let server = push_server().await;
-    let service = started(&server).await;
-    let (alice, _) = server.user("alice").await;
-    let (bob, bob_auth) = server.user("bob").await;
-    let chat_id = direct(&alice, &bob_auth).await.summary.chat_id;
-    let (endpoint, _) = subscribed(&service, &bob).await;
+    let BobOffline {
+        server,
+        service,
+        alice,
+        chat_id,
+        endpoint,
+        ..
+    } = bob_offline_in_a_direct_chat().await;
     let first = send(&alice, &chat_id, "read me").await;
     one_push(&service, &endpoint.endpoint).await;
     let second = send(&alice, &chat_id, "and me").await;
@@ -476,12 +507,16 @@ async fn reading_on_another_device_pushes_read_to_clear_notifications() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gone_subscriptions_are_dropped_and_failures_retried_until_delivered() {
-    let server = push_server().await;
-    let service = started(&server).await;
-    let (alice, _) = server.user("alice").await;
-    let (bob, bob_auth) = server.user("bob").await;
-    let chat_id = direct(&alice, &bob_auth).await.summary.chat_id;
-    let (endpoint, _) = subscribed(&service, &bob).await;
+    // The server is bound too: a field left out here would be dropped,
+    // and the server with it.
+    let BobOffline {
+        server: _server,
+        service,
+        alice,
+        bob,
+        chat_id,
+        endpoint,
+    } = bob_offline_in_a_direct_chat().await;
 
     // 503 twice, then accepted: delivered once.
     service.fail_next(&endpoint.endpoint, 503, 2, None);
@@ -681,12 +716,14 @@ async fn channels_default_to_mentions_and_settings_need_membership() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replying_from_another_device_clears_the_notification_too() {
-    let server = push_server().await;
-    let service = started(&server).await;
-    let (alice, _) = server.user("alice").await;
-    let (bob, bob_auth) = server.user("bob").await;
-    let chat_id = direct(&alice, &bob_auth).await.summary.chat_id;
-    let (endpoint, _) = subscribed(&service, &bob).await;
+    let BobOffline {
+        server,
+        service,
+        alice,
+        chat_id,
+        endpoint,
+        ..
+    } = bob_offline_in_a_direct_chat().await;
     send(&alice, &chat_id, "lunch?").await;
     one_push(&service, &endpoint.endpoint).await;
     // Bob answers on his laptop: his reply reads the chat up to itself.

@@ -234,7 +234,7 @@ impl Session {
         // A session ended between its authentication and its routes being
         // in place sent its end to no route: check once more now.
         match self.gateway.core.session_live(&self.caller).await {
-            Ok(true) => {}
+            Ok(true) => self.gateway.core.device_used(&self.caller),
             Ok(false) => return session_ended(),
             Err(error) => {
                 tracing::warn!(?error, "could not check the session");
