@@ -119,7 +119,7 @@ test('reactions, replies, edits and deletes reach the other side', async () => {
   await send(alice.page, 'oops, wrong chat');
   await visible(messageItem(bob.page, 'oops, wrong chat'));
   await act(alice.page, 'oops, wrong chat', 'Delete');
-  await alice.page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+  await alice.page.getByRole('dialog').getByRole('button', { name: 'Delete for everyone' }).click();
   await until(async () => (await messageItem(bob.page, 'oops, wrong chat').count()) === 0, 'the deleted text to go');
   await visible(bob.page.getByText('This message was deleted'));
   await visible(alice.page.getByText('This message was deleted'));

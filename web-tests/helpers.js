@@ -38,6 +38,9 @@ export function startServer(env = {}) {
       NATTER_AUTH__ARGON2_MEMORY_KIB: '256',
       NATTER_AUTH__ARGON2_ITERATIONS: '1',
       NATTER_LOG: process.env.NATTER_LOG ?? 'warn',
+      // Browser tests run offline: no server-side fetches of the links
+      // they send (linkpreview.test.js turns previews on).
+      NATTER_LINK_PREVIEWS__ENABLED: 'false',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -123,6 +126,8 @@ async function serveAssetsFromDisk(context) {
   const types = { js: 'text/javascript', css: 'text/css', svg: 'image/svg+xml' };
   await context.route(/\/assets\//, async (route) => {
     const relative = new URL(route.request().url()).pathname.replace(/^\/assets\/(v-[0-9a-f]+\/)?/, '');
+    // The emoji list is made by the server, not a file on disk.
+    if (relative === 'emoji.json') return route.continue();
     const extension = /** @type {keyof types} */ (relative.split('.').pop());
     const body = await readFile(path.join(repoRoot, 'crates/server/web', relative));
     await route.fulfill({ status: 200, body, contentType: types[extension] ?? 'application/octet-stream' });

@@ -85,7 +85,7 @@ test('in a group, Message info shows who read and who got my message, live', asy
 
   const dialog = await openInfo(alice.page, 'Launch at nine');
   await visible(dialog.getByText('Launch at nine'));
-  await visible(dialog.getByText('In a group, blue ticks ✓✓ mean at least one member has read the message.'));
+  await visible(dialog.getByText('In a group, blue double ticks mean at least one member has read the message.'));
   await visible(dialog.getByText('Seen by 0 of 3 · delivered to 2 of 3'));
   assert.deepEqual(await listed(dialog, 'Delivered to'), ['Bob Builder', 'Carol Danvers']);
   assert.deepEqual(await listed(dialog, 'Not delivered yet'), ['Dave Grohl']);

@@ -3,7 +3,10 @@
 
 use crate::client::path_segment;
 use crate::{Client, Result};
-use natter_proto::chats::{AddMember, Chat, ChatList, CreateChat, ReadMarker, RenameChat};
+use natter_proto::chats::{
+    AddMember, Chat, ChatList, ChatSummary, CreateChat, ReadMarker, RenameChat, UpdateChat,
+    UpdateMyChat,
+};
 use reqwest::{Method, StatusCode};
 
 impl Client {
@@ -42,6 +45,24 @@ impl Client {
         };
         let builder = self.request(Method::PATCH, &chat_path(chat_id)).json(&body);
         self.call_empty(builder).await
+    }
+
+    /// `PATCH /api/v1/chats/{chat_id}` with any of name, topic,
+    /// description and avatar (owner/admin): the chat as the caller sees
+    /// it after the change.
+    pub async fn update_chat(&self, chat_id: &str, update: &UpdateChat) -> Result<Chat> {
+        let builder = self
+            .request(Method::PATCH, &chat_path(chat_id))
+            .json(update);
+        Ok(self.call(builder).await?.0)
+    }
+
+    /// `PATCH /api/v1/chats/{chat_id}/me`: the caller's own marks
+    /// (pinned, archived, marked unread); the caller's summary after it.
+    pub async fn update_my_chat(&self, chat_id: &str, marks: &UpdateMyChat) -> Result<ChatSummary> {
+        let path = format!("{}/me", chat_path(chat_id));
+        let builder = self.request(Method::PATCH, &path).json(marks);
+        Ok(self.call(builder).await?.0)
     }
 
     /// `POST /api/v1/chats/{chat_id}/members` (owner/admin).

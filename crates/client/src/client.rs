@@ -174,7 +174,8 @@ impl Client {
         self.checked(builder).await.map(|_| ())
     }
 
-    async fn checked(&self, builder: RequestBuilder) -> Result<(StatusCode, Vec<u8>)> {
+    /// Sends a request; its success status and body, or the problem.
+    pub(crate) async fn checked(&self, builder: RequestBuilder) -> Result<(StatusCode, Vec<u8>)> {
         let raw = send_raw(builder).await?;
         let status = StatusCode::from_u16(raw.status)
             .map_err(|_| ClientError::Decode(format!("invalid status {}", raw.status)))?;

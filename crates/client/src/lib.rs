@@ -41,6 +41,7 @@ mod devices;
 mod error;
 mod files;
 mod messages;
+mod previews;
 mod search;
 mod users;
 pub mod ws;

@@ -153,6 +153,13 @@ impl Client {
         self.call_empty(builder).await
     }
 
+    /// `DELETE /api/v1/messages/{message_id}?for=me` (any member): hides
+    /// the message for the caller only; idempotent.
+    pub async fn hide_message(&self, message_id: &str) -> Result<()> {
+        let path = format!("{}?for=me", message_path(message_id));
+        self.call_empty(self.request(Method::DELETE, &path)).await
+    }
+
     /// `PUT /api/v1/messages/{message_id}/reactions/{emoji}` (204).
     pub async fn add_reaction(&self, message_id: &str, emoji: &str) -> Result<()> {
         let builder = self.request(Method::PUT, &reaction_path(message_id, emoji));

@@ -124,6 +124,7 @@ pub struct Settings {
     pub connections: ConnectionSettings,
     pub cluster: ClusterSettings,
     pub push: PushSettings,
+    pub link_previews: LinkPreviewSettings,
     /// Extra object_store options for an `s3://` `blob_url` (e.g.
     /// `aws_endpoint`, `aws_allow_http`, `aws_access_key_id`); the usual
     /// `AWS_*` variables are read as well.
@@ -147,6 +148,7 @@ impl Default for Settings {
             connections: ConnectionSettings::default(),
             cluster: ClusterSettings::default(),
             push: PushSettings::default(),
+            link_previews: LinkPreviewSettings::default(),
             blob_options: Default::default(),
         }
     }
@@ -452,6 +454,50 @@ impl PushSettings {
     /// True if push notifications are on.
     pub fn enabled(&self) -> bool {
         !self.vapid_subject.is_empty()
+    }
+}
+
+/// Link previews: the server fetches a page a message links to (and its
+/// image) and answers `GET /api/v1/link-preview` with what it found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LinkPreviewSettings {
+    /// False turns the endpoint off (it answers 404, and
+    /// `GET /api/v1/server` says previews are off).
+    pub enabled: bool,
+    /// Also fetch from private, loopback and link-local addresses and
+    /// from ports other than 80 and 443 (tests, closed networks). Off:
+    /// only public addresses on the web's ports, checked at every
+    /// redirect and every connection (server-side request forgery).
+    pub allow_private_addresses: bool,
+    /// How long a fetched preview is served from the cache, in seconds.
+    pub cache_ttl_secs: u64,
+    /// How long "nothing to preview" (or "could not be fetched") is
+    /// remembered, in seconds.
+    pub failure_ttl_secs: u64,
+    /// The whole fetch (page, redirects and image) must finish in this
+    /// many milliseconds.
+    pub fetch_timeout_ms: u64,
+    /// Previews one user may ask for per minute (with `rate_limit.enabled`).
+    pub per_user_per_minute: u32,
+    /// Fetches (page and image, with the image's decoding) in progress at
+    /// once on this node; a fetch that finds none free before its time
+    /// limit answers "nothing to preview" without remembering it.
+    /// At least 1.
+    pub max_concurrent_fetches: usize,
+}
+
+impl Default for LinkPreviewSettings {
+    fn default() -> Self {
+        LinkPreviewSettings {
+            enabled: true,
+            allow_private_addresses: false,
+            cache_ttl_secs: 24 * 3600,
+            failure_ttl_secs: 3600,
+            fetch_timeout_ms: 5000,
+            per_user_per_minute: 60,
+            max_concurrent_fetches: 8,
+        }
     }
 }
 

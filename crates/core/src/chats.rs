@@ -121,34 +121,8 @@ impl Core {
         Ok(Chat {
             summary: self.summary(&row, &caller.user_id).await?,
             members: members.iter().map(views::member).collect(),
+            description: row.chat.profile.description.clone(),
         })
-    }
-
-    pub async fn rename_chat(
-        &self,
-        caller: &Caller,
-        chat_id: &str,
-        name: &str,
-    ) -> CoreResult<Chat> {
-        let (chat, member) = self.membership(chat_id, &caller.user_id).await?;
-        if chat.chat_type == ChatType::Direct {
-            return Err(CoreError::invalid("direct chats have no name to change"));
-        }
-        if !member.role.can_manage() {
-            return Err(CoreError::forbidden(
-                "only the owner and admins can rename a chat",
-            ));
-        }
-        let name = bounded_text("name", name, 1, 100)?;
-        self.store.rename_chat(chat_id, &name).await?;
-        let detail = self.chat(caller, chat_id).await?;
-        self.bus.publish(Envelope::to_chat(
-            chat_id,
-            &ServerEvent::ChatUpdated {
-                chat: detail.summary.clone(),
-            },
-        ));
-        Ok(detail)
     }
 
     pub async fn add_member(
@@ -282,7 +256,10 @@ impl Core {
             ),
             None => None,
         };
-        Ok(views::chat_summary(row, last_message))
+        let mut summary = views::chat_summary(row, last_message);
+        summary.avatar_url = self.chat_avatar_url(&row.chat, user_id);
+        summary.mine = Some(crate::chat_flags::my_flags_now(row));
+        Ok(summary)
     }
 
     /// Tells every member that a chat now exists for them.

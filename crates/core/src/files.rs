@@ -83,13 +83,18 @@ impl Files {
     }
 
     /// Issues the file links of `event` (the message of `message.new` or
-    /// `message.updated`, a chat's last message) to `user_id`.
+    /// `message.updated`; a chat's avatar and last message) to `user_id`.
     pub fn relink_event(&self, event: &mut ServerEvent, user_id: &str) {
         let message = match event {
             ServerEvent::MessageNew { message } | ServerEvent::MessageUpdated { message } => {
                 Some(message)
             }
             ServerEvent::ChatCreated { chat } | ServerEvent::ChatUpdated { chat } => {
+                if let Some(avatar) = chat.avatar_url.as_mut()
+                    && let Some(file_id) = linked_file_id(avatar)
+                {
+                    *avatar = self.link(file_id, Variant::Thumb, user_id);
+                }
                 chat.last_message.as_mut()
             }
             _ => None,
@@ -418,4 +423,10 @@ fn media_error(error: MediaError) -> CoreError {
             "file: unsupported image format",
         ),
     }
+}
+
+/// The file id of a link `Files::link` made (`/api/v1/files/{id}?...`).
+fn linked_file_id(link: &str) -> Option<&str> {
+    let rest = link.strip_prefix("/api/v1/files/")?;
+    rest.split_once('?').map(|(file_id, _)| file_id)
 }

@@ -7,15 +7,19 @@
 pub mod accounts;
 pub mod announcer;
 pub mod blob;
+pub mod chat_flags;
+pub mod chat_profile;
 pub mod chats;
 pub mod devices;
 pub mod error;
 pub mod files;
+pub mod hidden;
 pub mod limits;
 pub mod markers;
 pub mod media;
 pub mod messages;
 pub mod presence;
+pub mod previews;
 pub mod push;
 pub mod realtime;
 pub mod search;
@@ -63,6 +67,7 @@ pub struct Core {
     pub(crate) markers: markers::MarkerQueue,
     pub(crate) files: files::Files,
     pub(crate) push: Option<push::Pusher>,
+    pub(crate) previews: previews::Previews,
     refresh_ttl_ms: i64,
     /// A real hash of a random password, verified when a login names an
     /// unknown user so that timing does not tell which usernames exist.
@@ -94,6 +99,10 @@ impl Core {
             markers: markers::MarkerQueue::default(),
             files: files::Files::new(blob, settings.files.clone(), secret),
             push: push::Pusher::new(&settings.push, vapid_key.as_deref())?,
+            previews: previews::Previews::new(
+                &settings.link_previews,
+                settings.rate_limit.enabled,
+            )?,
             refresh_ttl_ms: settings.auth.refresh_ttl_secs as i64 * 1000,
             decoy_hash,
         })
@@ -122,6 +131,7 @@ impl Core {
     /// Drops idle rate-limit buckets; call periodically.
     pub fn housekeeping(&self) {
         self.limits.forget_idle();
+        self.previews.forget_idle();
     }
 }
 

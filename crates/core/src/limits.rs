@@ -12,26 +12,34 @@ use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 
-/// One keyed limit.
-struct Limit<K: Hash + Eq + Clone> {
+/// One keyed limit (also used by the link previews, whose rate is a
+/// setting of their own).
+pub(crate) struct Limit<K: Hash + Eq + Clone> {
     limiter: DefaultKeyedRateLimiter<K>,
 }
 
 impl<K: Hash + Eq + Clone> Limit<K> {
-    fn per_minute(rate: u32) -> Self {
+    /// `rate` per minute with a burst as large (at least 1).
+    pub(crate) fn per_minute(rate: u32) -> Self {
         let rate = NonZeroU32::new(rate).unwrap_or(NonZeroU32::MIN);
         Limit {
             limiter: DefaultKeyedRateLimiter::keyed(Quota::per_minute(rate)),
         }
     }
 
-    fn check(&self, key: &K) -> Result<(), CoreError> {
+    /// Takes one token of `key`'s bucket, or says how long to wait.
+    pub(crate) fn check(&self, key: &K) -> Result<(), CoreError> {
         self.limiter.check_key(key).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             CoreError::RateLimited {
                 retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
             }
         })
+    }
+
+    /// Forgets the buckets that are full again.
+    pub(crate) fn forget_idle(&self) {
+        self.limiter.retain_recent();
     }
 }
 

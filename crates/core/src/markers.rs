@@ -161,6 +161,10 @@ impl Core {
         if kind == MarkerKind::Read {
             self.push_read(&caller.user_id, chat_id, seq).await;
         }
+        if advance.cleared_unread {
+            self.announce_own_summary_or_log(chat_id, &caller.user_id)
+                .await;
+        }
         Ok(())
     }
 }
@@ -185,6 +189,7 @@ mod tests {
             seq: 1,
             member_count,
             others_reached,
+            cleared_unread: false,
         }
     }
 

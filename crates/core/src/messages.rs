@@ -175,12 +175,11 @@ impl Core {
                 .store
                 .changed_messages(chat_id, version, limit, message_type)
                 .await?;
-            return Ok(MessagePage {
-                messages: self
-                    .render_messages(chat_id, &rows, LinksFor::User(&caller.user_id))
-                    .await?,
-                has_more,
-            });
+            let mut messages = self
+                .render_messages(chat_id, &rows, LinksFor::User(&caller.user_id))
+                .await?;
+            self.mask_hidden(&caller.user_id, &mut messages).await?;
+            return Ok(MessagePage { messages, has_more });
         }
         let cursor = match (&query.before, &query.after) {
             (Some(before), _) => Cursor::Before(self.cursor_seq(chat_id, "before", before).await?),
@@ -191,25 +190,25 @@ impl Core {
             .store
             .list_messages(chat_id, cursor, limit, message_type)
             .await?;
-        Ok(MessagePage {
-            messages: self
-                .render_messages(chat_id, &rows, LinksFor::User(&caller.user_id))
-                .await?,
-            has_more,
-        })
+        let mut messages = self
+            .render_messages(chat_id, &rows, LinksFor::User(&caller.user_id))
+            .await?;
+        self.mask_hidden(&caller.user_id, &mut messages).await?;
+        Ok(MessagePage { messages, has_more })
     }
 
     /// A message the caller may see (member of its chat now).
     pub async fn message(&self, caller: &Caller, message_id: &str) -> CoreResult<Message> {
         let row = self.visible_message(caller, message_id).await?;
-        Ok(self
+        let mut rendered = self
             .render_messages(
                 &row.chat_id,
                 std::slice::from_ref(&row),
                 LinksFor::User(&caller.user_id),
             )
-            .await?
-            .remove(0))
+            .await?;
+        self.mask_hidden(&caller.user_id, &mut rendered).await?;
+        Ok(rendered.remove(0))
     }
 
     pub async fn edit_message(
@@ -422,7 +421,11 @@ impl<'a> LinksFor<'a> {
 
 impl Core {
     /// The message if the caller is a member of its chat now.
-    async fn visible_message(&self, caller: &Caller, message_id: &str) -> CoreResult<MessageRow> {
+    pub(crate) async fn visible_message(
+        &self,
+        caller: &Caller,
+        message_id: &str,
+    ) -> CoreResult<MessageRow> {
         let row = self
             .store
             .message(message_id)

@@ -135,6 +135,8 @@ pub fn message(
         edited_at: row.edited_at.map(Timestamp),
         deleted: row.deleted,
         client_msg_id: row.client_msg_id.clone(),
+        // Per reader: set by `Core::mask_hidden`.
+        hidden: false,
     }
 }
 
@@ -157,8 +159,13 @@ pub fn chat_summary(row: &ChatListRow, last_message: Option<Message>) -> ChatSum
         last_version: row.chat.last_version,
         read_seq: row.read_seq,
         unread_count: row.unread_count,
+        // The member's own marks: set by `Core::summary` (it knows the time).
+        mine: None,
         created_at: Timestamp(row.chat.created_at),
         peer_id: peer.map(|(id, _)| id.clone()),
+        topic: row.chat.profile.topic.clone(),
+        // A signed link: set by `Core::summary` (it holds the signing key).
+        avatar_url: None,
     }
 }
 

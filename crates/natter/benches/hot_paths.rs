@@ -46,6 +46,7 @@ fn message(content_len: usize) -> Message {
         edited_at: None,
         deleted: false,
         client_msg_id: Some("1774000000123456-0-1-42".into()),
+        hidden: false,
     }
 }
 

@@ -171,7 +171,8 @@ async fn announce_departures(
     }
 }
 
-/// Periodic upkeep: idle rate-limit buckets, orphaned uploads.
+/// Periodic upkeep: idle rate-limit buckets, orphaned uploads, stale
+/// link previews and their images.
 async fn housekeeping(core: Arc<natter_core::Core>, sweep_every: Duration) {
     let mut ticks = tokio::time::interval(HOUSEKEEPING_EVERY.min(sweep_every));
     let mut last_sweep = tokio::time::Instant::now();
@@ -182,6 +183,9 @@ async fn housekeeping(core: Arc<natter_core::Core>, sweep_every: Duration) {
             last_sweep = tokio::time::Instant::now();
             if let Err(error) = core.sweep_orphans().await {
                 tracing::warn!(?error, "sweeping orphaned uploads failed");
+            }
+            if let Err(error) = core.sweep_link_previews().await {
+                tracing::warn!(?error, "sweeping stale link previews failed");
             }
         }
     }

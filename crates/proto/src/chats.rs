@@ -100,10 +100,21 @@ pub struct ChatSummary {
     pub last_version: i64,
     pub read_seq: i64,
     pub unread_count: i64,
+    /// The recipient's own marks (`pinned`, `archived`, `marked_unread`,
+    /// `muted`), flattened into the summary. Absent from a `chat.updated`
+    /// sent to the whole chat (a rename): they are per member.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub mine: Option<MyChatFlags>,
     pub created_at: Timestamp,
     /// For direct chats: the other member's id (lets clients show presence).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer_id: Option<String>,
+    /// Groups and channels: one line shown under the name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    /// Groups and channels: a signed link to the avatar's thumbnail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
 }
 
 /// A chat member.
@@ -121,6 +132,9 @@ pub struct Chat {
     #[serde(flatten)]
     pub summary: ChatSummary,
     pub members: Vec<Member>,
+    /// Groups and channels: the longer text of chat info (multi-line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 /// `GET /api/v1/chats`.
@@ -135,6 +149,58 @@ pub struct RenameChat {
     pub name: String,
 }
 
+/// `PATCH /api/v1/chats/{chat_id}` with the profile fields: each one
+/// absent stays as it is; `null` or `""` clears `topic`, `description` and
+/// `avatar_file_id`. At least one field must be given.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct UpdateChat {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `Some(None)` clears (sent as `null`).
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>)]
+    pub topic: Option<Option<String>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    /// An image the caller uploaded.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>)]
+    pub avatar_file_id: Option<Option<String>>,
+}
+
+impl UpdateChat {
+    /// True if no field was given.
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.topic.is_none()
+            && self.description.is_none()
+            && self.avatar_file_id.is_none()
+    }
+}
+
+/// A field that is present, as `null` or a value: tells `null` (clear)
+/// from absent (keep), which plain `Option` cannot.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
 /// `POST /api/v1/chats/{chat_id}/members`.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct AddMember {
@@ -147,4 +213,42 @@ pub struct AddMember {
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct ReadMarker {
     pub seq: i64,
+}
+
+/// A member's own marks on a chat, as a summary shows them to that member
+/// (synced across their devices).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MyChatFlags {
+    /// Shown on top of the list by clients.
+    pub pinned: bool,
+    /// Shown under "Archived"; stays archived when new messages arrive.
+    pub archived: bool,
+    /// Marked as unread by the member; cleared when their read marker
+    /// moves.
+    pub marked_unread: bool,
+    /// The member's notification settings for the chat mute it now
+    /// (`muted_until` in the future). Read only here: set it with
+    /// `PUT /api/v1/chats/{chat_id}/notifications`.
+    pub muted: bool,
+}
+
+/// `PATCH /api/v1/chats/{chat_id}/me`: the caller's own marks; each one
+/// absent stays as it is, at least one must be given, other fields are
+/// refused.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMyChat {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marked_unread: Option<bool>,
+}
+
+impl UpdateMyChat {
+    /// True if no mark is given.
+    pub fn is_empty(&self) -> bool {
+        self.pinned.is_none() && self.archived.is_none() && self.marked_unread.is_none()
+    }
 }

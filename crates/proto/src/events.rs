@@ -51,6 +51,14 @@ pub enum ServerEvent {
         #[serde(default)]
         version: i64,
     },
+    /// The user hid a message for themselves ("delete for me"): sent to
+    /// that user's own connections only.
+    #[serde(rename = "message.hidden")]
+    MessageHidden {
+        chat_id: String,
+        message_id: String,
+        seq: i64,
+    },
     #[serde(rename = "reaction.added")]
     ReactionAdded {
         chat_id: String,
@@ -124,6 +132,7 @@ impl ServerEvent {
                 Some(&message.chat_id)
             }
             ServerEvent::MessageDeleted { chat_id, .. }
+            | ServerEvent::MessageHidden { chat_id, .. }
             | ServerEvent::ReactionAdded { chat_id, .. }
             | ServerEvent::ReactionRemoved { chat_id, .. }
             | ServerEvent::Receipt { chat_id, .. }

@@ -9,6 +9,7 @@ pub mod devices;
 pub mod error;
 pub mod events;
 pub mod messages;
+pub mod previews;
 pub mod push;
 pub mod search;
 pub mod time;

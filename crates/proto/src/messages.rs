@@ -311,6 +311,11 @@ pub struct Message {
     pub deleted: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_msg_id: Option<String>,
+    /// True if the reader hid this message for themselves ("delete for
+    /// me"): then it comes as a tombstone (`deleted`, empty content) that
+    /// keeps its `seq`, so paging and gap repair stay gap-free.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
 }
 
 /// `GET /api/v1/chats/{chat_id}/messages`: ascending by `seq`, or by

@@ -8,7 +8,7 @@ use crate::endpoint::{EndpointPolicy, check_url};
 use crate::error::PushError;
 use crate::keys::{decode_auth, decode_p256dh};
 use crate::options::{PushOptions, topic_problem};
-use crate::resolver::{OnlyNonPublicAddresses, PublicOnlyResolver};
+use crate::resolver::{OnlyNonPublicAddresses, guarded_client_builder};
 use crate::retry_after::parse_retry_after;
 use crate::tokens::TokenCache;
 use crate::vapid::Vapid;
@@ -69,14 +69,10 @@ impl PushClient {
         policy: EndpointPolicy,
         request_timeout: Duration,
     ) -> Result<PushClient, PushError> {
-        let mut builder = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
+        let builder = guarded_client_builder(!policy.allow_insecure)
             .timeout(request_timeout)
-            .user_agent(concat!("natter-push/", env!("CARGO_PKG_VERSION")));
-        if !policy.allow_insecure {
-            builder = builder.https_only(true).dns_resolver(PublicOnlyResolver);
-        }
+            .user_agent(concat!("natter-push/", env!("CARGO_PKG_VERSION")))
+            .https_only(!policy.allow_insecure);
         Ok(PushClient {
             http: builder.build()?,
             vapid,

@@ -15,7 +15,9 @@
 //! no connection to a private, loopback or link-local address (checked
 //! when the subscription is posted and again on every connection), unless
 //! [`EndpointPolicy::allow_insecure`] says this is a test or a closed
-//! network.
+//! network. The address rule ([`is_public`]) and the guarded HTTP client
+//! ([`guarded_client_builder`]) are shared with natter-core's link
+//! previews, the server's other fetch of user-given URLs.
 
 mod address;
 mod client;
@@ -34,5 +36,8 @@ pub use client::{MAX_PLAINTEXT_LEN, PushClient, SendOutcome, Target};
 pub use endpoint::{EndpointPolicy, MAX_ENDPOINT_LEN};
 pub use error::{InvalidSubscription, PushError, SubscriptionField};
 pub use options::{MAX_TOPIC_LEN, PushOptions, UnknownUrgency, Urgency};
+pub use resolver::{
+    OnlyNonPublicAddresses, PublicOnlyResolver, guarded_client_builder, refused_as_non_public,
+};
 pub use subscription::validate_subscription;
 pub use vapid::Vapid;

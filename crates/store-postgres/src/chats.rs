@@ -14,7 +14,8 @@ use crate::{PgStore, chat_list};
 use async_trait::async_trait;
 use natter_proto::chats::{ChatType, Role};
 use natter_store::{
-    ChatListRow, ChatRow, Chats, CursorRow, MemberRow, NewChat, StoreError, StoreResult,
+    ChatListRow, ChatProfile, ChatRow, ChatUpdate, Chats, CursorRow, MemberRow, NewChat,
+    StoreError, StoreResult,
 };
 use sqlx::Row;
 
@@ -87,6 +88,7 @@ impl Chats for PgStore {
             last_seq: 0,
             last_version: 0,
             last_activity_at: chat.created_at,
+            profile: ChatProfile::default(),
         };
         Ok((row, true))
     }
@@ -159,14 +161,37 @@ impl Chats for PgStore {
         found.iter().map(rows::member).collect()
     }
 
-    async fn rename_chat(&self, chat_id: &str, name: &str) -> StoreResult<()> {
-        let renamed = sqlx::query("UPDATE chats SET name = $2 WHERE id = $1")
-            .bind(chat_id)
-            .bind(name)
-            .execute(&self.pool)
-            .await
-            .db()?;
-        if renamed.rows_affected() == 0 {
+    async fn set_member_flags(
+        &self,
+        chat_id: &str,
+        user_id: &str,
+        change: natter_store::MemberFlagsChange,
+    ) -> StoreResult<Option<natter_store::MemberFlags>> {
+        crate::member_flags::set(self, chat_id, user_id, change).await
+    }
+
+    async fn update_chat(&self, chat_id: &str, update: &ChatUpdate) -> StoreResult<()> {
+        // A field's flag says whether to set it (to the value, which may be
+        // NULL) or keep it.
+        let updated = sqlx::query(
+            "UPDATE chats SET name = coalesce($2, name), \
+             topic = CASE WHEN $3 THEN $4 ELSE topic END, \
+             description = CASE WHEN $5 THEN $6 ELSE description END, \
+             avatar_file_id = CASE WHEN $7 THEN $8 ELSE avatar_file_id END \
+             WHERE id = $1",
+        )
+        .bind(chat_id)
+        .bind(&update.name)
+        .bind(update.topic.is_some())
+        .bind(update.topic.clone().flatten())
+        .bind(update.description.is_some())
+        .bind(update.description.clone().flatten())
+        .bind(update.avatar_file_id.is_some())
+        .bind(update.avatar_file_id.clone().flatten())
+        .execute(&self.pool)
+        .await
+        .db()?;
+        if updated.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
         Ok(())

@@ -1,6 +1,7 @@
 //! [`Files`]: metadata rows of uploads, who may read them (owner, members
-//! of a chat with a live message referring to them, anyone for an
-//! avatar), storage used per owner, and uploads nothing refers to.
+//! of a chat with a live message referring to them, anyone for a
+//! user's avatar, members for a chat's avatar), storage used per owner,
+//! and uploads nothing refers to.
 
 use crate::PgStore;
 use crate::error::Db;
@@ -95,7 +96,9 @@ impl Files for PgStore {
         sqlx::query(
             "SELECT EXISTS (SELECT 1 FROM messages m JOIN members mb ON mb.chat_id = m.chat_id \
                             WHERE m.file_id = $1 AND mb.user_id = $2) \
-                 OR EXISTS (SELECT 1 FROM users WHERE avatar_file_id = $1)",
+                 OR EXISTS (SELECT 1 FROM users WHERE avatar_file_id = $1) \
+             OR EXISTS (SELECT 1 FROM chats c JOIN members cm ON cm.chat_id = c.id \
+                        WHERE c.avatar_file_id = $1 AND cm.user_id = $2)",
         )
         .bind(file_id)
         .bind(user_id)
@@ -123,6 +126,7 @@ impl Files for PgStore {
             " FROM files f WHERE f.created_at < $1 \
              AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.file_id = f.id) \
              AND NOT EXISTS (SELECT 1 FROM users u WHERE u.avatar_file_id = f.id) \
+         AND NOT EXISTS (SELECT 1 FROM chats c WHERE c.avatar_file_id = f.id) \
              ORDER BY f.created_at LIMIT $2"
         ))
         .bind(created_before)
@@ -137,7 +141,8 @@ impl Files for PgStore {
         let deleted = sqlx::query(
             "DELETE FROM files WHERE id = $1 \
              AND NOT EXISTS (SELECT 1 FROM messages WHERE file_id = $1) \
-             AND NOT EXISTS (SELECT 1 FROM users WHERE avatar_file_id = $1)",
+             AND NOT EXISTS (SELECT 1 FROM users WHERE avatar_file_id = $1) \
+                     AND NOT EXISTS (SELECT 1 FROM chats WHERE avatar_file_id = $1)",
         )
         .bind(id)
         .execute(&self.pool)

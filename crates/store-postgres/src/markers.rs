@@ -53,6 +53,7 @@ impl Markers for PgStore {
             seq: moved.try_get("seq").db()?,
             member_count: count("member_count")?,
             others_reached: count("others_reached")?,
+            cleared_unread: moved.try_get("cleared_unread").db()?,
         }))
     }
 
@@ -111,28 +112,34 @@ impl Markers for PgStore {
 /// granted, so two racing advances cannot both move it to the same seq.
 /// `$marker` is the moving marker's column (also what says another
 /// member reached the seq: a read moves the delivered marker too),
-/// `$read` the new read marker.
+/// `$read` the new read marker, `$unread` the new `marked_unread` (a read
+/// clears it; `cleared_unread` is whether it was set, as the statement's
+/// snapshot saw it).
 macro_rules! advance_sql {
-    ($kind:literal, $marker:literal, $read:literal) => {
+    ($kind:literal, $marker:literal, $read:literal, $unread:literal) => {
         concat!(
             "WITH target AS (\
-                 SELECT mb.chat_id, mb.user_id, LEAST($3, c.last_seq) AS seq, c.member_count \
+                 SELECT mb.chat_id, mb.user_id, LEAST($3, c.last_seq) AS seq, c.member_count, \
+                     mb.marked_unread AS was_unread \
                  FROM members mb JOIN chats c ON c.id = mb.chat_id \
                  WHERE mb.chat_id = $1 AND mb.user_id = $2), \
              moved AS (\
                  UPDATE members mb SET read_seq = ",
             $read,
+            ", marked_unread = ",
+            $unread,
             ", delivered_seq = GREATEST(mb.delivered_seq, t.seq) \
                  FROM target t WHERE mb.chat_id = t.chat_id AND mb.user_id = t.user_id \
                  AND t.seq > mb.",
             $marker,
-            " RETURNING t.chat_id, t.user_id, t.seq, t.member_count), \
+            " RETURNING t.chat_id, t.user_id, t.seq, t.member_count, \
+                 t.was_unread AND NOT mb.marked_unread AS cleared_unread), \
              logged AS (\
                  INSERT INTO marker_log (chat_id, user_id, kind, seq, at) \
                  SELECT chat_id, user_id, '",
             $kind,
             "', seq, $4 FROM moved) \
-             SELECT moved.seq, moved.member_count, \
+             SELECT moved.seq, moved.member_count, moved.cleared_unread, \
                  (SELECT count(*) FROM (SELECT 1 FROM members o \
                      WHERE o.chat_id = $1 AND o.",
             $marker,
@@ -142,5 +149,11 @@ macro_rules! advance_sql {
     };
 }
 
-const ADVANCE_DELIVERED: &str = advance_sql!("delivered", "delivered_seq", "mb.read_seq");
-const ADVANCE_READ: &str = advance_sql!("read", "read_seq", "GREATEST(mb.read_seq, t.seq)");
+const ADVANCE_DELIVERED: &str = advance_sql!(
+    "delivered",
+    "delivered_seq",
+    "mb.read_seq",
+    "mb.marked_unread"
+);
+const ADVANCE_READ: &str =
+    advance_sql!("read", "read_seq", "GREATEST(mb.read_seq, t.seq)", "false");

@@ -6,7 +6,7 @@
 use crate::error::{Db, corrupt};
 use natter_proto::chats::{ChatType, Role};
 use natter_proto::messages::{MessageType, Metadata};
-use natter_store::{ChatRow, MemberRow, MessageRow, StoreResult, UserRow};
+use natter_store::{ChatProfile, ChatRow, MemberRow, MessageRow, StoreResult, UserRow};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
@@ -21,7 +21,7 @@ macro_rules! user_columns {
 macro_rules! chat_columns {
     () => {
         "c.id, c.type, c.name, c.created_by, c.created_at, c.last_seq, c.last_version, \
-         c.last_activity_at"
+         c.last_activity_at, c.topic, c.description, c.avatar_file_id"
     };
 }
 
@@ -64,6 +64,11 @@ pub(crate) fn chat(row: &PgRow) -> StoreResult<ChatRow> {
         last_seq: row.try_get("last_seq").db()?,
         last_version: row.try_get("last_version").db()?,
         last_activity_at: row.try_get("last_activity_at").db()?,
+        profile: ChatProfile {
+            topic: row.try_get("topic").db()?,
+            description: row.try_get("description").db()?,
+            avatar_file_id: row.try_get("avatar_file_id").db()?,
+        },
     })
 }
 

@@ -45,6 +45,8 @@ impl Search for PgStore {
                    FROM to_tsquery('natter_search', $2) AS q(query), messages m \
                    JOIN members mb ON mb.chat_id = m.chat_id AND mb.user_id = $1 \
                    WHERE m.search @@ q.query AND NOT m.deleted \
+                     AND NOT EXISTS (SELECT 1 FROM hidden_messages h \
+                         WHERE h.user_id = $1 AND h.message_id = m.id) \
                      AND ($3::text IS NULL OR m.chat_id = $3) \
                    ORDER BY rank DESC, m.created_at DESC, m.id LIMIT $4) hit \
              JOIN messages m ON m.id = hit.id \

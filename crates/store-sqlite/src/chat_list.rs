@@ -2,11 +2,14 @@
 //! the member count, the unread count, the last message and, for direct
 //! chats, the peer. Two queries for the whole list (chats, then their last
 //! messages), whatever the number of chats, read in one snapshot.
+//! The user's own marks (pinned, archived, marked unread) come with their
+//! membership row, their `muted_until` from a primary-key join on
+//! `chat_notifications`: nothing more per chat.
 
 use crate::SqliteStore;
 use crate::error::Db;
 use crate::rows::{self, chat_columns, message_columns};
-use natter_store::{ChatListRow, MessageRow, StoreResult};
+use natter_store::{ChatListRow, MemberFlags, MessageRow, StoreResult};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 use std::collections::HashMap;
@@ -19,6 +22,8 @@ macro_rules! chats_sql {
             "SELECT ",
             chat_columns!(),
             ", me.role AS my_role, me.read_seq AS my_read_seq, \
+             me.pinned AS my_pinned, me.archived AS my_archived, \
+             me.marked_unread AS my_marked_unread, cn.muted_until AS my_muted_until, \
              c.member_count, \
              (SELECT count(*) FROM messages u WHERE u.chat_id = c.id AND u.seq > me.read_seq \
                  AND u.sender_id <> me.user_id AND u.deleted = 0) AS unread_count, \
@@ -28,6 +33,7 @@ macro_rules! chats_sql {
              LEFT JOIN members peer \
                  ON c.type = 'direct' AND peer.chat_id = c.id AND peer.user_id <> me.user_id \
              LEFT JOIN users pu ON pu.id = peer.user_id \
+             LEFT JOIN chat_notifications cn ON cn.user_id = me.user_id AND cn.chat_id = c.id \
              WHERE me.user_id = ?1",
             $filter,
             " ORDER BY c.last_activity_at DESC, c.id"
@@ -35,7 +41,10 @@ macro_rules! chats_sql {
     };
 }
 
-/// The newest message (highest `seq`) of each chat of `?1`, filtered.
+/// The newest message (highest `seq`) of each chat of `?1` that the user
+/// did not hide for themselves, filtered. Walks the chat's `seq` index
+/// down from the top, so it costs one step unless the newest ones are
+/// hidden.
 macro_rules! last_messages_sql {
     ($filter:literal) => {
         concat!(
@@ -43,7 +52,11 @@ macro_rules! last_messages_sql {
             message_columns!(),
             " FROM members me \
              JOIN chats c ON c.id = me.chat_id \
-             JOIN messages m ON m.chat_id = c.id AND m.seq = c.last_seq \
+             JOIN messages m ON m.chat_id = c.id AND m.seq = (SELECT x.seq \
+                 FROM messages x WHERE x.chat_id = c.id AND NOT EXISTS (SELECT 1 \
+                     FROM hidden_messages h WHERE h.user_id = me.user_id \
+                     AND h.chat_id = c.id AND h.seq = x.seq) \
+                 ORDER BY x.seq DESC LIMIT 1) \
              WHERE me.user_id = ?1",
             $filter
         )
@@ -120,6 +133,12 @@ fn entry(
         unread_count: row.try_get("unread_count").db()?,
         last_message: last_by_chat.remove(&chat.id),
         peer: peer_id.zip(peer_name),
+        flags: MemberFlags {
+            pinned: row.try_get("my_pinned").db()?,
+            archived: row.try_get("my_archived").db()?,
+            marked_unread: row.try_get("my_marked_unread").db()?,
+        },
+        muted_until: row.try_get("my_muted_until").db()?,
         chat,
     })
 }

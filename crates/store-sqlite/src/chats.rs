@@ -10,7 +10,8 @@ use crate::{SqliteStore, chat_list};
 use async_trait::async_trait;
 use natter_proto::chats::{ChatType, Role};
 use natter_store::{
-    ChatListRow, ChatRow, Chats, CursorRow, MemberRow, NewChat, StoreError, StoreResult,
+    ChatListRow, ChatProfile, ChatRow, ChatUpdate, Chats, CursorRow, MemberRow, NewChat,
+    StoreError, StoreResult,
 };
 use rusqlite::{OptionalExtension, params};
 use sqlx::Row;
@@ -68,6 +69,7 @@ impl Chats for SqliteStore {
                 last_seq: 0,
                 last_version: 0,
                 last_activity_at: chat.created_at,
+                profile: ChatProfile::default(),
             };
             Ok((row, true))
         })
@@ -139,14 +141,40 @@ impl Chats for SqliteStore {
         found.iter().map(rows::member).collect()
     }
 
-    async fn rename_chat(&self, chat_id: &str, name: &str) -> StoreResult<()> {
-        let (chat_id, name) = (chat_id.to_owned(), name.to_owned());
+    async fn set_member_flags(
+        &self,
+        chat_id: &str,
+        user_id: &str,
+        change: natter_store::MemberFlagsChange,
+    ) -> StoreResult<Option<natter_store::MemberFlags>> {
+        crate::member_flags::set(self, chat_id, user_id, change).await
+    }
+
+    async fn update_chat(&self, chat_id: &str, update: &ChatUpdate) -> StoreResult<()> {
+        let (chat_id, update) = (chat_id.to_owned(), update.clone());
         self.writer
             .write_statement(move |conn| {
-                let renamed = conn
-                    .prepare_cached("UPDATE chats SET name = ?2 WHERE id = ?1")?
-                    .execute(params![chat_id, name])?;
-                if renamed == 0 {
+                // A field's flag says whether to set it (to the value, which
+                // may be NULL) or keep it.
+                let updated = conn
+                    .prepare_cached(
+                        "UPDATE chats SET name = coalesce(?2, name), \
+                         topic = CASE WHEN ?3 THEN ?4 ELSE topic END, \
+                         description = CASE WHEN ?5 THEN ?6 ELSE description END, \
+                         avatar_file_id = CASE WHEN ?7 THEN ?8 ELSE avatar_file_id END \
+                         WHERE id = ?1",
+                    )?
+                    .execute(params![
+                        chat_id,
+                        update.name,
+                        update.topic.is_some(),
+                        update.topic.flatten(),
+                        update.description.is_some(),
+                        update.description.flatten(),
+                        update.avatar_file_id.is_some(),
+                        update.avatar_file_id.flatten(),
+                    ])?;
+                if updated == 0 {
                     return Err(StoreError::NotFound.into());
                 }
                 Ok(())

@@ -57,10 +57,16 @@ impl Markers for SqliteStore {
                 let others_reached: u32 = conn
                     .prepare_cached(others_reached)?
                     .query_row(params![chat_id, user_id, seq], |row| row.get(0))?;
+                let cleared_unread = kind == MarkerKind::Read
+                    && conn
+                        .prepare_cached(CLEAR_MARKED_UNREAD)?
+                        .execute(params![chat_id, user_id])?
+                        > 0;
                 Ok(Some(Advance {
                     seq,
                     member_count,
                     others_reached,
+                    cleared_unread,
                 }))
             })
             .await
@@ -123,6 +129,12 @@ const ADVANCE: &str = "
     WHERE mb.chat_id = ?1 AND mb.user_id = ?2
       AND min(?4, c.last_seq) > CASE ?3 WHEN 'read' THEN mb.read_seq ELSE mb.delivered_seq END
     RETURNING seq";
+
+/// A read clears member (?1 chat, ?2 user)'s "marked unread" mark; no
+/// write at all when it is not set (the common case).
+const CLEAR_MARKED_UNREAD: &str = "
+    UPDATE members SET marked_unread = 0
+    WHERE chat_id = ?1 AND user_id = ?2 AND marked_unread = 1";
 
 /// How many members of chat ?1 other than ?2 have read up to ?3 or
 /// further, counted no further than 2 ([`Advance::others_reached`]).

@@ -22,6 +22,10 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_secrets.sql"),
     include_str!("../migrations/0008_push.sql"),
     include_str!("../migrations/0009_user_name_words.sql"),
+    include_str!("../migrations/0010_member_flags.sql"),
+    include_str!("../migrations/0011_chat_profile.sql"),
+    include_str!("../migrations/0012_hidden_messages.sql"),
+    include_str!("../migrations/0013_link_previews.sql"),
 ];
 
 /// The migration that adds `user_name_words`; its rows for existing users

@@ -9,7 +9,7 @@
 use crate::error::{Db, corrupt};
 use natter_proto::chats::{ChatType, Role};
 use natter_proto::messages::{MessageType, Metadata};
-use natter_store::{ChatRow, MemberRow, MessageRow, StoreResult, UserRow};
+use natter_store::{ChatProfile, ChatRow, MemberRow, MessageRow, StoreResult, UserRow};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
@@ -70,7 +70,7 @@ macro_rules! user_columns {
 macro_rules! chat_columns {
     () => {
         "c.id, c.type, c.name, c.created_by, c.created_at, c.last_seq, c.last_version, \
-         c.last_activity_at"
+         c.last_activity_at, c.topic, c.description, c.avatar_file_id"
     };
 }
 
@@ -123,6 +123,11 @@ pub(super) fn chat(row: &impl Columns) -> StoreResult<ChatRow> {
         last_seq: row.int("last_seq")?,
         last_version: row.int("last_version")?,
         last_activity_at: row.int("last_activity_at")?,
+        profile: ChatProfile {
+            topic: row.text_opt("topic")?,
+            description: row.text_opt("description")?,
+            avatar_file_id: row.text_opt("avatar_file_id")?,
+        },
     })
 }
 

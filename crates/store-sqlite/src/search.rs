@@ -48,6 +48,8 @@ impl Search for SqliteStore {
              JOIN messages m ON m.rowid = messages_fts.rowid \
              JOIN members mb ON mb.chat_id = m.chat_id AND mb.user_id = ?1 \
              WHERE messages_fts MATCH ?2 AND m.deleted = 0 AND (?3 IS NULL OR m.chat_id = ?3) \
+             AND NOT EXISTS (SELECT 1 FROM hidden_messages h \
+                 WHERE h.user_id = ?1 AND h.message_id = m.id) \
              ORDER BY bm25(messages_fts) LIMIT ?4"
         ))
         .bind(&query.user_id)

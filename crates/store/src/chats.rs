@@ -35,6 +35,28 @@ pub struct ChatRow {
     pub last_version: i64,
     /// Time of the last message, or creation; orders chat lists.
     pub last_activity_at: i64,
+    /// Topic, description and avatar (groups and channels).
+    pub profile: ChatProfile,
+}
+
+/// What a group or channel says about itself besides its name; all empty
+/// for direct chats.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ChatProfile {
+    pub topic: Option<String>,
+    pub description: Option<String>,
+    /// An image file; kept from the orphan sweep and readable by members.
+    pub avatar_file_id: Option<String>,
+}
+
+/// A change to a chat's name and profile: `None` keeps a field,
+/// `Some(None)` clears it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ChatUpdate {
+    pub name: Option<String>,
+    pub topic: Option<Option<String>>,
+    pub description: Option<Option<String>>,
+    pub avatar_file_id: Option<Option<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -61,6 +83,28 @@ pub struct ChatListRow {
     pub last_message: Option<MessageRow>,
     /// For direct chats: the other member (id, display name).
     pub peer: Option<(String, String)>,
+    /// This user's own marks on the chat.
+    pub flags: MemberFlags,
+    /// This user's `muted_until` for the chat (notification settings).
+    pub muted_until: Option<i64>,
+}
+
+/// A member's own marks on a chat, kept with their membership (so they
+/// end with it) and shown on every device of theirs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MemberFlags {
+    pub pinned: bool,
+    pub archived: bool,
+    /// Cleared by the store whenever the member's read marker moves.
+    pub marked_unread: bool,
+}
+
+/// A change to [`MemberFlags`]: `None` keeps a mark as it is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MemberFlagsChange {
+    pub pinned: Option<bool>,
+    pub archived: Option<bool>,
+    pub marked_unread: Option<bool>,
 }
 
 /// Where one of a user's chats stands (the WebSocket `ready` frame).
@@ -102,8 +146,17 @@ pub trait Chats: Send + Sync {
     /// One entry of `user_id`'s chat list; `None` if not a member.
     async fn chat_for_user(&self, chat_id: &str, user_id: &str)
     -> StoreResult<Option<ChatListRow>>;
+    /// Applies `change` to `user_id`'s marks on the chat and returns them
+    /// as they are now; `None` if not a member.
+    async fn set_member_flags(
+        &self,
+        chat_id: &str,
+        user_id: &str,
+        change: MemberFlagsChange,
+    ) -> StoreResult<Option<MemberFlags>>;
+    /// Changes the given fields of the name and profile in one write;
     /// `NotFound` if there is no such chat.
-    async fn rename_chat(&self, chat_id: &str, name: &str) -> StoreResult<()>;
+    async fn update_chat(&self, chat_id: &str, update: &ChatUpdate) -> StoreResult<()>;
     /// Adds a member whose markers start at the chat's current `last_seq`
     /// (history before joining counts as read). `Conflict(Member)` if
     /// already a member, `NotFound` if the chat or user does not exist.

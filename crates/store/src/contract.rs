@@ -16,7 +16,10 @@ mod files;
 mod fixture;
 mod lifecycle;
 mod markers;
+mod member_flags;
 mod messages;
+mod previews;
+mod profile_hidden;
 mod push;
 mod queue;
 mod search;
@@ -32,7 +35,10 @@ pub use files::*;
 pub use fixture::*;
 pub use lifecycle::*;
 pub use markers::*;
+pub use member_flags::*;
 pub use messages::*;
+pub use previews::*;
+pub use profile_hidden::*;
 pub use push::*;
 pub use queue::*;
 pub use search::*;
@@ -111,6 +117,8 @@ macro_rules! store_contract_tests {
             sending_reads_what_came_before_and_joining_counts_history_as_read,
             an_advance_counts_the_other_members_at_or_past_it_up_to_two,
             an_advance_reports_the_member_count_as_members_come_and_go,
+            // member flags
+            member_flags_are_per_member_and_a_read_clears_marked_unread,
             // writes
             concurrent_appends_to_one_chat_get_seqs_one_to_n_without_gaps,
             a_retried_client_msg_id_returns_the_original_and_stores_nothing,
@@ -134,8 +142,15 @@ macro_rules! store_contract_tests {
             files_keep_their_metadata_and_count_towards_their_owners_storage,
             a_file_is_visible_through_live_messages_of_the_users_chats_and_as_an_avatar,
             only_old_files_nothing_refers_to_are_orphans_and_deletable,
+            // chat profiles and hidden messages
+            a_chats_profile_changes_field_by_field_and_its_avatar_is_kept_for_members,
+            a_hidden_message_is_hidden_for_its_hider_only,
             // secrets
             a_shared_secret_is_the_first_candidate_stored_and_never_changes,
+            // link previews
+            a_link_preview_is_cached_per_url_and_replaced_by_a_newer_fetch,
+            concurrent_puts_of_one_url_report_each_replaced_image_once,
+            stale_link_previews_are_swept_and_name_their_images,
             // push subscriptions and settings
             subscribing_creates_keeps_or_replaces_by_endpoint,
             activation_needs_the_subscriptions_own_token_and_owner,

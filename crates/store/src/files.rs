@@ -30,15 +30,18 @@ pub trait Files: Send + Sync {
     /// The files among these ids (any order; unknown ids are skipped).
     async fn files(&self, file_ids: &[String]) -> StoreResult<Vec<FileRow>>;
     /// True if a live message of a chat `user_id` is a member of refers
-    /// to the file, or the file is someone's avatar. (Owners are checked
+    /// to the file, the file is someone's avatar, or it is the avatar of a
+    /// chat `user_id` is a member of. (Owners are checked
     /// by the caller.)
     async fn file_visible_to(&self, file_id: &str, user_id: &str) -> StoreResult<bool>;
     /// Bytes of all files `owner_id` uploaded.
     async fn storage_used(&self, owner_id: &str) -> StoreResult<i64>;
     /// Files created before `created_before` that no message (live or
-    /// tombstone) and no avatar refers to, oldest first.
+    /// tombstone) and no avatar (a user's or a chat's) refers to, oldest
+    /// first.
     async fn orphan_files(&self, created_before: i64, limit: u32) -> StoreResult<Vec<FileRow>>;
-    /// Deletes the row unless a message or an avatar refers to it (again);
+    /// Deletes the row unless a message or an avatar (a user's or a
+    /// chat's) refers to it (again);
     /// true if it was deleted (then, and only then, drop its bytes).
     async fn delete_file(&self, file_id: &str) -> StoreResult<bool>;
 }

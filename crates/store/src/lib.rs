@@ -2,7 +2,7 @@
 //! one trait per aggregate ([`Users`], [`Sessions`], [`Chats`],
 //! [`Messages`], [`Reactions`], [`Markers`], [`Files`], [`Search`],
 //! [`Secrets`], [`PushSubscriptions`], [`NotificationSettings`],
-//! [`PushQueue`]) composed into [`Store`], with neutral row types and
+//! [`PushQueue`], [`HiddenMessages`], [`LinkPreviews`]) composed into [`Store`], with neutral row types and
 //! [`StoreError`]. Backends (SQLite
 //! in `natter-store-sqlite`, PostgreSQL in `natter-store-postgres`) implement each trait in the
 //! module that owns its tables. Knows nothing of HTTP or WebSocket, and
@@ -21,8 +21,10 @@ pub mod commits;
 pub mod contract;
 pub mod error;
 pub mod files;
+pub mod hidden;
 pub mod markers;
 pub mod messages;
+pub mod previews;
 pub mod push;
 pub mod reactions;
 pub mod search;
@@ -30,12 +32,17 @@ pub mod secrets;
 pub mod sessions;
 pub mod users;
 
-pub use chats::{ChatListRow, ChatRow, Chats, CursorRow, MemberRow, NewChat};
+pub use chats::{
+    ChatListRow, ChatProfile, ChatRow, ChatUpdate, Chats, CursorRow, MemberRow, NewChat,
+};
+pub use chats::{MemberFlags, MemberFlagsChange};
 pub use commits::{CommitFeed, CommitSink, commit_channel};
 pub use error::{Conflict, Outage, StoreError, StoreResult};
 pub use files::{FileRow, Files};
+pub use hidden::HiddenMessages;
 pub use markers::{Advance, MarkerKind, Markers, ReceiptRow};
 pub use messages::{Appended, Appending, Cursor, MessageRow, Messages, NewMessage};
+pub use previews::{LinkPreviewRow, LinkPreviews, PreviewImageRow};
 pub use push::{
     Activation, ChatNotifyRow, DeliveryRow, NewDelivery, NewSubscription, NotificationSettings,
     NotifyLevel, PushJob, PushQueue, PushSubscriptions, RecipientSettings, Subscribed,
@@ -65,6 +72,8 @@ pub trait Store:
     + PushSubscriptions
     + NotificationSettings
     + PushQueue
+    + HiddenMessages
+    + LinkPreviews
     + Send
     + Sync
     + 'static

@@ -25,6 +25,9 @@ pub struct Advance {
     /// at `seq` or beyond, counted no further than 2 (a few index rows,
     /// whatever the size of the chat).
     pub others_reached: u32,
+    /// A read advance cleared the member's `marked_unread` mark (see
+    /// [`crate::MemberFlags`]); always false for a delivered advance.
+    pub cleared_unread: bool,
 }
 
 /// When one member's markers first reached a message.

@@ -75,6 +75,7 @@ pub struct SearchRow {
 
 #[async_trait]
 pub trait Search: Send + Sync {
-    /// Non-deleted messages matching every word, best match first.
+    /// Non-deleted messages matching every word, best match first; none
+    /// the user hid for themselves.
     async fn search_messages(&self, query: &SearchQuery) -> StoreResult<Vec<SearchRow>>;
 }

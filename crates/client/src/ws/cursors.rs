@@ -330,6 +330,7 @@ mod tests {
             edited_at: None,
             deleted: false,
             client_msg_id: None,
+            hidden: false,
         }
     }
 

@@ -39,8 +39,9 @@ impl fmt::Display for Variant {
     }
 }
 
-/// A key in the blob store. Only [`key`] and [`upload_key`] make one, so a
-/// key is always `files/<uuid>/<variant>` or `uploads/<uuid>`.
+/// A key in the blob store. Only [`key`], [`upload_key`] and
+/// [`preview_key`] make one, so a key is always `files/<uuid>/<variant>`,
+/// `uploads/<uuid>` or `previews/<uuid>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct BlobKey(Path);
 
@@ -76,6 +77,15 @@ pub fn upload_key(upload_id: Uuid) -> BlobKey {
     BlobKey(Path::from_iter([
         "uploads".to_owned(),
         upload_id.to_string(),
+    ]))
+}
+
+/// The key of a link preview's image (re-encoded, thumbnail size):
+/// `previews/<image_id>`.
+pub fn preview_key(image_id: Uuid) -> BlobKey {
+    BlobKey(Path::from_iter([
+        "previews".to_owned(),
+        image_id.to_string(),
     ]))
 }
 

@@ -5,6 +5,9 @@
 //! a versioned, newline-separated message of file id, variant, expiry and
 //! user, encoded as base64url without padding.
 //!
+//! Link preview images have links of their own
+//! ([`sign_preview_image`]), signed with another context.
+//!
 //! This module only signs and checks; whoever serves the link still checks
 //! that the file exists and that its user may read it now (so a removed
 //! member's links stop working at once).
@@ -32,21 +35,76 @@ pub struct LinkTo<'a> {
     pub user_id: &'a str,
 }
 
+/// Domain separation for link preview images ([`sign_preview_image`]).
+const PREVIEW_CONTEXT: &[u8] = b"natter-preview-image-v1";
+
 fn mac(secret: &[u8], link: &LinkTo<'_>) -> HmacSha256 {
+    mac_of(
+        secret,
+        &[
+            CONTEXT,
+            link.file_id.as_bytes(),
+            link.variant.as_str().as_bytes(),
+            link.expires_at.to_string().as_bytes(),
+            link.user_id.as_bytes(),
+        ],
+    )
+}
+
+/// The HMAC of newline-terminated `parts`. Ids are server-generated UUIDs
+/// and the other fields numbers or fixed words: none contains a newline,
+/// so the message parses back uniquely.
+fn mac_of(secret: &[u8], parts: &[&[u8]]) -> HmacSha256 {
     let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC accepts keys of any length");
-    // Ids are server-generated UUIDs and the other fields numbers or fixed
-    // words: none contains a newline, so the message parses back uniquely.
-    for part in [
-        CONTEXT,
-        link.file_id.as_bytes(),
-        link.variant.as_str().as_bytes(),
-        link.expires_at.to_string().as_bytes(),
-        link.user_id.as_bytes(),
-    ] {
+    for part in parts {
         mac.update(part);
         mac.update(b"\n");
     }
     mac
+}
+
+fn preview_mac(secret: &[u8], image_id: &str, expires_at: u64) -> HmacSha256 {
+    mac_of(
+        secret,
+        &[
+            PREVIEW_CONTEXT,
+            image_id.as_bytes(),
+            expires_at.to_string().as_bytes(),
+        ],
+    )
+}
+
+/// The link (path and query) to a link preview's image:
+/// `/api/v1/link-preview/images/{image_id}?expires=...&sig=...`. Not tied
+/// to a user: the image comes from a public page anyone could fetch; the
+/// signature only keeps the server from serving ids nobody was given.
+pub fn sign_preview_image(secret: &[u8], image_id: &str, expires_at: u64) -> String {
+    let sig = URL_SAFE_NO_PAD.encode(
+        preview_mac(secret, image_id, expires_at)
+            .finalize()
+            .into_bytes(),
+    );
+    format!("/api/v1/link-preview/images/{image_id}?expires={expires_at}&sig={sig}")
+}
+
+/// Whether `sig` signs the preview image link and `now` is before its
+/// expiry (constant-time comparison, as [`verify`]).
+pub fn verify_preview_image(
+    secret: &[u8],
+    image_id: &str,
+    expires_at: u64,
+    sig: &str,
+    now: u64,
+) -> bool {
+    if now >= expires_at {
+        return false;
+    }
+    let Ok(sig) = URL_SAFE_NO_PAD.decode(sig) else {
+        return false;
+    };
+    preview_mac(secret, image_id, expires_at)
+        .verify_slice(&sig)
+        .is_ok()
 }
 
 /// The link (path and query). Its ids are server-generated UUIDs, so they
@@ -114,6 +172,23 @@ mod tests {
         let sig = sig_of(&signed);
         assert!(!sig.contains('=') && !sig.contains('+') && !sig.contains('/'));
         assert!(verify(SECRET, &genuine, &sig, 999));
+    }
+
+    #[test]
+    fn a_preview_image_link_verifies_only_for_its_image_and_expiry() {
+        let signed = sign_preview_image(SECRET, ID, 1_000);
+        assert!(signed.starts_with(&format!(
+            "/api/v1/link-preview/images/{ID}?expires=1000&sig="
+        )));
+        let sig = sig_of(&signed);
+        assert!(verify_preview_image(SECRET, ID, 1_000, &sig, 999));
+        assert!(!verify_preview_image(SECRET, ID, 1_000, &sig, 1_000));
+        assert!(!verify_preview_image(SECRET, ID, 2_000, &sig, 0));
+        assert!(!verify_preview_image(SECRET, USER, 1_000, &sig, 0));
+        assert!(!verify_preview_image(b"other", ID, 1_000, &sig, 0));
+        // A file link's signature is no preview link's, and back.
+        let file_sig = sig_of(&sign(SECRET, &link(Variant::Thumb, 1_000)));
+        assert!(!verify_preview_image(SECRET, ID, 1_000, &file_sig, 0));
     }
 
     #[test]

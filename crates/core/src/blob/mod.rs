@@ -9,7 +9,7 @@ pub mod links;
 mod read;
 mod write;
 
-pub use key::{BlobKey, Variant, key, upload_key};
+pub use key::{BlobKey, Variant, key, preview_key, upload_key};
 pub use read::{Blob, BlobMeta, ByteStream};
 pub use write::{SNIFF_LEN, Written};
 

@@ -348,6 +348,7 @@ mod tests {
             last_seq: 5,
             last_version: 5,
             last_activity_at: 0,
+            profile: Default::default(),
         };
         let long = "x".repeat(MAX_BODY_CHARS + 50);
         let message = text(&long);

@@ -57,6 +57,9 @@ impl Core {
         self.store
             .set_chat_notifications(&caller.user_id, chat_id, &row)
             .await?;
+        // The summary's `muted` may have changed: the caller's other devices.
+        self.announce_own_summary_or_log(chat_id, &caller.user_id)
+            .await;
         Ok(chat_view(&row, chat_type))
     }
 

@@ -169,11 +169,12 @@ fn text_frame(frame: Bytes) -> Option<Utf8Bytes> {
     }
 }
 
-/// True if `frame` holds a file object's link. The pattern cannot occur
-/// inside a JSON string (its quotes would be escaped there), so message
-/// text that looks like it does not count.
+/// True if `frame` holds a file object's link or a chat's avatar link.
+/// The patterns cannot occur inside a JSON string (its quotes would be
+/// escaped there), so message text that looks like them does not count.
 fn carries_file_links(frame: &Utf8Bytes) -> bool {
-    frame.as_str().contains(r#""url":"/api/v1/files/"#)
+    let frame = frame.as_str();
+    frame.contains(r#""url":"/api/v1/files/"#) || frame.contains(r#""avatar_url":"/api/v1/files/"#)
 }
 
 impl Router {

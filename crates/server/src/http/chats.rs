@@ -1,4 +1,5 @@
-//! `/api/v1/chats`: create, list, show, rename, members, read markers.
+//! `/api/v1/chats`: create, list, show, rename, members, read markers,
+//! the caller's own marks (`/me`).
 
 use super::AppState;
 use super::error::ApiResult;
@@ -7,7 +8,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use natter_proto::Problem;
-use natter_proto::chats::{AddMember, Chat, ChatList, CreateChat, ReadMarker, RenameChat};
+use natter_proto::chats::{AddMember, Chat, ChatList, CreateChat, ReadMarker, UpdateChat};
+use natter_proto::chats::{ChatSummary, UpdateMyChat};
 use natter_proto::events::ReceiptKind;
 
 #[utoipa::path(post, path = "/api/v1/chats", tag = "chats", security(("bearer" = [])), request_body = CreateChat,
@@ -44,20 +46,19 @@ pub async fn get(
     Ok(Json(state.core.chat(&caller, &chat_id).await?))
 }
 
+/// Renames and changes the profile (topic, description, avatar) of a
+/// group or channel.
 #[utoipa::path(patch, path = "/api/v1/chats/{chat_id}", tag = "chats", security(("bearer" = [])),
-    params(("chat_id" = String, Path)), request_body = RenameChat,
-    responses((status = 200, body = Chat), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    params(("chat_id" = String, Path)), request_body = UpdateChat,
+    responses((status = 200, body = Chat), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn rename(
     State(state): State<AppState>,
     Auth(caller): Auth,
     Path(chat_id): Path<String>,
-    ApiJson(request): ApiJson<RenameChat>,
+    ApiJson(request): ApiJson<UpdateChat>,
 ) -> ApiResult<Json<Chat>> {
     Ok(Json(
-        state
-            .core
-            .rename_chat(&caller, &chat_id, &request.name)
-            .await?,
+        state.core.update_chat(&caller, &chat_id, request).await?,
     ))
 }
 
@@ -106,4 +107,19 @@ pub async fn mark_read(
         .mark(&caller, &chat_id, ReceiptKind::Read, marker.seq)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(patch, path = "/api/v1/chats/{chat_id}/me", tag = "chats", security(("bearer" = [])),
+    params(("chat_id" = String, Path)), request_body = UpdateMyChat,
+    responses((status = 200, body = ChatSummary, description = "The caller's summary with their marks"),
+        (status = 400, body = Problem), (status = 404, body = Problem)))]
+pub async fn update_mine(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(chat_id): Path<String>,
+    ApiJson(update): ApiJson<UpdateMyChat>,
+) -> ApiResult<Json<ChatSummary>> {
+    Ok(Json(
+        state.core.update_my_chat(&caller, &chat_id, update).await?,
+    ))
 }

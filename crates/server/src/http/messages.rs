@@ -96,15 +96,33 @@ pub async fn edit(
     ))
 }
 
+/// Query of a delete: for everyone (a tombstone) or for the caller only.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct DeleteParams {
+    /// `everyone` (default): the message becomes a tombstone. `me`: hidden
+    /// for the caller only ("delete for me"), any member, any message.
+    #[serde(rename = "for")]
+    #[param(rename = "for")]
+    audience: Option<String>,
+}
+
 #[utoipa::path(delete, path = "/api/v1/messages/{message_id}", tag = "messages", security(("bearer" = [])),
-    params(("message_id" = String, Path)),
-    responses((status = 204, description = "Now a tombstone"), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    params(("message_id" = String, Path), DeleteParams),
+    responses((status = 204, description = "Now a tombstone (for=everyone), or hidden for the caller (for=me)"),
+        (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn delete(
     State(state): State<AppState>,
     Auth(caller): Auth,
     Path(message_id): Path<String>,
+    ApiQuery(params): ApiQuery<DeleteParams>,
 ) -> ApiResult<StatusCode> {
-    state.core.delete_message(&caller, &message_id).await?;
+    match params.audience.as_deref() {
+        None | Some("everyone") => state.core.delete_message(&caller, &message_id).await?,
+        Some("me") => state.core.hide_message(&caller, &message_id).await?,
+        Some(_) => {
+            return Err(natter_core::CoreError::invalid("for must be me or everyone").into());
+        }
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

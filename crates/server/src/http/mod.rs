@@ -6,11 +6,13 @@
 pub mod auth;
 pub mod chats;
 pub mod devices;
+pub mod emoji;
 pub mod error;
 pub mod extract;
 pub mod files;
 pub mod messages;
 pub mod ops;
+pub mod previews;
 pub mod push;
 pub mod search;
 pub mod server_info;
@@ -82,6 +84,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(chats::add_member))
         .routes(routes!(chats::remove_member))
         .routes(routes!(chats::mark_read))
+        .routes(routes!(chats::update_mine))
         .routes(routes!(messages::history))
         .routes(routes!(messages::send))
         .routes(routes!(messages::get, messages::edit, messages::delete))
@@ -98,6 +101,8 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(push::my_settings, push::update_my_settings))
         .routes(routes!(ws::upgrade))
         .routes(routes!(files::download))
+        .routes(routes!(previews::preview))
+        .routes(routes!(previews::image))
         .split_for_parts()
 }
 

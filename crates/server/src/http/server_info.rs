@@ -1,7 +1,8 @@
 //! `GET /api/v1/server`: what a client should know about this server
 //! before it sends anything (its version, the sizes it accepts, whether
-//! it pushes), so a client can refuse a too-big file or message up front
-//! and name the limit instead of failing after the upload. Public (no
+//! it pushes, whether it makes link previews), so a client can refuse a
+//! too-big file or message up front and name the limit instead of
+//! failing after the upload. Public (no
 //! token): the values are configuration, not data. Owns only this
 //! document; the limits themselves are enforced where they apply.
 
@@ -35,6 +36,8 @@ pub struct ServerInfo {
     pub limits: ServerLimits,
     /// True if this server sends Web Push notifications.
     pub push: bool,
+    /// True if `GET /api/v1/link-preview` is on.
+    pub link_previews: bool,
 }
 
 /// The settings the document reports, fixed when the router is built.
@@ -51,6 +54,7 @@ async fn server_info(
         version: env!("CARGO_PKG_VERSION").to_owned(),
         limits: limits.as_ref().clone(),
         push: state.core.push_enabled(),
+        link_previews: state.core.link_previews_enabled(),
     })
 }
 

@@ -20,6 +20,10 @@
 //! asset paths get the API's problem+json 404. The client routes with the
 //! URL hash, so no fallback to `index.html` is needed for other paths.
 //!
+//! One asset is made rather than embedded: `/assets/emoji.json`, the
+//! emoji list of the picker (see [`super::emoji`]); its bytes count in
+//! VERSION like a file's.
+//!
 //! It knows nothing of the API: the client talks to it like any other.
 
 use axum::Router;
@@ -72,11 +76,14 @@ const ASSETS: &[Asset] = assets![
     "sw.js",
     "js/api.js",
     "js/chats.js",
+    "js/chatflags.js",
     "js/device.js",
     "js/drafts.js",
     "js/dom.js",
+    "js/emoji.js",
     "js/format.js",
     "js/history.js",
+    "js/icons.js",
     "js/limits.js",
     "js/local.js",
     "js/main.js",
@@ -96,20 +103,26 @@ const ASSETS: &[Asset] = assets![
     "js/users.js",
     "js/views/chatinfo.js",
     "js/views/chatlist.js",
+    "js/views/chatmenu.js",
     "js/views/chatnotify.js",
     "js/views/composer.js",
     "js/views/conversation.js",
     "js/views/devices.js",
     "js/views/dialogs.js",
+    "js/views/emojipicker.js",
+    "js/views/linkpreview.js",
     "js/views/login.js",
     "js/views/longtext.js",
     "js/views/markup.js",
     "js/views/mentions.js",
+    "js/views/menu.js",
     "js/views/message.js",
+    "js/views/messageactions.js",
     "js/views/messageinfo.js",
     "js/views/newchat.js",
     "js/views/people.js",
     "js/views/profile.js",
+    "js/views/quickswitch.js",
     "js/views/search.js",
     "js/views/sendlimits.js",
     "js/views/settings.js",
@@ -117,6 +130,8 @@ const ASSETS: &[Asset] = assets![
     "js/views/avatarcrop.js",
     "js/views/password.js",
     "js/views/shell.js",
+    "js/views/shortcuts.js",
+    "js/views/shortcodes.js",
     "js/views/timeline.js",
     "js/views/until.js",
     "js/ws.js",
@@ -137,25 +152,41 @@ static VERSION: LazyLock<String> = LazyLock::new(|| {
         hasher.update((asset.body.len() as u64).to_le_bytes());
         hasher.update(asset.body);
     }
+    hasher.update(super::emoji::DOCUMENT.as_slice());
     hex(&hasher.finalize()[..8])
 });
 
-/// Every asset ready to serve, in `ASSETS` order, computed once.
+/// Every asset ready to serve, in `ASSETS` order and then the generated
+/// emoji list (see [`position`]), computed once.
 static SERVED: LazyLock<Vec<Served>> = LazyLock::new(|| {
     ASSETS
         .iter()
         .map(|asset| {
-            let body = if asset.path == "index.html" {
+            if asset.path == "index.html" {
                 let text = String::from_utf8_lossy(asset.body);
                 Bytes::from(text.replace("\"/assets/", &format!("\"/assets/v-{}/", *VERSION)))
             } else {
                 Bytes::from_static(asset.body)
-            };
+            }
+        })
+        .chain(std::iter::once(Bytes::from_static(
+            super::emoji::DOCUMENT.as_slice(),
+        )))
+        .map(|body| {
             let etag = format!("\"{}\"", hex(&Sha256::digest(&body)[..16]));
             Served { body, etag }
         })
         .collect()
 });
+
+/// Where `path` is in `SERVED`: an embedded file's place in `ASSETS`, the
+/// emoji list's just after them.
+fn position(path: &str) -> Option<usize> {
+    ASSETS
+        .iter()
+        .position(|asset| asset.path == path)
+        .or_else(|| (path == super::emoji::PATH).then_some(ASSETS.len()))
+}
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
@@ -194,7 +225,7 @@ async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
 }
 
 fn serve(path: &str, immutable: bool, request: &HeaderMap) -> Response {
-    let Some(index) = ASSETS.iter().position(|asset| asset.path == path) else {
+    let Some(index) = position(path) else {
         return super::error::problem_response(Problem::new(ErrorCode::NotFound, "no such asset"));
     };
     let served = &SERVED[index];

@@ -20,14 +20,16 @@ import * as session from './session.js';
 /** @typedef {import('./types.js').SendAck} SendAck */
 /** @typedef {import('./types.js').User} User */
 
-/** A failed call: `code` is the API's error code, or `network`. */
+/** A failed call: `code` is the API's error code, or `network`;
+ * `retryAfter` the seconds of a `Retry-After` header, if any. */
 export class ApiError extends Error {
-  /** @param {number} status @param {string} code @param {string} detail */
-  constructor(status, code, detail) {
+  /** @param {number} status @param {string} code @param {string} detail @param {number | null} [retryAfter] */
+  constructor(status, code, detail, retryAfter = null) {
     super(detail);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -71,7 +73,9 @@ export async function call(method, path, options = {}) {
   const type = response.headers.get('content-type') ?? '';
   const data = type.includes('json') ? await response.json() : null;
   if (!response.ok) {
-    throw new ApiError(response.status, data?.code ?? 'internal', data?.detail ?? response.statusText);
+    const retryAfter = Number.parseInt(response.headers.get('retry-after') ?? '', 10);
+    throw new ApiError(response.status, data?.code ?? 'internal', data?.detail ?? response.statusText,
+      Number.isSafeInteger(retryAfter) && retryAfter >= 0 ? retryAfter : null);
   }
   return data;
 }
@@ -132,6 +136,15 @@ export const createChat = (type, memberIds, name) => call('POST', '/chats', { bo
 /** @param {string} chatId @param {string} name @returns {Promise<ChatDetail>} */
 export const renameChat = (chatId, name) => call('PATCH', `/chats/${enc(chatId)}`, { body: { name } });
 
+/**
+ * A group's name and profile; `null` or '' clears topic, description and
+ * avatar; absent fields stay.
+ * @param {string} chatId
+ * @param {{ name?: string, topic?: string | null, description?: string | null, avatar_file_id?: string | null }} update
+ * @returns {Promise<ChatDetail>}
+ */
+export const updateChat = (chatId, update) => call('PATCH', `/chats/${enc(chatId)}`, { body: update });
+
 /** @param {string} chatId @param {string} userId @returns {Promise<ChatDetail>} */
 export const addMember = (chatId, userId) => call('POST', `/chats/${enc(chatId)}/members`, { body: { user_id: userId } });
 
@@ -140,6 +153,12 @@ export const removeMember = (chatId, userId) => call('DELETE', `/chats/${enc(cha
 
 /** @param {string} chatId @param {number} seq @returns {Promise<null>} */
 export const markRead = (chatId, seq) => call('POST', `/chats/${enc(chatId)}/read`, { body: { seq } });
+
+/** My own marks on a chat: the summary as I see it.
+ * @param {string} chatId
+ * @param {{ pinned?: boolean, archived?: boolean, marked_unread?: boolean }} change
+ * @returns {Promise<ChatSummary>} */
+export const updateMyChat = (chatId, change) => call('PATCH', `/chats/${enc(chatId)}/me`, { body: change });
 
 // --- messages -----------------------------------------------------------
 
@@ -172,6 +191,10 @@ export const editMessage = (messageId, content) => call('PATCH', `/messages/${en
 
 /** @param {string} messageId @returns {Promise<null>} */
 export const deleteMessage = (messageId) => call('DELETE', `/messages/${enc(messageId)}`);
+
+/** "Delete for me": hides the message for me only.
+ * @param {string} messageId @returns {Promise<null>} */
+export const hideMessage = (messageId) => call('DELETE', `/messages/${enc(messageId)}?for=me`);
 
 /** @param {string} messageId @param {string} emoji @param {boolean} on @returns {Promise<null>} */
 export const react = (messageId, emoji, on) => call(on ? 'PUT' : 'DELETE', `/messages/${enc(messageId)}/reactions/${enc(emoji)}`);

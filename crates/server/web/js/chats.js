@@ -1,5 +1,6 @@
 // The chat list and membership: loading and merging summaries, members,
-// creating direct chats, groups and channels, renaming, adding and
+// creating direct chats, groups and channels, renaming and changing a
+// group's profile (topic, description, avatar), adding and
 // removing members, leaving. Updates the store; views only call these.
 
 import * as api from './api.js';
@@ -78,7 +79,11 @@ export async function loadMembers(chatId) {
   if (!chat) return;
   const { members, ...summary } = detail;
   chat.members = members;
-  chat.summary = { ...chat.summary, name: summary.name, role: summary.role, member_count: summary.member_count };
+  chat.summary = {
+    ...chat.summary, name: summary.name, role: summary.role, member_count: summary.member_count,
+    topic: summary.topic, avatar_url: summary.avatar_url,
+  };
+  chat.description = detail.description ?? null;
   await Promise.all(members.map((member) => users.load(member.user_id)));
   emit('chats');
   emit('timeline', chatId);
@@ -108,7 +113,10 @@ function adopt(detail) {
   const { members, ...summary } = detail;
   upsert(summary);
   const chat = state.chats.get(summary.chat_id);
-  if (chat) chat.members = members;
+  if (chat) {
+    chat.members = members;
+    chat.description = detail.description ?? null;
+  }
   emit('chats');
   return summary.chat_id;
 }
@@ -116,6 +124,16 @@ function adopt(detail) {
 /** @param {string} chatId @param {string} name */
 export async function rename(chatId, name) {
   adopt(await api.renameChat(chatId, name));
+}
+
+/**
+ * Changes a group's name, topic, description or avatar (owner, admins).
+ * @param {string} chatId
+ * @param {Parameters<typeof api.updateChat>[1]} update
+ */
+export async function updateProfile(chatId, update) {
+  adopt(await api.updateChat(chatId, update));
+  emit('timeline', chatId);
 }
 
 /** @param {string} chatId @param {string} userId */

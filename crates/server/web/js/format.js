@@ -79,8 +79,10 @@ export function fileSize(bytes) {
  * @param {import('./types.js').Message} message */
 export function preview(message) {
   if (message.deleted) return 'This message was deleted';
-  if (message.type === 'image') return message.content ? `📷 ${message.content}` : '📷 Photo';
-  if (message.type === 'file') return `📎 ${message.file?.name ?? message.content ?? 'File'}`;
+  // Words, not 📷/📎: a preview is plain text, and emoji glyphs are empty
+  // boxes where no emoji font is installed.
+  if (message.type === 'image') return message.content ? `Photo: ${message.content}` : 'Photo';
+  if (message.type === 'file') return `File: ${message.file?.name ?? message.content ?? 'file'}`;
   return plainText(message.content);
 }
 

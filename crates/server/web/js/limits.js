@@ -2,7 +2,8 @@
 // read once per page so the composer can refuse a too-big file before
 // uploading it and count characters before the server would refuse the
 // message. Until the answer arrives (or if it never does) the server's
-// defaults apply; the server enforces its limits either way.
+// defaults apply; the server enforces its limits either way. The rest of
+// the document (whether link previews are on) is kept for serverInfo().
 
 /** @typedef {{ max_upload_bytes: number, max_message_chars: number, max_json_body: number }} Limits */
 
@@ -10,12 +11,15 @@
 const limits = { max_upload_bytes: 25 * 1024 * 1024, max_message_chars: 16_384, max_json_body: 256 * 1024 };
 /** @type {Promise<void> | null} */
 let loading = null;
+/** The server info document as last read; null until one was.
+ * @type {Record<string, any> | null} */
+let info = null;
 
 /** Asks the server once (no token needed); later calls share the answer. */
 export function load() {
   loading ??= fetch('/api/v1/server').then(async (response) => {
     if (!response.ok) return;
-    const info = await response.json();
+    info = await response.json();
     for (const key of /** @type {(keyof Limits)[]} */ (Object.keys(limits))) {
       const value = info?.limits?.[key];
       if (Number.isSafeInteger(value) && value > 0) limits[key] = value;
@@ -24,6 +28,14 @@ export function load() {
     loading = null; // offline: ask again next time
   });
   return loading;
+}
+
+/** The server info document (one load per page, shared with the limits),
+ * or null if it could not be read.
+ * @returns {Promise<Readonly<Record<string, any>> | null>} */
+export async function serverInfo() {
+  await load();
+  return info;
 }
 
 /** @returns {Readonly<Limits>} */

@@ -1,10 +1,12 @@
-// Actions on existing messages: edit, delete, toggle a reaction, looking
+// Actions on existing messages: edit, delete (for everyone, or hidden for
+// me only), toggle a reaction, looking
 // up a replied-to message that is not in the loaded window, and renewing
 // the signed file links of a message (they expire after an hour).
 // Each applies its result to the store at once; the matching WebSocket
 // event, arriving too, is idempotent.
 
 import * as api from './api.js';
+import * as chats from './chats.js';
 import * as timeline from './state/timeline.js';
 import { emit, state } from './state/store.js';
 
@@ -22,6 +24,10 @@ const loadingQuotes = new Set();
 export function applyUpdate(message) {
   const chat = state.chats.get(message.chat_id);
   if (!chat) return;
+  // A message I hid stays hidden whatever becomes of it for others.
+  if (!message.hidden && (hiddenIds.has(message.message_id) || chat.window?.messages.get(message.seq)?.hidden)) {
+    message = placeholder(message);
+  }
   if (chat.window) timeline.replace(chat.window, message);
   if (quoted.has(message.message_id)) quoted.set(message.message_id, message);
   if (chat.summary.last_message?.seq === message.seq) {
@@ -46,6 +52,45 @@ export function applyDelete(chatId, messageId, seq, version) {
   const last = chat.summary.last_message;
   if (last?.seq === seq) {
     chat.summary.last_message = { ...last, deleted: true, content: '' };
+    emit('chats');
+  }
+  emit('timeline', chatId);
+}
+
+/** Messages I hid this session (a page loaded later marks them itself). @type {Set<string>} */
+const hiddenIds = new Set();
+
+/**
+ * What a message I hid is to me: a tombstone marked `hidden` that keeps
+ * its place (seq, version); the timeline does not show it.
+ * @param {Message} message
+ * @returns {Message}
+ */
+function placeholder(message) {
+  const { file: _file, edited_at: _edited, client_msg_id: _client, ...rest } = message;
+  return { ...rest, content: '', metadata: {}, reactions: [], deleted: true, hidden: true };
+}
+
+/**
+ * "Delete for me", done here or on another of my devices (the
+ * `message.hidden` event): the message leaves the timeline and the list
+ * preview; the server gives it as a placeholder from now on.
+ * @param {string} chatId
+ * @param {string} messageId
+ * @param {number} seq
+ */
+export function applyHidden(chatId, messageId, seq) {
+  hiddenIds.add(messageId);
+  const chat = state.chats.get(chatId);
+  if (!chat) return;
+  const held = chat.window?.messages.get(seq);
+  if (chat.window && held) chat.window.messages.set(seq, placeholder(held));
+  const cached = quoted.get(messageId);
+  if (cached) quoted.set(messageId, placeholder(cached));
+  if (chat.summary.last_message?.seq === seq) {
+    // The preview becomes the last message I did not hide: the server knows.
+    chat.summary.last_message = undefined;
+    void chats.loadChats().catch(() => {});
     emit('chats');
   }
   emit('timeline', chatId);
@@ -77,6 +122,13 @@ export async function edit(message, content) {
 export async function remove(message) {
   await api.deleteMessage(message.message_id);
   applyDelete(message.chat_id, message.message_id, message.seq);
+}
+
+/** Hides a message for me only ("Delete for me").
+ * @param {Message} message */
+export async function hide(message) {
+  await api.hideMessage(message.message_id);
+  applyHidden(message.chat_id, message.message_id, message.seq);
 }
 
 /** Adds my reaction with `emoji`, or takes it back if I had it.

@@ -5,6 +5,7 @@
 // arrived (`ack`), sends `read` for what is on screen, and sends and
 // expires typing indicators.
 
+import * as chatflags from './chatflags.js';
 import * as chats from './chats.js';
 import * as history from './history.js';
 import * as messages from './messages.js';
@@ -39,6 +40,7 @@ export function handle(event) {
     case 'message.deleted':
       messages.applyDelete(event.chat_id, event.message_id, event.seq, event.version);
       break;
+    case 'message.hidden': messages.applyHidden(event.chat_id, event.message_id, event.seq); break;
     case 'reaction.added':
     case 'reaction.removed':
       messages.applyReaction(
@@ -55,8 +57,18 @@ export function handle(event) {
     case 'chat.updated': {
       // The summary is the renamer's view: take only what is shared.
       const chat = state.chats.get(event.chat.chat_id);
+      // Sent to me alone when my own marks changed (chatflags.js): they
+      // are all it brings that the list does not know yet.
+      if (chat && typeof event.chat.pinned === 'boolean') {
+        chat.summary = { ...chat.summary, ...chatflags.mineOf(event.chat) };
+        emit('chats');
+        break;
+      }
       if (chat) {
-        chat.summary = { ...chat.summary, name: event.chat.name, member_count: event.chat.member_count };
+        const { name, member_count, topic, avatar_url } = event.chat;
+        chat.summary = { ...chat.summary, name, member_count, topic, avatar_url };
+        // The description is in the chat object only: fetched again where shown.
+        if (chat.members) void chats.loadMembers(event.chat.chat_id).catch(() => {});
         emit('chats');
         emit('timeline', event.chat.chat_id);
       }

@@ -21,10 +21,12 @@
  *   chat_id: string, type: ChatType, name: string | null, role: Role,
  *   member_count: number, last_message?: Message, last_seq: number,
  *   last_version: number, read_seq: number, unread_count: number, created_at: string,
- *   peer_id?: string
+ *   peer_id?: string,
+ *   pinned?: boolean, archived?: boolean, marked_unread?: boolean, muted?: boolean,
+ *   topic?: string, avatar_url?: string
  * }} ChatSummary
  * @typedef {{ user_id: string, role: Role, joined_at: string }} Member
- * @typedef {ChatSummary & { members: Member[] }} ChatDetail
+ * @typedef {ChatSummary & { members: Member[], description?: string }} ChatDetail
  */
 
 /**
@@ -41,7 +43,8 @@
  *   message_id: string, chat_id: string, seq: number, version: number, sender_id: string,
  *   type: MessageType, content: string, file?: FileRef, metadata: Metadata,
  *   reactions: Reaction[], status: MessageStatus, created_at: string,
- *   edited_at?: string, deleted: boolean, client_msg_id?: string
+ *   edited_at?: string, deleted: boolean, client_msg_id?: string,
+ *   hidden?: boolean
  * }} Message
  * @typedef {{ messages: Message[], has_more: boolean }} MessagePage
  * @typedef {{
@@ -75,6 +78,7 @@
  *   | { type: 'message.new', message: Message }
  *   | { type: 'message.updated', message: Message }
  *   | { type: 'message.deleted', chat_id: string, message_id: string, seq: number, version: number }
+ *   | { type: 'message.hidden', chat_id: string, message_id: string, seq: number }
  *   | { type: 'reaction.added' | 'reaction.removed', chat_id: string, message_id: string, emoji: string, user_id: string, version: number }
  *   | { type: 'receipt', chat_id: string, user_id: string, kind: 'delivered' | 'read', seq: number }
  *   | { type: 'typing', chat_id: string, user_id: string, active: boolean }

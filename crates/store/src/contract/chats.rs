@@ -1,7 +1,7 @@
 //! Chats, members and the chat list.
 
 use super::{Backend, Fixture, channel, direct};
-use crate::{Conflict, MarkerKind, StoreError};
+use crate::{ChatUpdate, Conflict, MarkerKind, StoreError};
 use natter_proto::chats::{ChatType, Role};
 
 /// A pair of users has at most one direct chat: creating it again (two
@@ -91,13 +91,17 @@ pub async fn members_are_listed_oldest_first_and_can_leave(backend: &dyn Backend
         Err(StoreError::NotFound)
     ));
 
-    f.store.rename_chat("g", "renamed").await.unwrap();
+    let rename = |name: &str| ChatUpdate {
+        name: Some(name.to_owned()),
+        ..ChatUpdate::default()
+    };
+    f.store.update_chat("g", &rename("renamed")).await.unwrap();
     assert_eq!(
         f.store.chat("g").await.unwrap().unwrap().name.as_deref(),
         Some("renamed")
     );
     assert!(matches!(
-        f.store.rename_chat("nope", "x").await,
+        f.store.update_chat("nope", &rename("x")).await,
         Err(StoreError::NotFound)
     ));
 }

@@ -31,6 +31,7 @@
  *   peerRead: number,
  *   acked: number,
  *   seenVersion: number,
+ *   description?: string | null,
  * }} ChatState
  */
 

@@ -1,7 +1,9 @@
 // Writing in the open chat: Enter sends, Shift+Enter starts a new line,
 // Escape cancels a reply or an edit, Up edits my last message. Files come
 // from the attach button, paste or drop. Announces typing, turns
-// "@username" of members into mentions, keeps a draft per chat.
+// "@username" of members into mentions, keeps a draft per chat. The
+// emoji button opens the picker (inserting at the caret) and ":code"
+// completes to emoji (views/shortcodes.js).
 
 import * as drafts from '../drafts.js';
 import * as messages from '../messages.js';
@@ -12,8 +14,11 @@ import * as users from '../users.js';
 import { canPost } from '../chats.js';
 import { h } from '../dom.js';
 import { characterCounter, checkSizes } from './sendlimits.js';
+import { icon } from '../icons.js';
 import { mentionSuggestions } from './mentions.js';
+import { openEmojiPicker } from './emojipicker.js';
 import { preview } from '../format.js';
+import { shortcodeSuggestions } from './shortcodes.js';
 import { state } from '../state/store.js';
 
 /** @typedef {import('../types.js').Message} Message */
@@ -39,18 +44,29 @@ export function mountComposer(host, chatId, hooks) {
   });
   input.value = drafts.get(chatId);
   const fileInput = h('input', { id: 'composer-file', type: 'file', multiple: true, class: 'visually-hidden', tabindex: -1, 'aria-hidden': 'true' });
-  const attach = h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Attach file', title: 'Attach file', text: '📎', on: { click: () => fileInput.click() } });
+  const attach = h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Attach file', title: 'Attach file', on: { click: () => fileInput.click() } }, icon('attach'));
+  const emojiButton = h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Insert emoji', title: 'Insert emoji', 'aria-haspopup': 'dialog' }, icon('smile'));
+  emojiButton.addEventListener('click', () => openEmojiPicker({
+    title: 'Insert emoji', anchor: emojiButton,
+    onPick: (emoji) => {
+      input.focus();
+      input.setRangeText(emoji, input.selectionStart, input.selectionEnd, 'end');
+      input.dispatchEvent(new Event('input'));
+      return true;
+    },
+  }));
   const send = h('button', { type: 'submit', class: 'primary send-button', text: 'Send' });
   const error = h('p', { class: 'form-error', role: 'alert' });
   const suggest = mentionSuggestions(input, chatId);
+  const shortcodes = shortcodeSuggestions(input, chatId);
   const form = h('form', { class: 'composer', on: { submit: (/** @type {Event} */ event) => { event.preventDefault(); void submit(); } } },
-    attach, fileInput, input, send);
+    attach, emojiButton, fileInput, input, send);
   // Formatting help (issue 15 item 3), shown while writing.
   const hint = h('p', { class: 'composer-hint', id: `composer-hint-${chatId}` },
     h('strong', { text: '**bold**' }), ' · ', h('em', { text: '_italic_' }), ' · ', h('code', { text: '`code`' }),
     ' · ', h('code', { text: '```code block```' }), ' · > quote · - list · 1. list');
   input.setAttribute('aria-describedby', hint.id);
-  host.replaceChildren(context, error, suggest.element, form, hint);
+  host.replaceChildren(context, error, suggest.element, shortcodes.element, form, hint);
   const counter = characterCounter(input, send, error);
   host.insertBefore(counter.element, form);
   autosize();
@@ -68,14 +84,14 @@ export function mountComposer(host, chatId, hooks) {
   });
 
   input.addEventListener('keydown', (event) => {
-    if (suggest.onKeydown(event)) return;
+    if (suggest.onKeydown(event) || shortcodes.onKeydown(event)) return;
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       void submit();
     } else if (event.key === 'Escape' && mode) {
       event.preventDefault();
       setMode(null);
-    } else if (event.key === 'ArrowUp' && !input.value && !mode) {
+    } else if (event.key === 'ArrowUp' && !event.altKey && !input.value && !mode) {
       const last = lastOwnText();
       if (last) {
         event.preventDefault();
@@ -87,6 +103,7 @@ export function mountComposer(host, chatId, hooks) {
   input.addEventListener('input', () => {
     autosize();
     suggest.update();
+    shortcodes.update();
     if (mode?.kind !== 'edit') drafts.set(chatId, input.value);
     if (input.value.trim() && mode?.kind !== 'edit') sync.typed(chatId);
     else sync.stopTyping();
@@ -171,7 +188,7 @@ export function mountComposer(host, chatId, hooks) {
       const label = mode.kind === 'edit' ? 'Editing message' : `Replying to ${users.name(mode.message.sender_id)}`;
       context.append(
         h('div', { class: 'composer-context-text' }, h('strong', { text: label }), h('span', { text: preview(mode.message) })),
-        h('button', { type: 'button', class: 'icon-button', 'aria-label': mode.kind === 'edit' ? 'Cancel edit' : 'Cancel reply', text: '✕', on: { click: () => setMode(null) } }));
+        h('button', { type: 'button', class: 'icon-button', 'aria-label': mode.kind === 'edit' ? 'Cancel edit' : 'Cancel reply', on: { click: () => setMode(null) } }, icon('close')));
     }
     autosize();
     input.focus();

@@ -7,6 +7,7 @@ import * as history from '../history.js';
 import * as users from '../users.js';
 import { chatName, emit, on, state } from '../state/store.js';
 import { coalesce, h } from '../dom.js';
+import { icon } from '../icons.js';
 import { initials, lastSeen } from '../format.js';
 import { mountComposer } from './composer.js';
 import { mountTimeline } from './timeline.js';
@@ -64,11 +65,12 @@ function mountChat(main, chatId) {
   performance.mark('natter:chat-open-start');
   const title = h('h2', { class: 'conv-title' });
   const subtitle = h('p', { class: 'conv-subtitle', 'aria-live': 'polite' });
+  const topicLine = h('p', { class: 'conv-topic', hidden: true });
   const avatar = h('span', { class: `avatar kind-${chat.summary.type}`, 'aria-hidden': 'true' });
   const infoButton = h('button', { type: 'button', class: 'ghost', text: 'Chat info', on: { click: () => openChatInfo(chatId) } });
   const header = h('header', { class: 'conv-head' },
-    h('a', { class: 'back-link', href: '#/', 'aria-label': 'Back to chats', text: '←' }),
-    avatar, h('div', { class: 'conv-names' }, title, subtitle), infoButton);
+    h('a', { class: 'back-link', href: '#/', 'aria-label': 'Back to chats' }, icon('back')),
+    avatar, h('div', { class: 'conv-names' }, title, topicLine, subtitle), infoButton);
   const timelineHost = h('div', { class: 'timeline-host' });
   const typingLine = h('p', { class: 'typing-line', 'aria-live': 'polite' });
   const composerHost = h('div', { class: 'composer-host' });
@@ -89,7 +91,10 @@ function mountChat(main, chatId) {
     const { summary } = current;
     const name = chatName(summary);
     title.textContent = name;
-    avatar.textContent = summary.type === 'channel' ? '#' : initials(name);
+    showChatAvatar(avatar, summary, name);
+    topicLine.textContent = summary.topic ?? '';
+    topicLine.title = summary.topic ?? '';
+    topicLine.hidden = !summary.topic;
     pane.setAttribute('aria-label', name);
     const typers = Array.from(current.typing.keys()).map((id) => users.name(id));
     typingLine.textContent = typingText(typers);
@@ -134,6 +139,23 @@ function mountChat(main, chatId) {
     view.dispose();
     composer.dispose();
   };
+}
+
+/**
+ * A chat's avatar: a group's picture if it has one (the element keeps its
+ * image while the link stays the same), else '#' or the initials.
+ * @param {HTMLElement} avatar
+ * @param {import('../types.js').ChatSummary} summary
+ * @param {string} name
+ */
+function showChatAvatar(avatar, summary, name) {
+  const url = summary.type !== 'direct' ? summary.avatar_url : undefined;
+  if (url) {
+    const shown = avatar.querySelector('img');
+    if (shown?.getAttribute('src') !== url) avatar.replaceChildren(h('img', { src: url, alt: '' }));
+  } else {
+    avatar.textContent = summary.type === 'channel' ? '#' : initials(name);
+  }
 }
 
 /** "Alice is typing…", "Alice and Bob are typing…", "3 people are typing…".

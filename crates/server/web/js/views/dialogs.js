@@ -3,6 +3,7 @@
 // the full-size image viewer.
 
 import { h } from '../dom.js';
+import { icon } from '../icons.js';
 
 /**
  * Opens a modal with a title and content; removed from the page when
@@ -19,7 +20,7 @@ export function openDialog(title, content, options = {}) {
   dialog.append(
     h('header', { class: 'dialog-head' },
       h('h2', { id: titleId, text: title }),
-      h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Close', text: '✕', on: { click: close } })),
+      h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Close', on: { click: close } }, icon('close'))),
     ...content(close).filter((node) => node !== null));
   dialog.addEventListener('close', () => dialog.remove());
   dialog.addEventListener('click', (event) => {

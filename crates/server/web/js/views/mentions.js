@@ -73,7 +73,8 @@ export function mentionSuggestions(input, chatId) {
 
   /** @param {KeyboardEvent} event @returns {boolean} whether it was handled */
   function onKeydown(event) {
-    if (!options.length) return false;
+    // Keys that finish an IME composition belong to it.
+    if (!options.length || event.isComposing) return false;
     if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
       selected = (selected + (event.key === 'ArrowDown' ? 1 : options.length - 1)) % options.length;
       render();

@@ -9,7 +9,11 @@ import { clock, fileSize, preview } from '../format.js';
 import { formattedText } from './markup.js';
 import { collapsible } from './longtext.js';
 import { h } from '../dom.js';
+import { linkPreviewSlot } from './linkpreview.js';
+import { icon } from '../icons.js';
+import { openEmojiPicker } from './emojipicker.js';
 import { openMessageInfo } from './messageinfo.js';
+import { messageActionsButton } from './messageactions.js';
 import { state } from '../state/store.js';
 
 /** @typedef {import('../types.js').Message} Message */
@@ -60,7 +64,8 @@ export function buildMessage(ctx) {
   return h('li', { class: classes.join(' '), id: `msg-${message.seq}`, 'data-seq': message.seq, 'data-message-id': message.message_id },
     bubble,
     message.reactions.length ? reactions(ctx) : null,
-    message.deleted ? null : actions(ctx),
+    message.deleted ? tombstoneActions(ctx) : actions(ctx),
+    messageActionsButton(message.message_id),
     ctx.paletteOpen ? palette(ctx) : null);
 }
 
@@ -107,7 +112,7 @@ function body(ctx) {
     });
     return h('div', { class: 'body' }, card, caption);
   }
-  return h('div', { class: 'body' }, caption);
+  return h('div', { class: 'body' }, caption, linkPreviewSlot(message));
 }
 
 /**
@@ -124,9 +129,9 @@ export function fitted(width, height) {
 /** @param {string} name @param {number} size @param {string} url */
 export function fileCard(name, size, url) {
   return h('a', { class: 'file-card', href: url, download: name, 'aria-label': `Download ${name} (${fileSize(size)})` },
-    h('span', { class: 'file-icon', 'aria-hidden': 'true', text: '📄' }),
+    h('span', { class: 'file-icon', 'aria-hidden': 'true' }, icon('file')),
     h('span', { class: 'file-info' }, h('span', { class: 'file-name', text: name }), h('span', { class: 'file-size', text: fileSize(size) })),
-    h('span', { class: 'file-download', 'aria-hidden': 'true', text: '⬇' }));
+    h('span', { class: 'file-download', 'aria-hidden': 'true' }, icon('download')));
 }
 
 /**
@@ -160,7 +165,7 @@ function tick(status, group) {
   const label = status === 'read' ? 'Read' : status === 'delivered' ? 'Delivered' : 'Sent';
   const title = !group || status === 'sent' ? label
     : `${label} by at least one member (Info shows who)`;
-  return h('span', { class: `tick tick-${status}`, role: 'img', 'aria-label': label, title, text: status === 'sent' ? '✓' : '✓✓' });
+  return h('span', { class: `tick tick-${status}`, role: 'img', 'aria-label': label, title }, icon(status === 'sent' ? 'check' : 'checks'));
 }
 
 /** @param {MessageContext} ctx */
@@ -185,16 +190,45 @@ function actions(ctx) {
     ctx.canReply ? h('button', { type: 'button', text: 'Reply', on: { click: ctx.onReply } }) : null,
     ctx.canReact ? h('button', { type: 'button', text: 'React', 'aria-expanded': String(ctx.paletteOpen), on: { click: ctx.onTogglePalette } }) : null,
     mine && message.type === 'text' ? h('button', { type: 'button', text: 'Edit', on: { click: ctx.onEdit } }) : null,
-    ctx.canDelete ? h('button', { type: 'button', text: 'Delete', on: { click: ctx.onDelete } }) : null,
+    // Every message can be deleted for me; for everyone where canDelete.
+    h('button', { type: 'button', text: 'Delete', on: { click: ctx.onDelete } }),
     mine ? h('button', { type: 'button', text: 'Info', 'aria-label': 'Message info', on: { click: () => openMessageInfo(message) } }) : null);
 }
 
-/** @param {MessageContext} ctx */
+/** A tombstone can still be deleted for me. @param {MessageContext} ctx */
+function tombstoneActions(ctx) {
+  return h('div', { class: 'actions', role: 'group', 'aria-label': 'Message actions' },
+    h('button', { type: 'button', text: 'Delete', on: { click: ctx.onDelete } }));
+}
+
+/** The quick reactions, and "More reactions" for the full picker.
+ * @param {MessageContext} ctx */
 function palette(ctx) {
+  const more = h('button', { type: 'button', class: 'palette-more', 'aria-label': 'More reactions', title: 'More reactions', 'aria-haspopup': 'dialog' }, icon('plus'));
+  const id = ctx.message.message_id;
+  let picked = '';
+  more.addEventListener('click', () => openEmojiPicker({
+    title: 'Add a reaction', anchor: more,
+    // Picking adds: an emoji I already reacted with stays on.
+    onPick: (emoji) => {
+      picked = emoji;
+      const me = state.me?.user_id;
+      if (ctx.message.reactions.some((reaction) => reaction.emoji === emoji && me && reaction.user_ids.includes(me))) ctx.onTogglePalette();
+      else ctx.onReact(emoji);
+    },
+    // The palette closes on a pick: to the reaction once it shows, else
+    // to the message's React button.
+    returnFocus: () => {
+      const item = document.querySelector(`li[data-message-id="${id}"]`);
+      const chip = Array.from(item?.querySelectorAll('.reactions .reaction') ?? []).find((node) => picked && node.textContent?.startsWith(`${picked} `));
+      const button = chip ?? item?.querySelector('.actions button[aria-expanded]');
+      return button instanceof HTMLElement ? button : null;
+    },
+  }));
   return h('div', { class: 'palette', role: 'group', 'aria-label': 'Pick a reaction' },
     ...QUICK_REACTIONS.map((emoji) => h('button', {
       type: 'button', 'aria-label': `React with ${emoji}`, text: emoji, on: { click: () => ctx.onReact(emoji) },
-    })));
+    })), more);
 }
 
 /**
@@ -219,7 +253,7 @@ export function buildPending(pending, handlers) {
     h('div', { class: 'bubble' }, content, text,
       uploading ? h('progress', { max: 1, value: pending.progress ?? 0, 'aria-label': `Uploading ${pending.file?.name ?? 'file'}` }) : null,
       h('div', { class: 'meta' },
-        h('span', { class: 'tick tick-pending', role: 'img', 'aria-label': label, title: label, text: failed ? '!' : '🕓' }))),
+        h('span', { class: 'tick tick-pending', role: 'img', 'aria-label': label, title: label }, icon(failed ? 'alert' : 'clock')))),
     failed ? h('div', { class: 'send-error', role: 'alert' },
       h('span', { text: `Not sent: ${pending.error ?? 'error'}` }),
       h('button', { type: 'button', text: 'Retry', on: { click: handlers.onRetry } }),

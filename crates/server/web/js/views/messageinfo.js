@@ -9,6 +9,7 @@ import * as timeline from '../state/timeline.js';
 import * as users from '../users.js';
 import { dayAndTime, initials, preview } from '../format.js';
 import { h } from '../dom.js';
+import { icon } from '../icons.js';
 import { on, state } from '../state/store.js';
 import { openDialog } from './dialogs.js';
 
@@ -23,7 +24,8 @@ export function openMessageInfo(message) {
   const group = state.chats.get(message.chat_id)?.summary.type !== 'direct';
   const summary = h('p', { class: 'info-summary', 'aria-live': 'polite', text: 'Loading…' });
   const explain = group
-    ? h('p', { class: 'muted small', text: 'In a group, blue ticks ✓✓ mean at least one member has read the message.' })
+    ? h('p', { class: 'muted small' },
+      h('span', { class: 'tick tick-read' }, icon('checks')), ' In a group, blue double ticks mean at least one member has read the message.')
     : null;
   const lists = h('div', { class: 'info-lists' });
   const error = h('p', { class: 'form-error', role: 'alert' });

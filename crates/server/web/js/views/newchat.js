@@ -3,6 +3,7 @@
 
 import * as chats from '../chats.js';
 import { h } from '../dom.js';
+import { icon } from '../icons.js';
 import { openDialog } from './dialogs.js';
 import { peoplePicker } from './people.js';
 
@@ -63,9 +64,9 @@ export function openNewChat() {
     chosenList.replaceChildren(...Array.from(chosen.values(), (user) => h('li', { class: 'chip' },
       h('span', { text: user.display_name }),
       h('button', {
-        type: 'button', class: 'chip-remove', 'aria-label': `Remove ${user.display_name}`, text: '✕',
+        type: 'button', class: 'chip-remove', 'aria-label': `Remove ${user.display_name}`,
         on: { click: () => { chosen.delete(user.user_id); renderChosen(); } },
-      }))));
+      }, icon('close')))));
   }
 
   /** @param {() => void} close */

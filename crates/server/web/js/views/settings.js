@@ -8,6 +8,7 @@ import * as api from '../api.js';
 import { fromNow, tomorrowAt, untilPicker } from './until.js';
 import { appearanceSection } from './appearance.js';
 import { devicesSection } from './devices.js';
+import { defaultPreviewsSection } from './linkpreview.js';
 import { h } from '../dom.js';
 import { openDialog } from './dialogs.js';
 import { passwordSection } from './password.js';
@@ -103,6 +104,7 @@ export function openSettings() {
     h('section', { class: 'notify-settings settings-section', 'aria-labelledby': 'settings-notifications' },
       h('h3', { class: 'section-title', id: 'settings-notifications', text: 'Notifications' }),
       controls, saved, error),
+    defaultPreviewsSection(),
     devicesHost,
   ]);
 }

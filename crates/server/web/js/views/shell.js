@@ -13,6 +13,8 @@ import { mountSearch } from './search.js';
 import { openNewChat } from './newchat.js';
 import { openSettings } from './settings.js';
 import { myAvatar } from './profile.js';
+import { clearMarkWhenOpened } from '../chatflags.js';
+import { installShortcuts } from './shortcuts.js';
 
 /**
  * @param {HTMLElement} root
@@ -53,6 +55,8 @@ export function renderShell(root, actions) {
   tools.append(h('button', { type: 'button', class: 'primary new-chat-button', text: 'New chat', on: { click: () => openNewChat() } }));
   sidebar.append(listHost, searchHost);
   mountChatList(listHost);
+  installShortcuts();
+  clearMarkWhenOpened();
   mountConversation(main);
 
   const showPane = () => {

@@ -2,7 +2,9 @@
 // (nodes cached by signature), pending messages, loading older history
 // when scrolled to the top and newer after a jump, keeping the scroll
 // position steady, following new messages at the bottom, and scrolling
-// to (and flashing) a searched or quoted message.
+// to (and flashing) a searched or quoted message. Deleting a message
+// (for me, or for everyone where allowed) happens here too; a refusal
+// shows in a line under the messages.
 
 import * as history from '../history.js';
 import * as messages from '../messages.js';
@@ -11,7 +13,7 @@ import * as sync from '../sync.js';
 import * as timeline from '../state/timeline.js';
 import { buildMessage, buildPending, signature } from './message.js';
 import { coalesce, h, patchChildren } from '../dom.js';
-import { confirmDialog, showImage } from './dialogs.js';
+import { openDialog, showImage } from './dialogs.js';
 import { dayKey, dayLabel } from '../format.js';
 import { on, state } from '../state/store.js';
 import { canPost } from '../chats.js';
@@ -31,7 +33,16 @@ export function mountTimeline(host, chatId, handlers) {
   const list = h('ol', { class: 'messages' });
   const jump = h('button', { type: 'button', class: 'jump-latest', hidden: true, text: 'Jump to latest ↓', on: { click: jumpToLatest } });
   const scroller = h('div', { class: 'timeline', role: 'log', 'aria-label': 'Messages', tabindex: 0 }, list);
-  host.replaceChildren(scroller, jump);
+  // What went wrong with the last delete, until dismissed or the next one.
+  const failureText = h('span', { class: 'form-error' });
+  const failure = h('div', { class: 'timeline-error', role: 'alert', hidden: true }, failureText,
+    h('button', { type: 'button', class: 'ghost', text: 'Dismiss', on: { click: () => showFailure('') } }));
+  host.replaceChildren(scroller, jump, failure);
+  /** @param {string} text what failed ('' hides the line) */
+  function showFailure(text) {
+    failureText.textContent = text;
+    failure.hidden = !text;
+  }
   /** @type {Map<string, { signature: string, node: HTMLElement }>} */
   const cache = new Map();
   /** @type {string | null} */
@@ -125,7 +136,6 @@ export function mountTimeline(host, chatId, handlers) {
   function items(chat, window) {
     const me = state.me?.user_id ?? '';
     const group = chat.summary.type !== 'direct';
-    const manager = chat.summary.role !== 'member';
     // Channel readers cannot post (so not reply), but they can react.
     const canReply = canPost(chat.summary);
     const canReact = true;
@@ -137,6 +147,8 @@ export function mountTimeline(host, chatId, handlers) {
     let prevSender = '';
     let prevTime = 0;
     for (const message of timeline.ordered(window)) {
+      // Hidden for me ("Delete for me"): keeps its seq in the window only.
+      if (message.hidden) continue;
       const key = dayKey(message.created_at);
       if (key !== day) {
         day = key;
@@ -156,7 +168,7 @@ export function mountTimeline(host, chatId, handlers) {
       /** @type {import('./message.js').MessageContext} */
       const ctx = {
         message, mine, status: mine ? timeline.statusOf(chat, message) : message.status, showSender,
-        canDelete: !message.deleted && (mine || manager), canReact, canReply,
+        canDelete: !message.deleted && mayDeleteForEveryone(chat.summary, mine), canReact, canReply,
         reply: replyTo && !message.deleted ? messages.replyTarget(chatId, replyTo) : null,
         paletteOpen: paletteFor === message.message_id,
         onReply: () => handlers.onReply(message),
@@ -219,10 +231,26 @@ export function mountTimeline(host, chatId, handlers) {
     return node;
   }
 
-  /** @param {import('../types.js').Message} message */
+  /**
+   * "Delete for me" is offered for every message; "Delete for everyone"
+   * where the server allows it (mayDeleteForEveryone). A refusal shows
+   * under the messages until the next delete.
+   * @param {import('../types.js').Message} message
+   */
   async function confirmDelete(message) {
-    const sure = await confirmDialog('Delete message?', 'Everyone in the chat will see “This message was deleted”.', 'Delete');
-    if (sure) await messages.remove(message).catch(() => {});
+    const chat = state.chats.get(chatId);
+    const mine = message.sender_id === state.me?.user_id;
+    const forEveryone = !message.deleted && chat !== undefined && mayDeleteForEveryone(chat.summary, mine);
+    const choice = await chooseDelete(forEveryone);
+    if (!choice) return;
+    showFailure('');
+    try {
+      if (choice === 'everyone') await messages.remove(message);
+      else await messages.hide(message);
+    } catch (error) {
+      const what = choice === 'everyone' ? 'for everyone' : 'for you';
+      showFailure(`Could not delete the message ${what}: ${error instanceof Error ? error.message : 'error'}`);
+    }
   }
 
   /** @param {string} messageId */
@@ -280,6 +308,19 @@ export function mountTimeline(host, chatId, handlers) {
   };
 }
 
+/**
+ * Whether I may delete a message for everyone (what the server allows):
+ * in a direct chat only its sender (the chat's creator is its "owner",
+ * but that gives no say over the other's messages); in a group or
+ * channel its sender, an owner or an admin.
+ * @param {import('../types.js').ChatSummary} summary
+ * @param {boolean} mine whether I sent the message
+ */
+export function mayDeleteForEveryone(summary, mine) {
+  if (mine) return true;
+  return summary.type !== 'direct' && (summary.role === 'owner' || summary.role === 'admin');
+}
+
 /** Loading more is retried by the next scroll; a failure needs no alarm.
  * @param {Promise<unknown>} promise */
 function quietly(promise) {
@@ -289,4 +330,29 @@ function quietly(promise) {
 /** @param {string} iso */
 function separator(iso) {
   return h('li', { class: 'day-separator', role: 'separator', 'aria-label': dayLabel(iso) }, h('span', { text: dayLabel(iso) }));
+}
+
+/**
+ * Asks how to delete a message: for me only, or (if allowed) for
+ * everyone; each button says which. Resolves with the choice, or null.
+ * @param {boolean} forEveryone whether "Delete for everyone" is offered
+ * @returns {Promise<'me' | 'everyone' | null>}
+ */
+function chooseDelete(forEveryone) {
+  return new Promise((resolve) => {
+    /** @type {'me' | 'everyone' | null} */
+    let choice = null;
+    const pick = (/** @type {'me' | 'everyone'} */ value, /** @type {() => void} */ close) => () => { choice = value; close(); };
+    const text = forEveryone
+      ? '“Delete for me” removes it from your devices only. “Delete for everyone” leaves “This message was deleted” for all members.'
+      : '“Delete for me” removes it from your devices only; the others still see it.';
+    const dialog = openDialog('Delete message?', (close) => [
+      h('p', { text }),
+      h('div', { class: 'dialog-actions' },
+        h('button', { type: 'button', class: 'ghost', text: 'Cancel', on: { click: close } }),
+        h('button', { type: 'button', class: 'danger', text: 'Delete for me', on: { click: pick('me', close) } }),
+        forEveryone ? h('button', { type: 'button', class: 'danger', text: 'Delete for everyone', on: { click: pick('everyone', close) } }) : null),
+    ]);
+    dialog.addEventListener('close', () => resolve(choice));
+  });
 }
