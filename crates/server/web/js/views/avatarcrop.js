@@ -5,6 +5,7 @@
 // the browser, so a file that is no picture is refused before any upload.
 
 import { h } from '../dom.js';
+import { upload } from '../upload.js';
 
 /** Side of the uploaded square, px: sharp at twice the largest size shown. */
 const OUTPUT = 512;
@@ -129,4 +130,55 @@ export async function cropper(file) {
       });
     },
   };
+}
+
+/** A failure's sentence for a person, or `fallback`.
+ * @param {unknown} failure @param {string} fallback */
+export const reason = (failure, fallback) => (failure instanceof Error && failure.message ? failure.message : fallback);
+
+/**
+ * Wires a file input to choosing a photo: the picture is cropped in
+ * `cropHost`, and Save uploads it as a JPEG named `fileName` and hands its
+ * file id to `save` (the profile's and a group's photo work alike).
+ * @param {{ fileInput: HTMLInputElement, cropHost: HTMLElement, fileName: string,
+ *   status: HTMLElement, say: (text: string) => void, fail: (text: string) => void,
+ *   save: (fileId: string) => Promise<void> }} options
+ */
+export function pickPhoto({ fileInput, cropHost, fileName, status, say, fail, save }) {
+  fileInput.addEventListener('change', async () => {
+    const file = fileInput.files?.[0];
+    fileInput.value = '';
+    if (!file) return;
+    say('');
+    let crop;
+    try {
+      crop = await cropper(file);
+    } catch (failure) {
+      fail(reason(failure, 'That picture cannot be used.'));
+      return;
+    }
+    const saveButton = h('button', { type: 'button', class: 'primary', text: 'Save photo' });
+    const cancelButton = h('button', { type: 'button', class: 'ghost', text: 'Cancel', on: { click: () => cropHost.replaceChildren() } });
+    saveButton.addEventListener('click', async () => {
+      saveButton.disabled = true;
+      cancelButton.disabled = true;
+      try {
+        const blob = await crop.toBlob();
+        const stored = await upload(new File([blob], fileName, { type: 'image/jpeg' }), (fraction) => {
+          status.textContent = `Uploading… ${Math.round(fraction * 100)} %`;
+        });
+        await save(stored.file_id);
+        cropHost.replaceChildren();
+        say('Photo saved.');
+      } catch (failure) {
+        saveButton.disabled = false;
+        cancelButton.disabled = false;
+        fail(reason(failure, 'The photo could not be saved.'));
+      }
+    });
+    cropHost.replaceChildren(
+      h('p', { class: 'muted small', text: 'Drag the picture to place it in the circle; zoom with the slider.' }),
+      crop.element,
+      h('div', { class: 'settings-actions' }, saveButton, cancelButton));
+  });
 }

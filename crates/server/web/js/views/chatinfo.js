@@ -7,8 +7,7 @@
 
 import * as chats from '../chats.js';
 import * as users from '../users.js';
-import { cropper } from './avatarcrop.js';
-import { upload } from '../upload.js';
+import { pickPhoto, reason } from './avatarcrop.js';
 import { chatName, on, state } from '../state/store.js';
 import { chatNotifications } from './chatnotify.js';
 import { confirmDialog, openDialog } from './dialogs.js';
@@ -103,8 +102,6 @@ export function openChatInfo(chatId) {
   void chats.loadMembers(chatId).catch(() => {});
 }
 
-/** @param {unknown} failure @param {string} fallback */
-const reason = (failure, fallback) => (failure instanceof Error && failure.message ? failure.message : fallback);
 
 /**
  * The profile of a group or channel: its photo, topic and description.
@@ -167,41 +164,9 @@ function profileSection(chatId, manage) {
     },
   });
   const cropHost = h('div', { class: 'profile-crop' });
-  fileInput.addEventListener('change', async () => {
-    const file = fileInput.files?.[0];
-    fileInput.value = '';
-    if (!file) return;
-    say('');
-    let crop;
-    try {
-      crop = await cropper(file);
-    } catch (failure) {
-      fail(reason(failure, 'That picture cannot be used.'));
-      return;
-    }
-    const saveButton = h('button', { type: 'button', class: 'primary', text: 'Save photo' });
-    const cancelButton = h('button', { type: 'button', class: 'ghost', text: 'Cancel', on: { click: () => cropHost.replaceChildren() } });
-    saveButton.addEventListener('click', async () => {
-      saveButton.disabled = true;
-      cancelButton.disabled = true;
-      try {
-        const blob = await crop.toBlob();
-        const stored = await upload(new File([blob], 'chat-photo.jpg', { type: 'image/jpeg' }), (fraction) => {
-          status.textContent = `Uploading… ${Math.round(fraction * 100)} %`;
-        });
-        await chats.updateProfile(chatId, { avatar_file_id: stored.file_id });
-        cropHost.replaceChildren();
-        say('Photo saved.');
-      } catch (failure) {
-        saveButton.disabled = false;
-        cancelButton.disabled = false;
-        fail(reason(failure, 'The photo could not be saved.'));
-      }
-    });
-    cropHost.replaceChildren(
-      h('p', { class: 'muted small', text: 'Drag the picture to place it in the circle; zoom with the slider.' }),
-      crop.element,
-      h('div', { class: 'settings-actions' }, saveButton, cancelButton));
+  pickPhoto({
+    fileInput, cropHost, fileName: 'chat-photo.jpg', status, say, fail,
+    save: async (fileId) => { await chats.updateProfile(chatId, { avatar_file_id: fileId }); },
   });
 
   if (!manage) {

@@ -5,11 +5,10 @@
 
 import * as api from '../api.js';
 import * as users from '../users.js';
-import { cropper } from './avatarcrop.js';
+import { pickPhoto, reason } from './avatarcrop.js';
 import { emit, state } from '../state/store.js';
 import { h } from '../dom.js';
 import { initials } from '../format.js';
-import { upload } from '../upload.js';
 
 /** @typedef {import('../types.js').User} User */
 
@@ -34,8 +33,6 @@ function becomeMe(user) {
   emit('me', user);
 }
 
-/** @param {unknown} failure @param {string} fallback */
-const reason = (failure, fallback) => (failure instanceof Error && failure.message ? failure.message : fallback);
 
 /** @returns {HTMLElement} */
 export function profileSection() {
@@ -52,44 +49,14 @@ export function profileSection() {
   const cropHost = h('div', { class: 'profile-crop' });
   const avatarRow = h('div', { class: 'profile-avatar-row' }, avatarHost, chooseButton, fileInput);
 
-  fileInput.addEventListener('change', async () => {
-    const file = fileInput.files?.[0];
-    fileInput.value = '';
-    if (!file) return;
-    say('');
-    let crop;
-    try {
-      crop = await cropper(file);
-    } catch (failure) {
-      fail(reason(failure, 'That picture cannot be used.'));
-      return;
-    }
-    const saveButton = h('button', { type: 'button', class: 'primary', text: 'Save photo' });
-    const cancelButton = h('button', { type: 'button', class: 'ghost', text: 'Cancel', on: { click: () => cropHost.replaceChildren() } });
-    saveButton.addEventListener('click', async () => {
-      saveButton.disabled = true;
-      cancelButton.disabled = true;
-      try {
-        const blob = await crop.toBlob();
-        const stored = await upload(new File([blob], 'avatar.jpg', { type: 'image/jpeg' }), (fraction) => {
-          status.textContent = `Uploading… ${Math.round(fraction * 100)} %`;
-        });
-        const user = await api.updateMe({ avatar_file_id: stored.file_id });
-        becomeMe(user);
-        avatarHost.replaceChildren(myAvatar(user, 'large'));
-        chooseButton.textContent = 'Change photo';
-        cropHost.replaceChildren();
-        say('Photo saved.');
-      } catch (failure) {
-        saveButton.disabled = false;
-        cancelButton.disabled = false;
-        fail(reason(failure, 'The photo could not be saved.'));
-      }
-    });
-    cropHost.replaceChildren(
-      h('p', { class: 'muted small', text: 'Drag the picture to place it in the circle; zoom with the slider.' }),
-      crop.element,
-      h('div', { class: 'settings-actions' }, saveButton, cancelButton));
+  pickPhoto({
+    fileInput, cropHost, fileName: 'avatar.jpg', status, say, fail,
+    save: async (fileId) => {
+      const user = await api.updateMe({ avatar_file_id: fileId });
+      becomeMe(user);
+      avatarHost.replaceChildren(myAvatar(user, 'large'));
+      chooseButton.textContent = 'Change photo';
+    },
   });
 
   // --- display name ---
