@@ -132,6 +132,7 @@ const ASSETS: &[Asset] = assets![
     "js/views/shell.js",
     "js/views/shortcuts.js",
     "js/views/shortcodes.js",
+    "js/views/suggestions.js",
     "js/views/timeline.js",
     "js/views/until.js",
     "js/ws.js",

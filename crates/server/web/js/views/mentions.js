@@ -5,8 +5,11 @@
 import * as users from '../users.js';
 import { h } from '../dom.js';
 import { state } from '../state/store.js';
+import { suggestionList } from './suggestions.js';
 
 const MAX_SUGGESTIONS = 6;
+
+/** @typedef {{ userId: string, username: string }} Mention */
 
 /**
  * @param {HTMLTextAreaElement} input
@@ -14,12 +17,13 @@ const MAX_SUGGESTIONS = 6;
  * @returns {{ element: HTMLElement, onKeydown: (event: KeyboardEvent) => boolean, update: () => void }}
  */
 export function mentionSuggestions(input, chatId) {
-  const list = h('ul', { class: 'mention-list', role: 'listbox', id: `mentions-${chatId}`, 'aria-label': 'People to mention', hidden: true });
-  input.setAttribute('aria-controls', list.id);
-  input.setAttribute('aria-autocomplete', 'list');
-  /** @type {{ userId: string, username: string }[]} */
-  let options = [];
-  let selected = 0;
+  const list = suggestionList(input, {
+    id: `mentions-${chatId}`,
+    label: 'People to mention',
+    className: 'mention-list',
+    option: (/** @type {Mention} */ option) => [h('strong', { text: users.name(option.userId) }), h('span', { class: 'muted', text: ` @${option.username}` })],
+    pick: insert,
+  });
 
   /** The "@prefix" just before the caret, if any. */
   function query() {
@@ -31,7 +35,8 @@ export function mentionSuggestions(input, chatId) {
   function update() {
     const found = query();
     const members = state.chats.get(chatId)?.members ?? [];
-    options = [];
+    /** @type {Mention[]} */
+    const options = [];
     if (found) {
       for (const member of members) {
         if (member.user_id === state.me?.user_id) continue;
@@ -42,57 +47,20 @@ export function mentionSuggestions(input, chatId) {
         if (options.length === MAX_SUGGESTIONS) break;
       }
     }
-    selected = Math.min(selected, Math.max(0, options.length - 1));
-    render();
+    list.show(options, list.selectedIndex());
   }
 
-  function render() {
-    list.hidden = options.length === 0;
-    list.replaceChildren(...options.map((option, index) => h('li', {
-      role: 'option', id: `${list.id}-${index}`, class: 'mention-option', 'aria-selected': String(index === selected),
-      on: { mousedown: (/** @type {Event} */ event) => { event.preventDefault(); choose(index); } },
-    }, h('strong', { text: users.name(option.userId) }), h('span', { class: 'muted', text: ` @${option.username}` }))));
-    if (options.length) input.setAttribute('aria-activedescendant', `${list.id}-${selected}`);
-    else input.removeAttribute('aria-activedescendant');
-  }
-
-  /** @param {number} index */
-  function choose(index) {
-    const option = options[index];
+  /** @param {Mention} option */
+  function insert(option) {
     const found = query();
-    if (!option || !found) return;
+    if (!found) return;
     const caret = input.selectionStart ?? input.value.length;
     const text = `@${option.username} `;
     input.value = input.value.slice(0, found.start) + text + input.value.slice(caret);
     const at = found.start + text.length;
     input.setSelectionRange(at, at);
-    options = [];
-    render();
     input.dispatchEvent(new Event('input'));
   }
 
-  /** @param {KeyboardEvent} event @returns {boolean} whether it was handled */
-  function onKeydown(event) {
-    // Keys that finish an IME composition belong to it.
-    if (!options.length || event.isComposing) return false;
-    if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
-      selected = (selected + (event.key === 'ArrowDown' ? 1 : options.length - 1)) % options.length;
-      render();
-    } else if (event.key === 'Enter' || event.key === 'Tab') {
-      choose(selected);
-    } else if (event.key === 'Escape') {
-      options = [];
-      render();
-    } else {
-      return false;
-    }
-    event.preventDefault();
-    return true;
-  }
-
-  input.addEventListener('blur', () => {
-    options = [];
-    render();
-  });
-  return { element: list, onKeydown, update };
+  return { element: list.element, onKeydown: list.onKeydown, update };
 }

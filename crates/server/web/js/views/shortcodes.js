@@ -8,8 +8,11 @@
 
 import * as emoji from '../emoji.js';
 import { h } from '../dom.js';
+import { suggestionList } from './suggestions.js';
 
 const MAX_SUGGESTIONS = 6;
+
+/** @typedef {{ emoji: emoji.Emoji, code: string }} Suggestion */
 /** A shortcode being typed: after a space, "(" or the start. */
 const OPEN = /(^|[\s(]):([a-z0-9_+-]{2,})$/i;
 /** A finished shortcode, just closed with ":". */
@@ -21,15 +24,20 @@ const CLOSED = /(^|[\s(]):([a-z0-9_+-]+):$/i;
  * @returns {{ element: HTMLElement, onKeydown: (event: KeyboardEvent) => boolean, update: () => void }}
  */
 export function shortcodeSuggestions(input, chatId) {
-  const list = h('ul', { class: 'mention-list shortcode-list', role: 'listbox', id: `shortcodes-${chatId}`, 'aria-label': 'Emoji', hidden: true });
-  // The mention list shares the text box: name both.
-  input.setAttribute('aria-controls', `${input.getAttribute('aria-controls') ?? ''} ${list.id}`.trim());
-  input.setAttribute('aria-autocomplete', 'list');
-  /** @type {{ emoji: emoji.Emoji, code: string }[]} */
-  let options = [];
-  let selected = 0;
   /** Where the shortcode closed with Escape starts, so it stays closed. */
   let dismissed = -1;
+  const list = suggestionList(input, {
+    id: `shortcodes-${chatId}`,
+    label: 'Emoji',
+    className: 'mention-list shortcode-list',
+    option: (/** @type {Suggestion} */ option) => [h('span', { class: 'shortcode-emoji', text: option.emoji.e }), h('span', { text: ` :${option.code}:` }),
+      h('span', { class: 'muted small', text: ` ${option.emoji.n}` })],
+    pick: (option) => {
+      const open = before(OPEN);
+      if (open) replace(open.start, open.end, option.emoji.e);
+    },
+    escape: () => { dismissed = before(OPEN)?.start ?? -1; },
+  });
 
   /** @param {RegExp} pattern */
   function before(pattern) {
@@ -58,8 +66,7 @@ export function shortcodeSuggestions(input, chatId) {
     const open = before(OPEN);
     if (!open || open.start === dismissed) {
       if (!open) dismissed = -1;
-      options = [];
-      render();
+      list.show([]);
       return;
     }
     if (!data) {
@@ -67,63 +74,18 @@ export function shortcodeSuggestions(input, chatId) {
       void emoji.load().then(update, () => {});
       return;
     }
-    const previous = options[selected]?.code;
-    options = emoji.completions(data, open.code, MAX_SUGGESTIONS);
-    const again = options.findIndex((option) => option.code === previous);
-    selected = again >= 0 ? again : 0;
-    render();
-  }
-
-  function render() {
-    list.hidden = options.length === 0;
-    list.replaceChildren(...options.map((option, index) => h('li', {
-      role: 'option', id: `${list.id}-${index}`, class: 'mention-option shortcode-option', 'aria-selected': String(index === selected),
-      on: { mousedown: (/** @type {Event} */ event) => { event.preventDefault(); choose(index); } },
-    }, h('span', { class: 'shortcode-emoji', text: option.emoji.e }), h('span', { text: ` :${option.code}:` }),
-    h('span', { class: 'muted small', text: ` ${option.emoji.n}` }))));
-    if (options.length) input.setAttribute('aria-activedescendant', `${list.id}-${selected}`);
-    else if (input.getAttribute('aria-activedescendant')?.startsWith(list.id)) input.removeAttribute('aria-activedescendant');
+    const previous = list.current()?.code;
+    const options = emoji.completions(data, open.code, MAX_SUGGESTIONS);
+    list.show(options, Math.max(0, options.findIndex((option) => option.code === previous)));
   }
 
   /** @param {number} start @param {number} end @param {string} text */
   function replace(start, end, text) {
     input.setRangeText(text, start, end, 'end');
     emoji.remember(text);
-    options = [];
-    render();
+    list.show([]);
     input.dispatchEvent(new Event('input'));
   }
 
-  /** @param {number} index */
-  function choose(index) {
-    const option = options[index];
-    const open = before(OPEN);
-    if (!option || !open) return;
-    replace(open.start, open.end, option.emoji.e);
-  }
-
-  /** @param {KeyboardEvent} event @returns {boolean} whether it was handled */
-  function onKeydown(event) {
-    if (!options.length || event.isComposing) return false;
-    if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
-      selected = (selected + (event.key === 'ArrowDown' ? 1 : options.length - 1)) % options.length;
-      render();
-    } else if (event.key === 'Enter' || event.key === 'Tab') {
-      choose(selected);
-    } else if (event.key === 'Escape') {
-      dismissed = before(OPEN)?.start ?? -1;
-      options = [];
-      render();
-    } else {
-      return false;
-    }
-    event.preventDefault();
-    return true;
-  }
-
-  input.addEventListener('blur', () => {
-    options = [];
-    render();
-  });
-  return { element: list, onKeydown, update };
+  return { element: list.element, onKeydown: list.onKeydown, update };
 }
