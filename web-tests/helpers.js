@@ -83,14 +83,18 @@ export function startServer(env = {}) {
   });
 }
 
-/** Debian's Chromium, headless; never a downloaded browser. */
-export function launchBrowser() {
+/**
+ * Debian's Chromium, headless; never a downloaded browser.
+ * @param {{ args?: string[] }} [options] command-line flags on top of the
+ *   usual ones (a fake microphone, say)
+ */
+export function launchBrowser(options = {}) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--no-first-run', '--disable-quic',
+      '--no-first-run', '--disable-quic', ...(options.args ?? []),
     ],
   });
 }

@@ -125,6 +125,8 @@ pub struct Settings {
     pub cluster: ClusterSettings,
     pub push: PushSettings,
     pub link_previews: LinkPreviewSettings,
+    pub voice: VoiceSettings,
+    pub calls: CallSettings,
     /// Extra object_store options for an `s3://` `blob_url` (e.g.
     /// `aws_endpoint`, `aws_allow_http`, `aws_access_key_id`); the usual
     /// `AWS_*` variables are read as well.
@@ -149,6 +151,8 @@ impl Default for Settings {
             cluster: ClusterSettings::default(),
             push: PushSettings::default(),
             link_previews: LinkPreviewSettings::default(),
+            voice: VoiceSettings::default(),
+            calls: CallSettings::default(),
             blob_options: Default::default(),
         }
     }
@@ -497,6 +501,47 @@ impl Default for LinkPreviewSettings {
             fetch_timeout_ms: 5000,
             per_user_per_minute: 60,
             max_concurrent_fetches: 8,
+        }
+    }
+}
+
+/// Voice messages.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VoiceSettings {
+    /// Longest voice message accepted, in milliseconds (its
+    /// `metadata.duration_ms`; 400 beyond). Default 15 minutes.
+    pub max_duration_ms: u64,
+}
+
+impl Default for VoiceSettings {
+    fn default() -> Self {
+        VoiceSettings {
+            max_duration_ms: 15 * 60 * 1000,
+        }
+    }
+}
+
+/// One-to-one calls: the TURN servers whose credentials
+/// `GET /api/v1/calls/turn` hands out (coturn's `use-auth-secret`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CallSettings {
+    /// `turn:`/`turns:` URIs; empty: no TURN (the endpoint answers an
+    /// empty list).
+    pub turn_uris: Vec<String>,
+    /// The secret shared with the TURN server (`static-auth-secret`).
+    pub turn_secret: Secret,
+    /// How long credentials stay valid, in seconds.
+    pub turn_ttl_secs: u64,
+}
+
+impl Default for CallSettings {
+    fn default() -> Self {
+        CallSettings {
+            turn_uris: Vec::new(),
+            turn_secret: Secret::default(),
+            turn_ttl_secs: 24 * 3600,
         }
     }
 }

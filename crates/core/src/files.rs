@@ -11,7 +11,7 @@ use futures_util::Stream;
 use natter_config::FileSettings;
 use natter_proto::ErrorCode;
 use natter_proto::events::ServerEvent;
-use natter_proto::messages::{FileInfo, FileRef};
+use natter_proto::messages::{FileInfo, FileRef, MessageType};
 use natter_store::FileRow;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -259,11 +259,18 @@ impl Core {
                     .map_err(internal_blob)?;
                 files.blob.delete(upload_key).await.map_err(internal_blob)?;
             }
-            Kind::Other => files
-                .blob
-                .rename(upload_key, &original)
-                .await
-                .map_err(internal_blob)?,
+            Kind::Other => {
+                // Audio or video by the container's tracks (voice notes).
+                row.mime = self
+                    .media_type(upload_key, &written, sniffed.mime)
+                    .await?
+                    .to_owned();
+                files
+                    .blob
+                    .rename(upload_key, &original)
+                    .await
+                    .map_err(internal_blob)?
+            }
         }
         self.store.create_file(row.clone()).await?;
         metrics::counter!("natter_files_stored_total").increment(1);
@@ -337,20 +344,28 @@ impl Core {
     }
 
     /// The file a message may carry: one the sender may read, of a kind
-    /// that fits the message type.
+    /// that fits the message type (an image for `image`, audio for
+    /// `voice`).
     pub(crate) async fn attachable_file(
         &self,
         caller: &Caller,
         file_id: &str,
-        want_image: bool,
+        message_type: MessageType,
     ) -> CoreResult<FileRow> {
         let row = self
             .readable_row(FileAccess::Caller(caller), file_id)
             .await?;
-        if want_image && row.width.is_none() {
+        if message_type == MessageType::Image && row.width.is_none() {
             return Err(CoreError::invalid(
                 "file_id: an image message needs an image file",
             ));
+        }
+        if message_type == MessageType::Voice && !media::tracks::is_voice_type(&row.mime) {
+            return Err(CoreError::invalid(format!(
+                "file_id: a voice message needs an audio file (WebM or Ogg audio, M4A or MP3), \
+                 not {}",
+                row.mime
+            )));
         }
         Ok(row)
     }
@@ -401,7 +416,7 @@ fn blob_error(error: BlobError, limit: u64) -> CoreError {
 
 /// A failure of the blob store: internal, except a full disk, which is an
 /// outage the client is told of (503) like the database's.
-fn internal_blob(error: BlobError) -> CoreError {
+pub(crate) fn internal_blob(error: BlobError) -> CoreError {
     if error.storage_full() {
         return CoreError::from(natter_store::StoreError::Unavailable(
             natter_store::Outage::StorageFull,

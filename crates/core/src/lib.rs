@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod announcer;
 pub mod blob;
+pub mod calls;
 pub mod chat_flags;
 pub mod chat_profile;
 pub mod chats;
@@ -27,6 +28,7 @@ pub mod tokens;
 pub mod typing;
 pub mod users;
 pub mod views;
+pub mod voice;
 
 pub use error::{CoreError, CoreResult};
 use limits::RateLimits;
@@ -68,6 +70,9 @@ pub struct Core {
     pub(crate) files: files::Files,
     pub(crate) push: Option<push::Pusher>,
     pub(crate) previews: previews::Previews,
+    pub(crate) voice: natter_config::VoiceSettings,
+    pub(crate) calls: calls::table::CallTable,
+    pub(crate) turn: calls::turn::Turn,
     refresh_ttl_ms: i64,
     /// A real hash of a random password, verified when a login names an
     /// unknown user so that timing does not tell which usernames exist.
@@ -103,6 +108,9 @@ impl Core {
                 &settings.link_previews,
                 settings.rate_limit.enabled,
             )?,
+            voice: settings.voice.clone(),
+            calls: calls::table::CallTable::default(),
+            turn: calls::turn::Turn::new(&settings.calls),
             refresh_ttl_ms: settings.auth.refresh_ttl_secs as i64 * 1000,
             decoy_hash,
         })

@@ -4,6 +4,7 @@
 use super::limits::UserAction;
 use super::{
     Caller, Core, CoreError, CoreResult, counter, new_id, no_control_characters, now_ms, views,
+    voice,
 };
 use natter_bus::Envelope;
 use natter_proto::Timestamp;
@@ -67,6 +68,11 @@ impl Core {
         self.limits.user_action(&caller.user_id, UserAction::Send)?;
         let chat_id = request.chat_id;
         let metadata = request.metadata.unwrap_or_default();
+        if request.message_type == MessageType::Call || metadata.call.is_some() {
+            return Err(CoreError::invalid(
+                "call entries (type call, metadata.call) are written by the server",
+            ));
+        }
         if !metadata.is_empty() {
             // Checking the metadata reads the chat (the message replied
             // to, the members mentioned): only for members, so that it
@@ -75,6 +81,7 @@ impl Core {
             self.role_in(&chat_id, &caller.user_id).await?;
         }
         let content = check_content(&request.content, request.message_type)?;
+        voice::check_metadata(request.message_type, &metadata, self.voice.max_duration_ms)?;
         if let Some(id) = &request.client_msg_id {
             if id.is_empty() || id.len() > MAX_CLIENT_MSG_ID {
                 return Err(CoreError::invalid(format!(
@@ -87,16 +94,15 @@ impl Core {
             (MessageType::Text, Some(_)) => {
                 return Err(CoreError::invalid("file_id: text messages carry no file"));
             }
-            (MessageType::Image | MessageType::File, None) => {
+            (MessageType::Image | MessageType::File | MessageType::Voice, None) => {
                 return Err(CoreError::invalid(
-                    "file_id is required for image and file messages",
+                    "file_id is required for image, file and voice messages",
                 ));
             }
             (message_type, Some(file_id)) => {
-                self.attachable_file(caller, file_id, message_type == MessageType::Image)
-                    .await?;
+                self.attachable_file(caller, file_id, message_type).await?;
             }
-            (MessageType::Text, None) => {}
+            (MessageType::Text | MessageType::Call, None) => {}
         }
         let metadata = self.check_metadata(&chat_id, metadata).await?;
         // Announced by the announcer once durable (the store reports every
@@ -163,10 +169,9 @@ impl Core {
         }
         let message_type = match query.message_type.as_deref() {
             None | Some("all") => None,
-            Some(text) => Some(
-                MessageType::parse(text)
-                    .ok_or_else(|| CoreError::invalid("type must be all, text, image or file"))?,
-            ),
+            Some(text) => Some(MessageType::parse(text).ok_or_else(|| {
+                CoreError::invalid("type must be all, text, image, file or voice")
+            })?),
         };
         let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
         if let Some(version) = query.changed_after {

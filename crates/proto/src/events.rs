@@ -2,6 +2,7 @@
 //! and sent to WebSocket clients as JSON text frames with a `type`; and the
 //! frames a client sends.
 
+use crate::calls::{IceCandidate, SessionDescription};
 use crate::chats::ChatSummary;
 use crate::messages::{Message, MessageType, Metadata};
 use crate::users::PresenceStatus;
@@ -37,6 +38,9 @@ pub enum ServerEvent {
         user_id: String,
         session_id: String,
         chats: Vec<ChatCursor>,
+        /// This connection's party id in calls (see "Calls" in API.md).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        party_id: Option<String>,
     },
     #[serde(rename = "message.new")]
     MessageNew { message: Message },
@@ -122,6 +126,70 @@ pub enum ServerEvent {
     },
     #[serde(rename = "pong")]
     Pong,
+    /// A call rings: to every connection of the callee.
+    #[serde(rename = "call.invite")]
+    CallInvite {
+        call_id: String,
+        chat_id: String,
+        /// The caller, and the party (connection) that invited.
+        user_id: String,
+        party_id: String,
+        offer: SessionDescription,
+        lifetime_ms: u64,
+        video: bool,
+    },
+    /// The callee's `party_id` answered: to the caller's connections.
+    #[serde(rename = "call.answer")]
+    CallAnswer {
+        call_id: String,
+        chat_id: String,
+        user_id: String,
+        party_id: String,
+        answer: SessionDescription,
+    },
+    /// Which of the callee's parties took the call: to the callee's
+    /// connections, so that the others stop ringing.
+    #[serde(rename = "call.select_answer")]
+    CallSelectAnswer {
+        call_id: String,
+        chat_id: String,
+        selected_party_id: String,
+    },
+    /// ICE candidates of the sending party: to the other user.
+    #[serde(rename = "call.candidates")]
+    CallCandidates {
+        call_id: String,
+        chat_id: String,
+        user_id: String,
+        party_id: String,
+        candidates: Vec<IceCandidate>,
+    },
+    /// A new offer or answer in an answered call: to the other user.
+    #[serde(rename = "call.negotiate")]
+    CallNegotiate {
+        call_id: String,
+        chat_id: String,
+        user_id: String,
+        party_id: String,
+        description: SessionDescription,
+    },
+    /// The callee declined: to both users.
+    #[serde(rename = "call.reject")]
+    CallReject {
+        call_id: String,
+        chat_id: String,
+        user_id: String,
+        party_id: String,
+    },
+    /// The call is over (`reason`): to both users.
+    #[serde(rename = "call.hangup")]
+    CallHangup {
+        call_id: String,
+        chat_id: String,
+        user_id: String,
+        party_id: String,
+        reason: String,
+    },
 }
 
 impl ServerEvent {
@@ -177,6 +245,44 @@ pub enum ClientFrame {
     Presence { status: PresenceStatus },
     #[serde(rename = "ping")]
     Ping,
+    /// Calls (see "Calls" in API.md).
+    #[serde(rename = "call.invite")]
+    CallInvite {
+        call_id: String,
+        chat_id: String,
+        offer: SessionDescription,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lifetime_ms: Option<u64>,
+        #[serde(default)]
+        video: bool,
+    },
+    #[serde(rename = "call.answer")]
+    CallAnswer {
+        call_id: String,
+        chat_id: String,
+        answer: SessionDescription,
+    },
+    #[serde(rename = "call.candidates")]
+    CallCandidates {
+        call_id: String,
+        chat_id: String,
+        candidates: Vec<IceCandidate>,
+    },
+    #[serde(rename = "call.negotiate")]
+    CallNegotiate {
+        call_id: String,
+        chat_id: String,
+        description: SessionDescription,
+    },
+    #[serde(rename = "call.reject")]
+    CallReject { call_id: String, chat_id: String },
+    #[serde(rename = "call.hangup")]
+    CallHangup {
+        call_id: String,
+        chat_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! generator so that all three speak exactly one contract. No I/O here.
 
 pub mod auth;
+pub mod calls;
 pub mod chats;
 pub mod devices;
 pub mod error;

@@ -12,6 +12,11 @@ pub enum MessageType {
     Text,
     Image,
     File,
+    /// A recorded voice note: an audio file and `metadata.duration_ms`.
+    Voice,
+    /// A call's history entry, written by the server only (see
+    /// [`Metadata::call`]).
+    Call,
 }
 
 impl MessageType {
@@ -20,6 +25,8 @@ impl MessageType {
             MessageType::Text => "text",
             MessageType::Image => "image",
             MessageType::File => "file",
+            MessageType::Call => "call",
+            MessageType::Voice => "voice",
         }
     }
 
@@ -28,6 +35,8 @@ impl MessageType {
             "text" => Some(MessageType::Text),
             "image" => Some(MessageType::Image),
             "file" => Some(MessageType::File),
+            "call" => Some(MessageType::Call),
+            "voice" => Some(MessageType::Voice),
             _ => None,
         }
     }
@@ -66,11 +75,28 @@ pub struct Metadata {
     /// Members of the chat this message mentions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mentions: Option<Vec<String>>,
+    /// A voice message's length in milliseconds: required on `voice`
+    /// messages, 1 to the server's `voice.max_duration_ms` (recorders
+    /// such as MediaRecorder write no duration into the file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<i64>,
+    /// A voice message's loudness for drawing it: at most 100 values of
+    /// 0 to 255, one per equal slice of the recording.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waveform: Option<Vec<i64>>,
+    /// A `call` entry's record: how the call ended. Written by the server
+    /// only; a client's message carrying it is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<crate::calls::CallRecord>,
 }
 
 impl Metadata {
     pub fn is_empty(&self) -> bool {
-        self.reply_to.is_none() && self.mentions.is_none()
+        self.reply_to.is_none()
+            && self.mentions.is_none()
+            && self.duration_ms.is_none()
+            && self.waveform.is_none()
+            && self.call.is_none()
     }
 }
 
@@ -109,6 +135,19 @@ impl<'de> serde::de::Visitor<'de> for MetadataVisitor {
                     let size = mentions.iter().flatten().map(|id| id.len() + 1).sum();
                     spend::<A::Error>(&budget, size)?;
                     metadata.mentions = mentions;
+                }
+                "call" => {
+                    spend::<A::Error>(&budget, 128)?;
+                    metadata.call = map.next_value()?;
+                }
+                "duration_ms" => {
+                    spend::<A::Error>(&budget, 8)?;
+                    metadata.duration_ms = map.next_value()?;
+                }
+                "waveform" => {
+                    let waveform: Option<Vec<i64>> = map.next_value()?;
+                    spend::<A::Error>(&budget, waveform.as_ref().map_or(0, |w| w.len() * 4))?;
+                    metadata.waveform = waveform;
                 }
                 _ => map.next_value_seed(Bounded {
                     levels_left: METADATA_MAX_DEPTH - 1,
@@ -367,6 +406,17 @@ mod tests {
     }
 
     #[test]
+    fn voice_fields_are_kept_and_left_out_when_absent() {
+        let parsed: Metadata =
+            serde_json::from_str(r#"{"duration_ms":7000,"waveform":[0,128,255]}"#).unwrap();
+        assert_eq!(parsed.duration_ms, Some(7000));
+        assert_eq!(parsed.waveform, Some(vec![0, 128, 255]));
+        assert!(!parsed.is_empty());
+        let written = serde_json::to_string(&Metadata::default()).unwrap();
+        assert_eq!(written, "{}");
+    }
+
+    #[test]
     fn deep_large_or_ill_typed_metadata_is_refused_with_a_reason() {
         let nested =
             |levels: usize| format!("{{\"x\":{}{}}}", "[".repeat(levels), "]".repeat(levels));
@@ -382,6 +432,12 @@ mod tests {
                 .contains("larger")
         );
         assert!(serde_json::from_str::<Metadata>(r#"{"mentions":"u1"}"#).is_err());
+        assert!(serde_json::from_str::<Metadata>(r#"{"duration_ms":1.5}"#).is_err());
+        let long = format!(
+            "{{\"waveform\":[{}0]}}",
+            "0,".repeat(METADATA_MAX_BYTES / 4)
+        );
+        assert!(serde_json::from_str::<Metadata>(&long).is_err());
         assert!(serde_json::from_str::<Metadata>("[]").is_err());
     }
 }

@@ -146,8 +146,8 @@ pub enum PushPayload {
         message_id: String,
         seq: i64,
         sender: PushSender,
-        /// At most 200 characters of the text, a file's name, or
-        /// "Image"; only with previews on.
+        /// At most 200 characters of the text, a file's name, "Image"
+        /// or "Voice message"; only with previews on.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         body: Option<String>,
         /// Messages of others after the user's read marker.

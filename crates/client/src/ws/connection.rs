@@ -74,6 +74,8 @@ pub struct Ready {
     pub session_id: String,
     /// Every chat of the user with its `last_seq` and the user's `read_seq`.
     pub chats: Vec<ChatCursor>,
+    /// This connection's party id in calls.
+    pub party_id: Option<String>,
 }
 
 /// The WebSocket URL of a server given by its HTTP base URL
@@ -177,10 +179,12 @@ impl Connection {
                 user_id,
                 session_id,
                 chats,
+                party_id,
             } => Ok(Ready {
                 user_id,
                 session_id,
                 chats,
+                party_id,
             }),
             other => Err(WsError::Decode(format!(
                 "expected ready first, got {other:?}"

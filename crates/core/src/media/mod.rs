@@ -1,8 +1,9 @@
 //! What uploaded bytes are and how images are made safe to serve: type
-//! sniffing from the bytes ([`sniff`]), file name sanitising
-//! ([`sanitize_file_name`]) and image processing ([`process_image`]):
-//! decode under pixel and memory limits, re-encode without metadata (EXIF,
-//! GPS, XMP, ICC), thumbnail.
+//! sniffing from the bytes ([`sniff`]), the tracks of audio and video
+//! containers ([`tracks`]: audio-only WebM, Ogg, MP4), file name
+//! sanitising ([`sanitize_file_name`]) and image processing
+//! ([`process_image`]): decode under pixel and memory limits, re-encode
+//! without metadata (EXIF, GPS, XMP, ICC), thumbnail.
 //!
 //! Pure CPU work: no I/O, no async. Callers run [`process_image`] in
 //! `spawn_blocking`. Hostile input yields errors, never panics; nothing
@@ -14,6 +15,7 @@ mod gif;
 mod names;
 mod sniff;
 mod still;
+pub mod tracks;
 
 pub use image::ImageFormat;
 pub use names::sanitize_file_name;

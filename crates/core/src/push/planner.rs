@@ -99,7 +99,7 @@ fn contains_word(text: &str, word: &str) -> bool {
 pub struct Preview<'a> {
     pub chat: &'a ChatRow,
     pub sender_name: &'a str,
-    /// The text, a file's name, or "Image".
+    /// The text, a file's name, "Image" or "Voice message".
     pub body: &'a str,
 }
 
@@ -224,6 +224,7 @@ impl Core {
         Ok(match message.message_type {
             MessageType::Text => message.content.clone(),
             MessageType::Image => "Image".into(),
+            MessageType::Voice => "Voice message".into(),
             MessageType::File => match &message.file_id {
                 Some(file_id) => self
                     .store
@@ -231,6 +232,10 @@ impl Core {
                     .await?
                     .map_or_else(|| "File".into(), |file| file.name),
                 None => "File".into(),
+            },
+            MessageType::Call => match &message.metadata.call {
+                Some(call) if call.video => "Missed video call".into(),
+                _ => "Missed voice call".into(),
             },
         })
     }

@@ -127,7 +127,7 @@ async fn reply_to_must_be_a_message_of_the_same_chat() {
     let mut reply = text_message(&here, "answer");
     reply.metadata = Some(Metadata {
         reply_to: Some(original.message_id.clone()),
-        mentions: None,
+        ..Metadata::default()
     });
     alice.send(&reply).await.unwrap();
     let stored = history(&alice, &here).await;
@@ -137,7 +137,7 @@ async fn reply_to_must_be_a_message_of_the_same_chat() {
     );
     reply.metadata = Some(Metadata {
         reply_to: Some(foreign.message_id),
-        mentions: None,
+        ..Metadata::default()
     });
     assert_api_error(alice.send(&reply).await, ErrorCode::InvalidRequest);
     assert_eq!(history(&alice, &here).await.len(), 2);
@@ -152,8 +152,8 @@ async fn mentions_must_be_members_of_the_chat() {
     let chat_id = group(&alice, "team", &[&bob]).await.summary.chat_id;
     let mut message = text_message(&chat_id, "@bob look");
     message.metadata = Some(Metadata {
-        reply_to: None,
         mentions: Some(vec![bob.user.user_id.clone()]),
+        ..Metadata::default()
     });
     alice.send(&message).await.unwrap();
     let stored = history(&alice, &chat_id).await;
@@ -162,8 +162,8 @@ async fn mentions_must_be_members_of_the_chat() {
         Some(vec![bob.user.user_id.clone()])
     );
     message.metadata = Some(Metadata {
-        reply_to: None,
         mentions: Some(vec![outsider.user.user_id.clone()]),
+        ..Metadata::default()
     });
     assert_api_error(alice.send(&message).await, ErrorCode::InvalidRequest);
 }

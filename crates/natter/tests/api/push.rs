@@ -112,8 +112,8 @@ fn mentioning(chat_id: &str, content: &str, mentions: &[&str]) -> SendMessage {
         client_msg_id: None,
         file_id: None,
         metadata: Some(Metadata {
-            reply_to: None,
             mentions: Some(mentions.iter().map(|m| (*m).to_owned()).collect()),
+            ..Metadata::default()
         }),
         sender_id: None,
     }

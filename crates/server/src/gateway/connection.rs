@@ -109,6 +109,7 @@ pub async fn run(gateway: Arc<Gateway>, mut socket: WebSocket, caller: Option<Ca
     }
     let mut session = Session {
         id: gateway.next_id(),
+        party_id: natter_core::new_id(),
         outbox: Arc::new(Outbox::new(settings.outbox_frames)),
         caller,
         away: false,
@@ -159,6 +160,8 @@ async fn close_with(socket: &mut WebSocket, ending: Ending) {
 
 struct Session {
     id: u64,
+    /// This connection's party id in calls (globally unique, unlike `id`).
+    party_id: String,
     outbox: Arc<Outbox>,
     caller: Caller,
     away: bool,
@@ -248,6 +251,7 @@ impl Session {
             user_id: self.caller.user_id.clone(),
             session_id: self.caller.session_id.clone(),
             chats,
+            party_id: Some(self.party_id.clone()),
         };
         if self.write_now(socket, &ready).await.is_err() {
             return Ending {
@@ -450,6 +454,16 @@ impl Session {
                 .await
                 .err()
                 .map(|error| error_event(None, error)),
+            frame @ (ClientFrame::CallInvite { .. }
+            | ClientFrame::CallAnswer { .. }
+            | ClientFrame::CallCandidates { .. }
+            | ClientFrame::CallNegotiate { .. }
+            | ClientFrame::CallReject { .. }
+            | ClientFrame::CallHangup { .. }) => core
+                .call_frame(caller, &self.party_id, frame)
+                .await
+                .err()
+                .map(|error| error_event(None, error)),
             ClientFrame::Presence { status } => {
                 let away = match status {
                     PresenceStatus::Away => true,
@@ -509,6 +523,10 @@ impl Session {
             id: self.id,
             user_id: self.caller.user_id.clone(),
         });
+        self.gateway
+            .core
+            .calls_connection_closed(&self.caller.user_id, &self.party_id)
+            .await;
         if let Err(error) = self
             .gateway
             .core
@@ -596,4 +614,18 @@ fn frame_error(text: &str, error: &serde_json::Error) -> ServerEvent {
     }
 }
 
-const KNOWN_FRAMES: [&str; 7] = ["auth", "send", "ack", "read", "typing", "presence", "ping"];
+const KNOWN_FRAMES: [&str; 13] = [
+    "auth",
+    "send",
+    "ack",
+    "read",
+    "typing",
+    "presence",
+    "ping",
+    "call.invite",
+    "call.answer",
+    "call.candidates",
+    "call.negotiate",
+    "call.reject",
+    "call.hangup",
+];

@@ -73,6 +73,7 @@ impl Gateway {
             loop {
                 ticks.tick().await;
                 ticker_core.expire_typing();
+                ticker_core.expire_calls().await;
                 ticker_core.flush_markers().await;
             }
         });

@@ -22,8 +22,18 @@ use serde::Deserialize;
 use std::ops::Range;
 
 /// Types a browser may show inline: raster images that were re-encoded by
-/// the server. Everything else is served as an attachment.
-const INLINE_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/gif", "image/webp"];
+/// the server, and audio typed by its bytes and tracks (voice notes play
+/// in the page). Everything else is served as an attachment.
+const INLINE_TYPES: [&str; 8] = [
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "audio/webm",
+    "audio/ogg",
+    "audio/mp4",
+    "audio/mpeg",
+];
 
 #[utoipa::path(post, path = "/api/v1/files", tag = "files", security(("bearer" = [])),
     request_body(content_type = "multipart/form-data", description = "A `file` field with the bytes (and a file name)"),
@@ -241,8 +251,9 @@ fn set(headers: &mut HeaderMap, name: header::HeaderName, value: &str) {
     }
 }
 
-/// `inline` only for raster images the server re-encoded; the name is
-/// given both as plain ASCII and percent-encoded UTF-8 (RFC 6266).
+/// `inline` only for raster images the server re-encoded and for audio;
+/// the name is given both as plain ASCII and percent-encoded UTF-8
+/// (RFC 6266).
 fn disposition(name: &str, mime: &str, thumb: bool) -> String {
     let kind = if thumb || INLINE_TYPES.contains(&mime) {
         "inline"
@@ -311,6 +322,8 @@ mod tests {
         assert!(disposition("cat.png", "image/png", false).starts_with("inline"));
         assert!(disposition("x.svg", "application/octet-stream", false).starts_with("attachment"));
         assert!(disposition("page.html", "text/html", false).starts_with("attachment"));
+        assert!(disposition("note.webm", "audio/webm", false).starts_with("inline"));
+        assert!(disposition("clip.webm", "video/webm", false).starts_with("attachment"));
         let header = disposition("naïve \"q\".pdf", "application/pdf", false);
         assert!(header.contains("filename=\"na_ve _q_.pdf\""));
         assert!(header.contains("filename*=UTF-8''na%C3%AFve%20%22q%22.pdf"));

@@ -4,6 +4,7 @@
 //! touch the store.
 
 pub mod auth;
+pub mod calls;
 pub mod chats;
 pub mod devices;
 pub mod emoji;
@@ -100,6 +101,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(push::chat_settings, push::set_chat_settings))
         .routes(routes!(push::my_settings, push::update_my_settings))
         .routes(routes!(ws::upgrade))
+        .routes(routes!(calls::turn))
         .routes(routes!(files::download))
         .routes(routes!(previews::preview))
         .routes(routes!(previews::image))

@@ -26,6 +26,8 @@ pub struct ServerLimits {
     pub max_message_chars: usize,
     /// Largest JSON request body, in bytes (413 beyond).
     pub max_json_body: usize,
+    /// Longest voice message, in milliseconds (its `metadata.duration_ms`).
+    pub max_voice_duration_ms: u64,
 }
 
 /// The server info document.
@@ -64,6 +66,7 @@ pub fn routes(settings: &natter_config::Settings) -> (Router<AppState>, utoipa::
         max_upload_bytes: settings.files.max_upload_bytes,
         max_message_chars: MAX_CONTENT_CHARS,
         max_json_body: settings.max_json_body,
+        max_voice_duration_ms: settings.voice.max_duration_ms,
     };
     OpenApiRouter::new()
         .routes(routes!(server_info))

@@ -75,6 +75,7 @@ const ASSETS: &[Asset] = assets![
     "icon.svg",
     "sw.js",
     "js/api.js",
+    "js/calls.js",
     "js/chats.js",
     "js/chatflags.js",
     "js/device.js",
@@ -92,6 +93,7 @@ const ASSETS: &[Asset] = assets![
     "js/notify.js",
     "js/outbox.js",
     "js/push.js",
+    "js/recording.js",
     "js/session.js",
     "js/state/store.js",
     "js/state/timeline.js",
@@ -101,6 +103,7 @@ const ASSETS: &[Asset] = assets![
     "js/types.js",
     "js/upload.js",
     "js/users.js",
+    "js/views/call.js",
     "js/views/chatinfo.js",
     "js/views/chatlist.js",
     "js/views/chatmenu.js",
@@ -134,6 +137,7 @@ const ASSETS: &[Asset] = assets![
     "js/views/shortcodes.js",
     "js/views/suggestions.js",
     "js/views/timeline.js",
+    "js/views/voice.js",
     "js/views/until.js",
     "js/ws.js",
 ];
@@ -261,7 +265,9 @@ fn serve(path: &str, immutable: bool, request: &HeaderMap) -> Response {
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
         headers.insert(
             "permissions-policy",
-            HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+            // The microphone for voice messages and calls, the camera for
+            // video calls: this origin only.
+            HeaderValue::from_static("camera=(self), microphone=(self), geolocation=()"),
         );
     }
     if matches_etag(request, &served.etag) {

@@ -1,6 +1,6 @@
 // Presentation helpers with no state: times, day labels, "last seen",
-// "tomorrow at 8:00", file sizes, message previews (formatting markers
-// dropped), and ids for optimistic sends.
+// "tomorrow at 8:00", file sizes, lengths ("0:07"), message previews
+// (formatting markers dropped), and ids for optimistic sends.
 
 import { plainText } from './markup.js';
 
@@ -75,6 +75,20 @@ export function fileSize(bytes) {
   return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
+/**
+ * A length as "0:07", "12:30" or "1:02:03": rounded to the nearest second
+ * (a voice note's length), or down with `running` (a clock counting up
+ * shows 0:01 only once a second has passed).
+ * @param {number} ms @param {boolean} [running]
+ */
+export function duration(ms, running = false) {
+  const total = Math.max(0, running ? Math.floor(ms / 1000) : Math.round(ms / 1000));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor(total / 60) % 60;
+  const seconds = String(total % 60).padStart(2, '0');
+  return hours ? `${hours}:${String(minutes).padStart(2, '0')}:${seconds}` : `${minutes}:${seconds}`;
+}
+
 /** One line describing a message, for previews and notifications.
  * @param {import('./types.js').Message} message */
 export function preview(message) {
@@ -83,7 +97,28 @@ export function preview(message) {
   // boxes where no emoji font is installed.
   if (message.type === 'image') return message.content ? `Photo: ${message.content}` : 'Photo';
   if (message.type === 'file') return `File: ${message.file?.name ?? message.content ?? 'file'}`;
+  if (message.type === 'call') return callText(message);
+  if (message.type === 'voice') return `Voice message ${duration(message.metadata.duration_ms ?? 0)}`;
   return plainText(message.content);
+}
+
+/** What a call entry says: "Missed video call", "Declined voice call",
+ * "Video call · 1:05". @param {import('./types.js').Message} message */
+export function callText(message) {
+  const call = message.metadata.call;
+  const kind = call?.video ? 'video call' : 'voice call';
+  if (!call || call.outcome === 'missed') return `Missed ${kind}`;
+  if (call.outcome === 'declined') return `Declined ${kind}`;
+  return `${call.video ? 'Video' : 'Voice'} call · ${callDuration(call.duration_ms ?? 0)}`;
+}
+
+/** m:ss (h:mm:ss from an hour) of a duration. @param {number} ms */
+export function callDuration(ms) {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const seconds = String(total % 60).padStart(2, '0');
+  const minutes = Math.floor(total / 60);
+  if (minutes < 60) return `${minutes}:${seconds}`;
+  return `${Math.floor(minutes / 60)}:${String(minutes % 60).padStart(2, '0')}:${seconds}`;
 }
 
 /** A random UUID (v4), also outside secure contexts where

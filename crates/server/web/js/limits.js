@@ -5,10 +5,13 @@
 // defaults apply; the server enforces its limits either way. The rest of
 // the document (whether link previews are on) is kept for serverInfo().
 
-/** @typedef {{ max_upload_bytes: number, max_message_chars: number, max_json_body: number }} Limits */
+/** @typedef {{ max_upload_bytes: number, max_message_chars: number, max_json_body: number, max_voice_duration_ms: number }} Limits */
 
 /** @type {Limits} */
-const limits = { max_upload_bytes: 25 * 1024 * 1024, max_message_chars: 16_384, max_json_body: 256 * 1024 };
+const limits = {
+  max_upload_bytes: 25 * 1024 * 1024, max_message_chars: 16_384, max_json_body: 256 * 1024,
+  max_voice_duration_ms: 15 * 60 * 1000,
+};
 /** @type {Promise<void> | null} */
 let loading = null;
 /** The server info document as last read; null until one was.

@@ -4,6 +4,7 @@
 // Back works on phones and a notification's click can open its chat.
 
 import * as api from './api.js';
+import * as calls from './calls.js';
 import * as chats from './chats.js';
 import * as drafts from './drafts.js';
 import * as limits from './limits.js';
@@ -18,6 +19,7 @@ import { byId } from './dom.js';
 import { emit, reset, state } from './state/store.js';
 import { renderLogin } from './views/login.js';
 import { renderShell } from './views/shell.js';
+import { mountCallScreen } from './views/call.js';
 
 const root = byId('app');
 let running = false;
@@ -42,7 +44,11 @@ function start(user) {
   void outbox.restore();
   void limits.load();
   renderShell(root, { onLogout: logout });
-  ws.start(sync.handle, (status, retryInMs) => {
+  mountCallScreen();
+  ws.start((event) => {
+    calls.handle(event);
+    sync.handle(event);
+  }, (status, retryInMs) => {
     state.connection = status;
     emit('connection', { status, retryInMs });
   });
@@ -59,6 +65,7 @@ function start(user) {
 
 function signedOut() {
   running = false;
+  calls.hangUp();
   ws.stop();
   void push.forget();
   if (state.me) local.forget(state.me.user_id);

@@ -78,6 +78,25 @@ export function sendFile(chatId, file, caption = '') {
 }
 
 /**
+ * Uploads a recorded voice note (with progress) and then sends it as a
+ * `voice` message with its length (and waveform) in `metadata`.
+ * @param {string} chatId
+ * @param {File} file
+ * @param {import('./types.js').Metadata} metadata
+ */
+export function sendVoice(chatId, file, metadata) {
+  /** @type {Pending} */
+  const pending = {
+    client_msg_id: uuid(), chat_id: chatId, type: 'voice', content: '', metadata,
+    created_at: new Date().toISOString(), state: 'uploading', sentAt: 0, file, progress: 0,
+  };
+  state.pending.set(pending.client_msg_id, pending);
+  save(pending);
+  emit('timeline', chatId);
+  void uploadThenSend(pending);
+}
+
+/**
  * Writes `pending` to IndexedDB as it is now (the file itself too, until
  * it is uploaded; never the page-local preview URL).
  * @param {Pending} pending
@@ -141,7 +160,7 @@ async function uploadThenSend(pending) {
     });
     pending.file_id = info.file_id;
     pending.fileRef = info;
-    pending.type = IMAGE_TYPES.has(info.mime) ? 'image' : 'file';
+    if (pending.type !== 'voice') pending.type = IMAGE_TYPES.has(info.mime) ? 'image' : 'file';
     pending.state = 'sending';
     save(pending);
     emit('timeline', pending.chat_id);

@@ -30,9 +30,16 @@
  */
 
 /**
- * @typedef {'text' | 'image' | 'file'} MessageType
+ * @typedef {'text' | 'image' | 'file' | 'call' | 'voice'} MessageType
  * @typedef {'sent' | 'delivered' | 'read'} MessageStatus
- * @typedef {{ reply_to?: string, mentions?: string[] }} Metadata
+ * @typedef {{
+ *   reply_to?: string, mentions?: string[], duration_ms?: number, waveform?: number[],
+ *   call?: CallRecord
+ * }} Metadata
+ * @typedef {{
+ *   call_id: string, outcome: 'missed' | 'declined' | 'ended', duration_ms?: number, video: boolean
+ * }} CallRecord
+ * @typedef {{ type: 'offer' | 'answer', sdp: string }} SessionDescription
  * @typedef {{
  *   file_id: string, name: string, mime: string, size: number,
  *   width?: number, height?: number, url: string, thumbnail_url?: string
@@ -74,7 +81,7 @@
 /**
  * Server -> client WebSocket frames.
  * @typedef {{ chat_id: string, last_seq: number, read_seq: number, last_version: number }} ChatCursor
- * @typedef {{ type: 'ready', user_id: string, session_id: string, chats: ChatCursor[] }
+ * @typedef {{ type: 'ready', user_id: string, session_id: string, chats: ChatCursor[], party_id?: string }
  *   | { type: 'message.new', message: Message }
  *   | { type: 'message.updated', message: Message }
  *   | { type: 'message.deleted', chat_id: string, message_id: string, seq: number, version: number }
@@ -87,7 +94,14 @@
  *   | { type: 'chat.member_added' | 'chat.member_removed', chat_id: string, user_id: string }
  *   | { type: 'send.ok', client_msg_id: string, message_id: string, seq: number, created_at: string }
  *   | { type: 'error', client_msg_id?: string, code: string, detail: string }
- *   | { type: 'pong' }} ServerEvent
+ *   | { type: 'pong' }
+ *   | { type: 'call.invite', call_id: string, chat_id: string, user_id: string, party_id: string, offer: SessionDescription, lifetime_ms: number, video: boolean }
+ *   | { type: 'call.answer', call_id: string, chat_id: string, user_id: string, party_id: string, answer: SessionDescription }
+ *   | { type: 'call.select_answer', call_id: string, chat_id: string, selected_party_id: string }
+ *   | { type: 'call.candidates', call_id: string, chat_id: string, user_id: string, party_id: string, candidates: RTCIceCandidateInit[] }
+ *   | { type: 'call.negotiate', call_id: string, chat_id: string, user_id: string, party_id: string, description: SessionDescription }
+ *   | { type: 'call.reject', call_id: string, chat_id: string, user_id: string, party_id: string }
+ *   | { type: 'call.hangup', call_id: string, chat_id: string, user_id: string, party_id: string, reason: string }} ServerEvent
  */
 
 /**
@@ -98,7 +112,13 @@
  *   | { type: 'ack' | 'read', chat_id: string, seq: number }
  *   | { type: 'typing', chat_id: string, active: boolean }
  *   | { type: 'presence', status: 'online' | 'away' }
- *   | { type: 'ping' }} ClientFrame
+ *   | { type: 'ping' }
+ *   | { type: 'call.invite', call_id: string, chat_id: string, offer: SessionDescription, lifetime_ms?: number, video: boolean }
+ *   | { type: 'call.answer', call_id: string, chat_id: string, answer: SessionDescription }
+ *   | { type: 'call.candidates', call_id: string, chat_id: string, candidates: RTCIceCandidateInit[] }
+ *   | { type: 'call.negotiate', call_id: string, chat_id: string, description: SessionDescription }
+ *   | { type: 'call.reject', call_id: string, chat_id: string }
+ *   | { type: 'call.hangup', call_id: string, chat_id: string, reason?: string }} ClientFrame
  */
 
 export {};

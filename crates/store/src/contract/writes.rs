@@ -40,8 +40,8 @@ pub async fn a_retried_client_msg_id_returns_the_original_and_stores_nothing(
     let mut first = text("m1", "g", "ann", "hello", 100);
     first.client_msg_id = Some("c1".into());
     first.metadata = Metadata {
-        reply_to: None,
         mentions: Some(vec!["bob".into()]),
+        ..Metadata::default()
     };
     let (original, created) = appended(f.store.append_message(first).await.unwrap());
     assert!(created);

@@ -1,6 +1,7 @@
 // Writing in the open chat: Enter sends, Shift+Enter starts a new line,
 // Escape cancels a reply or an edit, Up edits my last message. Files come
-// from the attach button, paste or drop. Announces typing, turns
+// from the attach button, paste or drop; the mic button records a voice
+// message (views/voice.js). Announces typing, turns
 // "@username" of members into mentions, keeps a draft per chat. The
 // emoji button opens the picker (inserting at the caret) and ":code"
 // completes to emoji (views/shortcodes.js).
@@ -20,6 +21,7 @@ import { openEmojiPicker } from './emojipicker.js';
 import { preview } from '../format.js';
 import { shortcodeSuggestions } from './shortcodes.js';
 import { state } from '../state/store.js';
+import { voiceRecorder } from './voice.js';
 
 /** @typedef {import('../types.js').Message} Message */
 
@@ -57,16 +59,26 @@ export function mountComposer(host, chatId, hooks) {
   }));
   const send = h('button', { type: 'submit', class: 'primary send-button', text: 'Send' });
   const error = h('p', { class: 'form-error', role: 'alert' });
+  // While recording, the recorder's bar stands in for the text row.
+  const voice = voiceRecorder({
+    onActive: (active) => {
+      form.hidden = active;
+      hint.hidden = active;
+      if (!active) input.focus();
+    },
+    onRecorded: (recorded) => sendVoice(recorded),
+    onError: (text) => { error.textContent = text; },
+  });
   const suggest = mentionSuggestions(input, chatId);
   const shortcodes = shortcodeSuggestions(input, chatId);
   const form = h('form', { class: 'composer', on: { submit: (/** @type {Event} */ event) => { event.preventDefault(); void submit(); } } },
-    attach, emojiButton, fileInput, input, send);
+    attach, emojiButton, fileInput, input, voice?.button, send);
   // Formatting help (issue 15 item 3), shown while writing.
   const hint = h('p', { class: 'composer-hint', id: `composer-hint-${chatId}` },
     h('strong', { text: '**bold**' }), ' · ', h('em', { text: '_italic_' }), ' · ', h('code', { text: '`code`' }),
     ' · ', h('code', { text: '```code block```' }), ' · > quote · - list · 1. list');
   input.setAttribute('aria-describedby', hint.id);
-  host.replaceChildren(context, error, suggest.element, shortcodes.element, form, hint);
+  host.replaceChildren(context, error, suggest.element, shortcodes.element, form, ...(voice ? [voice.bar] : []), hint);
   const counter = characterCounter(input, send, error);
   host.insertBefore(counter.element, form);
   autosize();
@@ -207,6 +219,28 @@ export function mountComposer(host, chatId, hooks) {
     input.setSelectionRange(input.value.length, input.value.length);
   }
 
+  /**
+   * A finished recording goes out as a voice message (answering the
+   * message being replied to, if any).
+   * @param {import('../recording.js').Recording} recorded
+   */
+  function sendVoice(recorded) {
+    const { refusal } = checkSizes([recorded.file]);
+    if (refusal) {
+      error.textContent = refusal;
+      return;
+    }
+    /** @type {import('../types.js').Metadata} */
+    const metadata = { duration_ms: recorded.durationMs };
+    if (recorded.waveform) metadata.waveform = recorded.waveform;
+    if (mode?.kind === 'reply') {
+      metadata.reply_to = mode.message.message_id;
+      setMode(null);
+    }
+    outbox.sendVoice(chatId, recorded.file, metadata);
+    hooks.onSent();
+  }
+
   /** @param {File[]} files */
   function addFiles(files) {
     const { fits, refusal } = checkSizes(files);
@@ -218,6 +252,7 @@ export function mountComposer(host, chatId, hooks) {
   return {
     dispose: () => {
       sync.stopTyping();
+      voice?.dispose();
     },
     reply,
     edit,

@@ -12,6 +12,7 @@ import { initials, lastSeen } from '../format.js';
 import { mountComposer } from './composer.js';
 import { mountTimeline } from './timeline.js';
 import { openChatInfo } from './chatinfo.js';
+import { callButtons } from './call.js';
 
 /** @param {HTMLElement} main */
 export function mountConversation(main) {
@@ -70,7 +71,7 @@ function mountChat(main, chatId) {
   const infoButton = h('button', { type: 'button', class: 'ghost', text: 'Chat info', on: { click: () => openChatInfo(chatId) } });
   const header = h('header', { class: 'conv-head' },
     h('a', { class: 'back-link', href: '#/', 'aria-label': 'Back to chats' }, icon('back')),
-    avatar, h('div', { class: 'conv-names' }, title, topicLine, subtitle), infoButton);
+    avatar, h('div', { class: 'conv-names' }, title, topicLine, subtitle), ...callButtons(chat.summary), infoButton);
   const timelineHost = h('div', { class: 'timeline-host' });
   const typingLine = h('p', { class: 'typing-line', 'aria-live': 'polite' });
   const composerHost = h('div', { class: 'composer-host' });

@@ -1,11 +1,12 @@
 // One message in the timeline, built from data: sender, reply quote,
 // text (formatted by views/markup.js: mentions, links, bold, code, lists
-// and the rest), image thumbnail or file card, tombstone, time, "edited",
+// and the rest), image thumbnail, file card or voice player
+// (views/voice.js), tombstone, time, "edited",
 // ticks, reactions and the action buttons (with "Info" on my own).
 // Also the optimistic (pending) version of a message.
 
 import * as users from '../users.js';
-import { clock, fileSize, preview } from '../format.js';
+import { callText, clock, fileSize, preview } from '../format.js';
 import { formattedText } from './markup.js';
 import { collapsible } from './longtext.js';
 import { h } from '../dom.js';
@@ -15,6 +16,7 @@ import { openEmojiPicker } from './emojipicker.js';
 import { openMessageInfo } from './messageinfo.js';
 import { messageActionsButton } from './messageactions.js';
 import { state } from '../state/store.js';
+import { voiceNote, voicePending } from './voice.js';
 
 /** @typedef {import('../types.js').Message} Message */
 
@@ -90,6 +92,7 @@ function quote(ctx) {
 function body(ctx) {
   const { message } = ctx;
   if (message.deleted) return h('p', { class: 'tombstone', text: 'This message was deleted' });
+  if (message.type === 'call') return h('div', { class: 'body' }, h('p', { class: 'call-entry', text: callText(message) }));
   const caption = message.content ? collapsible(formattedText(message.content, mentionedNames(message.metadata.mentions)), message.content, message.message_id) : null;
   const file = message.file;
   if (message.type === 'image' && file) {
@@ -103,6 +106,7 @@ function body(ctx) {
         h('img', { src: fresh ? src : false, alt: file.name, width: size?.width ?? 240, height: size?.height ?? 180, decoding: 'async' })),
       caption);
   }
+  if (message.type === 'voice' && file) return h('div', { class: 'body' }, voiceNote(message), caption);
   if (message.type === 'file' && file) {
     const card = fileCard(file.name, file.size, file.url);
     card.addEventListener('click', (event) => {
@@ -239,7 +243,9 @@ function palette(ctx) {
 export function buildPending(pending, handlers) {
   /** @type {Node | null} */
   let content = null;
-  if (pending.previewUrl) {
+  if (pending.type === 'voice') {
+    content = voicePending(pending);
+  } else if (pending.previewUrl) {
     content = h('div', { class: 'body' }, h('img', { class: 'preview', src: pending.previewUrl, alt: pending.file?.name ?? 'image' }));
   } else if (pending.file) {
     content = h('div', { class: 'body' }, fileCard(pending.file.name, pending.file.size, '#'));
