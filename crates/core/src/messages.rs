@@ -73,11 +73,12 @@ impl Core {
                 "call entries (type call, metadata.call) are written by the server",
             ));
         }
-        if !metadata.is_empty() {
+        if !metadata.is_empty() || request.message_type == MessageType::Voice {
             // Checking the metadata reads the chat (the message replied
-            // to, the members mentioned): only for members, so that it
-            // tells an outsider nothing. Plain messages are authorized by
-            // the store's append itself.
+            // to, the members mentioned), and a voice message's checks
+            // (its duration, its file) say why it is refused: only for
+            // members, so that they tell an outsider nothing. Plain
+            // messages are authorized by the store's append itself.
             self.role_in(&chat_id, &caller.user_id).await?;
         }
         let content = check_content(&request.content, request.message_type)?;

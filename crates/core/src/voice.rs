@@ -14,7 +14,10 @@ use natter_proto::messages::{MessageType, Metadata};
 use std::ops::Range;
 
 /// Most values in `metadata.waveform` (clients draw about 50 bars).
-pub const MAX_WAVEFORM_VALUES: usize = 100;
+pub const MAX_WAVEFORM_VALUES: usize = natter_proto::messages::WAVEFORM_MAX_VALUES;
+/// Bytes read after an MP3's ID3 tag: two frame headers fit (the longest
+/// frame, MPEG-2.5 layer II at 160 kbit/s and 8 kHz, is 2,881 bytes).
+const MP3_PROBE_BYTES: u64 = 4096;
 /// Largest waveform value (the loudest bar).
 const MAX_WAVEFORM_LEVEL: i64 = 255;
 
@@ -69,15 +72,20 @@ pub(crate) fn check_metadata(
 impl Core {
     /// The type an upload that `sniff` called `sniffed` is stored and
     /// served under: WebM, Ogg and MP4 by their tracks (an audio-only
-    /// WebM is `audio/webm`), anything else as sniffed. Reads at most a
-    /// WebM's first 256 KiB, or an MP4's top-level box headers and its
-    /// `moov`, from the upload at `key`.
+    /// WebM is `audio/webm`; an audio type only when the tracks were read
+    /// and are audio), MP3 by its frames, anything else as sniffed. Reads
+    /// at most a WebM's first 256 KiB, an MP4's top-level box headers and
+    /// its `moov`, or 4 KiB after an MP3's ID3 tag, from the upload at
+    /// `key`.
     pub(crate) async fn media_type(
         &self,
         key: &BlobKey,
         written: &Written,
         sniffed: &'static str,
     ) -> CoreResult<&'static str> {
+        if sniffed == "audio/mpeg" {
+            return self.mp3_type(key, written).await;
+        }
         let Some(container) = Container::of(sniffed) else {
             return Ok(sniffed);
         };
@@ -94,7 +102,27 @@ impl Core {
             }
             Container::Mp4 => self.mp4_tracks(key, written.size).await?,
         };
-        Ok(tracks::media_type(sniffed, container, found))
+        Ok(tracks::media_type(container, found))
+    }
+
+    /// `audio/mpeg` if MPEG audio frames follow the ID3 tag (if any), else
+    /// `application/octet-stream`: sniffing calls anything that starts
+    /// `ID3` MP3. Reads at most [`MP3_PROBE_BYTES`] after the tag.
+    async fn mp3_type(&self, key: &BlobKey, written: &Written) -> CoreResult<&'static str> {
+        const NOT_MP3: &str = "application/octet-stream";
+        let Some(tag) = tracks::id3_len(&written.first_bytes) else {
+            return Ok(NOT_MP3);
+        };
+        if tag >= written.size {
+            return Ok(NOT_MP3);
+        }
+        let end = written.size.min(tag + MP3_PROBE_BYTES);
+        let frames = if written.first_bytes.len() as u64 >= end {
+            tracks::is_mp3(&written.first_bytes[tag as usize..end as usize])
+        } else {
+            tracks::is_mp3(&self.read_range(key, tag..end).await?)
+        };
+        Ok(if frames { "audio/mpeg" } else { NOT_MP3 })
     }
 
     /// Walks an MP4's top-level boxes by their headers to `moov` (which

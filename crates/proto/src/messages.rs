@@ -145,9 +145,7 @@ impl<'de> serde::de::Visitor<'de> for MetadataVisitor {
                     metadata.duration_ms = map.next_value()?;
                 }
                 "waveform" => {
-                    let waveform: Option<Vec<i64>> = map.next_value()?;
-                    spend::<A::Error>(&budget, waveform.as_ref().map_or(0, |w| w.len() * 4))?;
-                    metadata.waveform = waveform;
+                    metadata.waveform = map.next_value_seed(Waveform { budget: &budget })?;
                 }
                 _ => map.next_value_seed(Bounded {
                     levels_left: METADATA_MAX_DEPTH - 1,
@@ -156,6 +154,65 @@ impl<'de> serde::de::Visitor<'de> for MetadataVisitor {
             }
         }
         Ok(metadata)
+    }
+}
+
+/// Most values of `metadata.waveform`.
+pub const WAVEFORM_MAX_VALUES: usize = 100;
+
+/// `metadata.waveform` (`null` or an array of integers), read one value at
+/// a time: the budget is charged for each as it is read, and at most one
+/// value beyond [`WAVEFORM_MAX_VALUES`] is kept (the rest are read and
+/// dropped), so the message's checks can still refuse it, after the
+/// sender's membership (an outsider learns nothing), without the server
+/// ever holding more.
+struct Waveform<'b> {
+    budget: &'b std::cell::Cell<usize>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Waveform<'_> {
+    type Value = Option<Vec<i64>>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Waveform<'_> {
+    type Value = Option<Vec<i64>>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of integers")
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut values =
+            Vec::with_capacity(seq.size_hint().unwrap_or(0).min(WAVEFORM_MAX_VALUES + 1));
+        while let Some(value) = seq.next_element::<i64>()? {
+            spend::<A::Error>(self.budget, 4)?;
+            if values.len() <= WAVEFORM_MAX_VALUES {
+                values.push(value);
+            }
+        }
+        Ok(Some(values))
     }
 }
 
@@ -438,6 +495,28 @@ mod tests {
             "0,".repeat(METADATA_MAX_BYTES / 4)
         );
         assert!(serde_json::from_str::<Metadata>(&long).is_err());
+        assert!(serde_json::from_str::<Metadata>(r#"{"waveform":[1,"a"]}"#).is_err());
+        assert!(serde_json::from_str::<Metadata>(r#"{"waveform":7}"#).is_err());
+    }
+
+    #[test]
+    fn a_waveform_is_read_keeping_at_most_one_value_too_many() {
+        let values = |count: usize| {
+            let json = format!("{{\"waveform\":[{}]}}", vec!["9"; count].join(","));
+            serde_json::from_str::<Metadata>(&json)
+                .unwrap()
+                .waveform
+                .map(|waveform| waveform.len())
+        };
+        assert_eq!(values(WAVEFORM_MAX_VALUES), Some(WAVEFORM_MAX_VALUES));
+        // One more is kept, for the check to refuse; more are not held.
+        assert_eq!(
+            values(WAVEFORM_MAX_VALUES + 1),
+            Some(WAVEFORM_MAX_VALUES + 1)
+        );
+        assert_eq!(values(1_000), Some(WAVEFORM_MAX_VALUES + 1));
+        let null: Metadata = serde_json::from_str(r#"{"waveform":null}"#).unwrap();
+        assert_eq!(null.waveform, None);
         assert!(serde_json::from_str::<Metadata>("[]").is_err());
     }
 }

@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0011_chat_profile.sql"),
     include_str!("../migrations/0012_hidden_messages.sql"),
     include_str!("../migrations/0013_link_previews.sql"),
+    include_str!("../migrations/0014_retype_audio.sql"),
 ];
 
 /// The migration that adds `user_name_words`; its rows for existing users
@@ -141,5 +142,51 @@ mod tests {
             words.iter().any(|word| word.starts_with("\u{00F6}l")),
             "{words:?}"
         );
+    }
+
+    /// Audio stored before the track check (schema 13) was typed by its
+    /// first bytes alone: it becomes a plain download, never a voice note
+    /// nor inline audio; other files keep their types.
+    #[test]
+    fn audio_typed_before_the_track_check_becomes_a_download() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..13] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 13).unwrap();
+        conn.execute_batch(
+            "INSERT INTO users (id, username, display_name, password_hash, created_at) \
+                 VALUES ('ann', 'ann', 'Ann', 'hash', 1);",
+        )
+        .unwrap();
+        let types = [
+            ("audio/ogg", "application/octet-stream"),
+            ("audio/mpeg", "application/octet-stream"),
+            ("audio/webm", "application/octet-stream"),
+            ("audio/mp4", "application/octet-stream"),
+            ("audio/m4a", "application/octet-stream"),
+            ("image/png", "image/png"),
+            ("video/webm", "video/webm"),
+            ("application/pdf", "application/pdf"),
+        ];
+        for (id, (mime, _)) in types.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO files (id, owner_id, name, mime, size, sha256, created_at) \
+                 VALUES (?1, 'ann', 'f', ?2, 1, 'x', 1)",
+                (id.to_string(), mime),
+            )
+            .unwrap();
+        }
+        run(&mut conn).unwrap();
+        for (id, (before, after)) in types.iter().enumerate() {
+            let mime: String = conn
+                .query_row(
+                    "SELECT mime FROM files WHERE id = ?1",
+                    [id.to_string()],
+                    |row| row.get(0),
+                )
+                .unwrap();
+            assert_eq!(mime, *after, "{before}");
+        }
     }
 }

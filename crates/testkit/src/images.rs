@@ -262,10 +262,14 @@ pub fn pdf(size: usize) -> Vec<u8> {
     )
 }
 
-/// The first page header of an Ogg stream (a voice note, as far as type
-/// sniffing goes), padded to `size` bytes.
+/// The start of an Ogg Opus stream (a voice note, as far as typing by
+/// tracks goes: an `OpusHead` first page, then the header of a page that
+/// begins no stream), padded to `size` bytes. Checksums are not filled in.
 pub fn ogg(size: usize) -> Vec<u8> {
-    padded(b"OggS\0\x02\0\0\0\0\0\0\0\0\x01\0\0\0", size)
+    let mut head = b"OggS\0\x02\0\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\0\0\0\0\x01\x13".to_vec();
+    head.extend(b"OpusHead\x01\x01\x38\x01\x80\xbb\0\0\0\0\0");
+    head.extend(b"OggS\0\0\0\0\0\0\0\0\0\0\x01\0\0\0\x01\0\0\0\0\0\0\0\x01");
+    padded(&head, size)
 }
 
 /// `head` then a position-dependent byte pattern up to `size` bytes, so

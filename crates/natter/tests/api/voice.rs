@@ -326,3 +326,109 @@ async fn a_push_for_a_voice_note_says_voice_message() {
     let payload = pushes[0].json.clone().expect("a JSON payload");
     assert_eq!(payload["body"], "Voice message");
 }
+
+/// Uploads `bytes` (declared as audio), expects it stored as `mime`, and
+/// expects a voice message of it refused and the file served as an
+/// attachment.
+async fn not_a_voice_note(alice: &Client, chat_id: &str, name: &str, bytes: &[u8], mime: &str) {
+    let info = upload(alice, name, bytes, "audio/webm").await;
+    assert_eq!(info.mime, mime, "{name}");
+    let refused = alice
+        .send(&voice(chat_id, &info.file_id, Some(1_000)))
+        .await;
+    let problem = assert_api_error(refused, ErrorCode::InvalidRequest);
+    assert!(problem.detail.contains("audio"), "{name}: {problem:?}");
+    let served = ok(get(alice, &info.url).await, name);
+    let disposition = header_of(&served, "content-disposition");
+    assert!(
+        disposition.starts_with("attachment"),
+        "{name}: {disposition}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mp4_and_ogg_are_audio_only_when_their_tracks_say_so() {
+    let server = TestServer::spawn().await;
+    let (alice, _bob, chat_id) = pair(&server).await;
+    // The `M4A ` brand alone says nothing: tracks unread are not audio.
+    let mut branded = b"M4A ".to_vec();
+    branded.extend([0x42; 64]);
+    not_a_voice_note(&alice, &chat_id, "bare.m4a", &branded, "video/mp4").await;
+    // A track with a handler that may be shown (a picture) beside sound.
+    let picture = media::m4a_with_track(b"pict", 1);
+    not_a_voice_note(&alice, &chat_id, "cover.m4a", &picture, "video/mp4").await;
+    // Timed text beside the sound is still audio.
+    let lyrics = upload(
+        &alice,
+        "lyrics.m4a",
+        &media::m4a_with_track(b"text", 1),
+        "x/y",
+    )
+    .await;
+    assert_eq!(lyrics.mime, "audio/mp4");
+    alice
+        .send(&voice(&chat_id, &lyrics.file_id, Some(1_000)))
+        .await
+        .expect("sound and timed text");
+    // An Ogg of a codec not known here, or with a stream cut off.
+    let unknown = media::ogg_unknown_codec();
+    not_a_voice_note(&alice, &chat_id, "odd.ogg", &unknown, "application/ogg").await;
+    let cut = media::ogg_cut_second_stream();
+    not_a_voice_note(&alice, &chat_id, "cut.ogg", &cut, "application/ogg").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_id3_tag_in_front_of_a_video_is_not_mp3() {
+    let server = TestServer::spawn().await;
+    let (alice, _bob, chat_id) = pair(&server).await;
+    let disguised = [
+        (
+            "webm.mp3",
+            media::id3_in_front_of(&media::webm_with_video(1), 0),
+        ),
+        (
+            "mp4.mp3",
+            media::id3_in_front_of(&media::mp4_with_video(1), 300),
+        ),
+        ("pdf.mp3", media::id3_in_front_of(&pdf(2_000), 20)),
+        ("bare.mp3", b"ID3\x04\0\0\0\0\0\0".to_vec()),
+    ];
+    for (name, bytes) in &disguised {
+        not_a_voice_note(&alice, &chat_id, name, bytes, "application/octet-stream").await;
+    }
+    // Real MP3 still is, its frames found past a tag longer than the
+    // first bytes sniffed (cover art, say).
+    for padding in [0, 20_000] {
+        let info = upload(&alice, "song.mp3", &media::mp3_after_tag(padding, 2), "x/y").await;
+        assert_eq!(info.mime, "audio/mpeg", "a tag of {padding} bytes");
+        alice
+            .send(&voice(&chat_id, &info.file_id, Some(2_000)))
+            .await
+            .expect("an MP3 voice note");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outsider_gets_not_found_whatever_the_voice_note_lacks() {
+    let server = TestServer::spawn().await;
+    let (alice, _bob, chat_id) = pair(&server).await;
+    let (mallory, _) = server.user("mallory").await;
+    let info = upload(&mallory, "spam.webm", &media::webm_opus(1), "audio/webm").await;
+    let mut bare = voice(&chat_id, &info.file_id, None);
+    bare.metadata = None;
+    assert_api_error(mallory.send(&bare).await, ErrorCode::NotFound);
+    let picture = upload(&mallory, "face.png", &png(8, 8), "image/png").await;
+    let not_audio = voice(&chat_id, &picture.file_id, Some(1_000));
+    assert_api_error(mallory.send(&not_audio).await, ErrorCode::NotFound);
+    let long = with_waveform(voice(&chat_id, &info.file_id, Some(1_000)), vec![1; 101]);
+    assert_api_error(mallory.send(&long).await, ErrorCode::NotFound);
+    // A member is told what is wrong.
+    let mine = upload(&alice, "note.webm", &media::webm_opus(1), "audio/webm").await;
+    let mut bare = voice(&chat_id, &mine.file_id, None);
+    bare.metadata = None;
+    let problem = assert_api_error(alice.send(&bare).await, ErrorCode::InvalidRequest);
+    assert!(problem.detail.contains("duration_ms"), "{problem:?}");
+    let long = with_waveform(voice(&chat_id, &mine.file_id, Some(1_000)), vec![1; 1_000]);
+    let problem = assert_api_error(alice.send(&long).await, ErrorCode::InvalidRequest);
+    assert!(problem.detail.contains("at most 100"), "{problem:?}");
+}

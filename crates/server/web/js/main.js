@@ -71,6 +71,8 @@ function signedOut() {
   if (state.me) local.forget(state.me.user_id);
   drafts.reset();
   reset();
+  // The open chat lets go of what it holds (a recording's microphone).
+  emit('active');
   // Dialogs live on <body>, outside the screen about to be replaced.
   for (const dialog of document.querySelectorAll('dialog')) dialog.close();
   history.replaceState(null, '', location.pathname);

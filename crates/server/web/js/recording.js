@@ -3,8 +3,9 @@
 // first type it offers of Ogg/Opus and MP4/AAC (Safari). The length is
 // timed here, because a MediaRecorder WebM carries no duration, and the
 // waveform (~50 peaks, 0-255) is read back from the recording with
-// decodeAudioData on an OfflineAudioContext (no output device, no
-// autoplay rules); where decoding fails it is left out.
+// decodeAudioData on an 8 kHz OfflineAudioContext (no output device, no
+// autoplay rules, little memory); where decoding fails it is left out.
+// A recording that ends by itself (microphone gone) is reported.
 
 /** Recording types, best first. */
 const TYPES = ['audio/webm;codecs=opus', 'audio/ogg;codecs=opus', 'audio/mp4'];
@@ -13,6 +14,8 @@ export const WAVEFORM_BARS = 50;
 /** MediaRecorder hands over data this often, so a long note is not one
  * huge buffer at the end. */
 const TIMESLICE_MS = 1000;
+/** Samples a second the waveform is read at: plenty for 50 bars. */
+const DECODE_RATE = 8000;
 
 /**
  * @typedef {{ file: File, durationMs: number, waveform?: number[] }} Recording
@@ -31,30 +34,52 @@ export function supported() {
 /**
  * Starts recording from the microphone (the browser may ask first).
  * Rejects with the browser's DOMException when access is refused or
- * there is no microphone (see `failureText`).
+ * there is no microphone (see `failureText`); the microphone is let go
+ * on every failure. `onInterrupted` is called once if the recording ends
+ * by itself (the microphone unplugged, access revoked, a recorder error)
+ * rather than by `stop` or `cancel`; `stop` then still returns what was
+ * recorded.
+ * @param {() => void} [onInterrupted]
  * @returns {Promise<Recorder>}
  */
-export async function start() {
+export async function start(onInterrupted) {
   const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
   const type = TYPES.find((candidate) => MediaRecorder.isTypeSupported(candidate));
+  /** @type {Blob[]} */
+  const chunks = [];
+  let startedAt = 0;
+  let endedAt = 0;
+  let ending = false;
   /** @type {MediaRecorder} */
   let recorder;
+  /** @type {Promise<unknown>} */
+  let stopped;
+  const interrupted = () => {
+    if (ending) return;
+    ending = true;
+    if (!endedAt) endedAt = performance.now();
+    onInterrupted?.();
+  };
   try {
     recorder = new MediaRecorder(stream, type ? { mimeType: type } : undefined);
+    recorder.addEventListener('dataavailable', (event) => {
+      if (event.data.size) chunks.push(event.data);
+    });
+    stopped = new Promise((resolve) => {
+      recorder.addEventListener('stop', resolve, { once: true });
+      recorder.addEventListener('error', resolve, { once: true });
+    });
+    recorder.addEventListener('stop', interrupted);
+    recorder.addEventListener('error', interrupted);
+    for (const track of stream.getAudioTracks()) track.addEventListener('ended', interrupted);
+    startedAt = performance.now();
+    recorder.start(TIMESLICE_MS);
   } catch (error) {
     release(stream);
     throw error;
   }
-  /** @type {Blob[]} */
-  const chunks = [];
-  recorder.addEventListener('dataavailable', (event) => {
-    if (event.data.size) chunks.push(event.data);
-  });
-  const stopped = new Promise((resolve) => recorder.addEventListener('stop', resolve, { once: true }));
-  const startedAt = performance.now();
-  let endedAt = 0;
-  recorder.start(TIMESLICE_MS);
   const end = () => {
+    ending = true;
     if (!endedAt) endedAt = performance.now();
     if (recorder.state !== 'inactive') recorder.stop();
     release(stream);
@@ -67,6 +92,7 @@ export async function start() {
     },
     stop: async () => {
       end();
+      // Settled already if the recorder ended by itself.
       await stopped;
       const mime = (recorder.mimeType || type || 'audio/webm').split(';')[0];
       const blob = new Blob(chunks, { type: mime });
@@ -108,7 +134,9 @@ function extension(mime) {
  */
 async function peaks(blob) {
   try {
-    const context = new OfflineAudioContext(1, 1, 48_000);
+    // Decoded at a low rate (decodeAudioData resamples to the context's):
+    // a long note at 48 kHz would take hundreds of MB on a phone.
+    const context = new OfflineAudioContext(1, 1, DECODE_RATE);
     const audio = await context.decodeAudioData(await blob.arrayBuffer());
     const samples = audio.getChannelData(0);
     if (samples.length < WAVEFORM_BARS) return undefined;

@@ -15,10 +15,12 @@
 //! TrackEntry/TrackType) over the first few hundred KiB are all it takes.
 
 mod ebml;
+mod mp3;
 mod mp4;
 mod ogg;
 
 pub use ebml::webm_tracks;
+pub use mp3::{id3_len, is_mp3};
 pub use mp4::{BoxHeader, box_header, moov_tracks};
 pub use ogg::ogg_tracks;
 
@@ -90,22 +92,22 @@ impl Container {
     }
 }
 
-/// The type to store and serve for a `container` (sniffed as `sniffed`)
-/// holding `tracks`. WebM is audio only when its Tracks say so; Ogg and an
-/// MP4 of the `M4A ` brand are audio unless a video track is found (an Ogg
-/// stream's first pages, or the brand, already say audio); other MP4s are
-/// audio only when their tracks say so. Types browsers know are used
+/// The type to store and serve for a `container` holding `tracks`: an
+/// audio type only when the tracks were read and are all audio (neither a
+/// file name, nor an MP4's `M4A ` brand, nor an Ogg's first bytes alone
+/// make a file audio). WebM and MP4 are otherwise video; an Ogg that is
+/// not positively audio or video is `application/ogg` (served as an
+/// attachment, never a voice note). Types browsers know are used
 /// (`audio/mp4`, not `audio/m4a`; `audio/ogg`, not `audio/opus`).
-pub fn media_type(sniffed: &str, container: Container, tracks: Tracks) -> &'static str {
+pub fn media_type(container: Container, tracks: Tracks) -> &'static str {
     match (container, tracks) {
         (Container::WebM, Tracks::Audio) => "audio/webm",
         (Container::WebM, _) => "video/webm",
+        (Container::Ogg, Tracks::Audio) => "audio/ogg",
         (Container::Ogg, Tracks::Video) => "video/ogg",
-        (Container::Ogg, _) => "audio/ogg",
+        (Container::Ogg, Tracks::Unknown) => "application/ogg",
         (Container::Mp4, Tracks::Audio) => "audio/mp4",
-        (Container::Mp4, Tracks::Video) => "video/mp4",
-        (Container::Mp4, Tracks::Unknown) if sniffed == "audio/m4a" => "audio/mp4",
-        (Container::Mp4, Tracks::Unknown) => "video/mp4",
+        (Container::Mp4, _) => "video/mp4",
     }
 }
 
@@ -116,17 +118,19 @@ mod tests {
     #[test]
     fn containers_are_typed_by_their_tracks() {
         use Container::*;
-        assert_eq!(media_type("video/webm", WebM, Tracks::Audio), "audio/webm");
-        assert_eq!(
-            media_type("video/webm", WebM, Tracks::Unknown),
-            "video/webm"
-        );
-        assert_eq!(media_type("audio/opus", Ogg, Tracks::Unknown), "audio/ogg");
-        assert_eq!(media_type("audio/ogg", Ogg, Tracks::Video), "video/ogg");
-        assert_eq!(media_type("video/mp4", Mp4, Tracks::Audio), "audio/mp4");
-        assert_eq!(media_type("video/mp4", Mp4, Tracks::Unknown), "video/mp4");
-        assert_eq!(media_type("audio/m4a", Mp4, Tracks::Unknown), "audio/mp4");
-        assert_eq!(media_type("audio/m4a", Mp4, Tracks::Video), "video/mp4");
+        assert_eq!(media_type(WebM, Tracks::Audio), "audio/webm");
+        assert_eq!(media_type(WebM, Tracks::Unknown), "video/webm");
+        assert_eq!(media_type(Ogg, Tracks::Audio), "audio/ogg");
+        assert_eq!(media_type(Ogg, Tracks::Unknown), "application/ogg");
+        assert_eq!(media_type(Ogg, Tracks::Video), "video/ogg");
+        assert_eq!(media_type(Mp4, Tracks::Audio), "audio/mp4");
+        assert_eq!(media_type(Mp4, Tracks::Unknown), "video/mp4");
+        assert_eq!(media_type(Mp4, Tracks::Video), "video/mp4");
+        for unread in [Tracks::Unknown, Tracks::Video] {
+            assert!(!is_voice_type(media_type(Ogg, unread)));
+            assert!(!is_voice_type(media_type(Mp4, unread)));
+            assert!(!is_voice_type(media_type(WebM, unread)));
+        }
         assert_eq!(Container::of("audio/mpeg"), None);
         assert!(is_voice_type("audio/webm") && !is_voice_type("video/webm"));
     }
@@ -155,6 +159,8 @@ mod tests {
             let _ = ogg_tracks(&bytes);
             let _ = moov_tracks(&bytes);
             let _ = box_header(&bytes);
+            let _ = is_mp3(&bytes);
+            let _ = id3_len(&bytes);
         }
     }
 }

@@ -52,18 +52,32 @@ pub fn moov_tracks(moov: &[u8]) -> Tracks {
         match handler(trak) {
             Some(b"soun") => audio += 1,
             Some(b"vide") => video += 1,
-            Some(_) => {}
-            None => return Tracks::Unknown,
+            Some(kind) if NEITHER.contains(&kind) => {}
+            // Any other handler (`pict`, `auxv`, one not yet defined...)
+            // might be shown: not known to be audio.
+            Some(_) | None => return Tracks::Unknown,
         }
     }
     Tracks::counted(audio, video)
 }
 
+/// Handlers of tracks that are neither heard nor shown as a picture:
+/// timed metadata, hint tracks, timecodes and timed text.
+const NEITHER: [&[u8]; 6] = [b"meta", b"hint", b"tmcd", b"sbtl", b"subt", b"text"];
+
 /// A `trak`'s handler type, from `mdia/hdlr` (a full box: version and
-/// flags, `pre_defined`, then the handler type).
+/// flags, `pre_defined`, then the handler type). `None` when the `mdia`
+/// has no `hdlr`, or more than one (which one a player follows is not
+/// ours to guess).
 fn handler(trak: &[u8]) -> Option<&[u8]> {
     let mdia = child(trak, b"mdia")?;
-    let hdlr = child(mdia, b"hdlr")?;
+    let mut hdlrs = boxes(mdia)
+        .map_while(|found| found)
+        .filter(|(kind, _)| kind == b"hdlr");
+    let (_, hdlr) = hdlrs.next()?;
+    if hdlrs.next().is_some() {
+        return None;
+    }
     hdlr.get(8..12)
 }
 
@@ -113,14 +127,26 @@ mod tests {
         out
     }
 
-    fn trak(handler: &[u8; 4]) -> Vec<u8> {
+    fn hdlr(handler: &[u8; 4]) -> Vec<u8> {
         let mut hdlr = vec![0; 8];
         hdlr.extend_from_slice(handler);
         hdlr.extend([0; 12]);
         hdlr.push(0);
-        let mdia = [mp4_box(b"mdhd", &[0; 24]), mp4_box(b"hdlr", &hdlr)].concat();
+        mp4_box(b"hdlr", &hdlr)
+    }
+
+    /// A `trak` whose `mdia` holds an `mdhd` and these handlers.
+    fn trak_of(handlers: &[&[u8; 4]]) -> Vec<u8> {
+        let mut mdia = mp4_box(b"mdhd", &[0; 24]);
+        for handler in handlers {
+            mdia.extend(hdlr(handler));
+        }
         let body = [mp4_box(b"tkhd", &[0; 84]), mp4_box(b"mdia", &mdia)].concat();
         mp4_box(b"trak", &body)
+    }
+
+    fn trak(handler: &[u8; 4]) -> Vec<u8> {
+        trak_of(&[handler])
     }
 
     #[test]
@@ -135,6 +161,25 @@ mod tests {
         assert_eq!(moov_tracks(&mvhd), Tracks::Unknown);
         let cut = &audio[..audio.len() - 3];
         assert_eq!(moov_tracks(cut), Tracks::Unknown);
+    }
+
+    #[test]
+    fn other_handlers_and_doubtful_tracks_are_unknown() {
+        let mvhd = mp4_box(b"mvhd", &[0; 100]);
+        for quiet in [b"meta", b"hint", b"tmcd", b"sbtl", b"subt", b"text"] {
+            let moov = [mvhd.clone(), trak(b"soun"), trak(quiet)].concat();
+            assert_eq!(moov_tracks(&moov), Tracks::Audio, "{quiet:?}");
+        }
+        for shown in [b"pict", b"auxv", b"zzzz"] {
+            let moov = [mvhd.clone(), trak(b"soun"), trak(shown)].concat();
+            assert_eq!(moov_tracks(&moov), Tracks::Unknown, "{shown:?}");
+        }
+        let two = [mvhd.clone(), trak_of(&[b"soun", b"vide"])].concat();
+        assert_eq!(moov_tracks(&two), Tracks::Unknown, "two hdlr in one mdia");
+        let twice = [mvhd.clone(), trak_of(&[b"soun", b"soun"])].concat();
+        assert_eq!(moov_tracks(&twice), Tracks::Unknown);
+        let none = [mvhd.clone(), trak_of(&[])].concat();
+        assert_eq!(moov_tracks(&none), Tracks::Unknown, "no hdlr");
     }
 
     #[test]

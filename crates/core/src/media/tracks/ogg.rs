@@ -20,25 +20,38 @@ const VIDEO: [&[u8]; 4] = [b"\x80theora", b"OVP80", b"\x80daala", b"BBCD\0"];
 /// Ogg Skeleton: an index of the other streams, neither audio nor video.
 const SKELETON: &[u8] = b"fishead\0";
 
-/// The tracks of an Ogg file whose first bytes are `head`.
+/// The tracks of an Ogg file whose first bytes are `head`. Every
+/// beginning-of-stream page must lie wholly within `head`, and the first
+/// page after them must start there too (so no stream is left unseen);
+/// otherwise, or when anything else is out of place, [`Tracks::Unknown`].
 pub fn ogg_tracks(head: &[u8]) -> Tracks {
     let (mut audio, mut video, mut unknown) = (0, 0, 0);
     let mut pos = 0;
-    for _ in 0..MAX_STREAMS {
+    let mut streams = 0;
+    loop {
         let Some(page) = head.get(pos..pos + HEADER) else {
-            break;
+            // Cut off (or ended) before a page that is not a stream's
+            // first: a stream's first page may be further on.
+            return Tracks::Unknown;
         };
-        if &page[..4] != b"OggS" || page[4] != 0 || page[5] & BOS == 0 {
+        if &page[..4] != b"OggS" || page[4] != 0 {
+            return Tracks::Unknown;
+        }
+        if page[5] & BOS == 0 {
             break;
+        }
+        streams += 1;
+        if streams > MAX_STREAMS {
+            return Tracks::Unknown;
         }
         let segments = usize::from(page[26]);
         let Some(table) = head.get(pos + HEADER..pos + HEADER + segments) else {
-            break;
+            return Tracks::Unknown;
         };
         let body_at = pos + HEADER + segments;
         let body_len: usize = table.iter().map(|&len| usize::from(len)).sum();
         let Some(body) = head.get(body_at..body_at + body_len) else {
-            break;
+            return Tracks::Unknown;
         };
         if AUDIO.iter().any(|magic| body.starts_with(magic)) {
             audio += 1;
@@ -88,6 +101,7 @@ mod tests {
 
         let mut indexed = page(BOS, 9, b"fishead\0\x03\0");
         indexed.extend(page(BOS, 1, OPUS_HEAD));
+        indexed.extend(page(0, 9, b"fisbone\0"));
         assert_eq!(ogg_tracks(&indexed), Tracks::Audio);
     }
 
@@ -98,9 +112,24 @@ mod tests {
         assert_eq!(ogg_tracks(&mixed), Tracks::Unknown);
         assert_eq!(ogg_tracks(b"OggS\0\x02\0\0\0"), Tracks::Unknown);
         assert_eq!(ogg_tracks(b""), Tracks::Unknown);
-        let whole = page(BOS, 1, OPUS_HEAD);
-        for cut in 0..whole.len() {
+        let mut whole = page(BOS, 1, OPUS_HEAD);
+        whole.extend(page(0, 1, b"OpusTags\0\0\0\0\0\0\0\0"));
+        assert_eq!(ogg_tracks(&whole), Tracks::Audio);
+        // Cut anywhere before the second page's header is whole: a stream
+        // whose first page is not all there is not known to be audio.
+        for cut in 0..OPUS_HEAD.len() + HEADER + 1 + HEADER {
             assert_eq!(ogg_tracks(&whole[..cut]), Tracks::Unknown, "cut at {cut}");
         }
+        // Audio, then a second stream whose first page is cut off.
+        let mut cut_second = page(BOS, 1, OPUS_HEAD);
+        let theora = page(BOS, 2, b"\x80theora\x03\x02\x01");
+        cut_second.extend_from_slice(&theora[..theora.len() - 3]);
+        assert_eq!(ogg_tracks(&cut_second), Tracks::Unknown);
+        // More streams than are looked at.
+        let many: Vec<u8> = (0..=MAX_STREAMS as u8)
+            .flat_map(|serial| page(BOS, serial, OPUS_HEAD))
+            .chain(page(0, 0, b"OpusTags"))
+            .collect();
+        assert_eq!(ogg_tracks(&many), Tracks::Unknown);
     }
 }

@@ -338,3 +338,53 @@ pub fn mp3(seconds: u32) -> Vec<u8> {
     }
     out
 }
+
+/// An M4A (brand `M4A `) whose second track has `handler` (`pict`, say:
+/// a cover picture, shown; or `text`: timed text, neither heard nor shown).
+pub fn m4a_with_track(handler: &[u8; 4], seconds: u32) -> Vec<u8> {
+    let traks = [
+        trak(1, b"soun", mp4a(), seconds),
+        trak(2, handler, mp4a(), seconds),
+    ];
+    movie(b"M4A ", &traks, seconds)
+}
+
+/// An Ogg whose only stream's first packet names no codec known here.
+pub fn ogg_unknown_codec() -> Vec<u8> {
+    let mut out = ogg_page(0x02, 0, 0, &[b"mystery codec v1"]);
+    out.extend(ogg_page(0, 0, 1, &[b"more of it"]));
+    out
+}
+
+/// An Ogg Opus stream's first page, then a second stream's first page cut
+/// off where the file ends (whatever it was is not known to be audio).
+pub fn ogg_cut_second_stream() -> Vec<u8> {
+    let mut out = ogg_page(0x02, 0, 0, &[&opus_head()]);
+    let theora = ogg_page(0x02, 0, 0, &[b"\x80theora\x03\x02\x01\0\0\0\0\0\0\0\0"]);
+    out.extend_from_slice(&theora[..theora.len() - 6]);
+    out
+}
+
+/// An ID3v2.4 tag (of `padding` zero bytes) in front of `inner`: sniffing
+/// calls anything starting `ID3` MP3.
+pub fn id3_in_front_of(inner: &[u8], padding: u32) -> Vec<u8> {
+    // The size is syncsafe: 7 bits a byte.
+    let size = [
+        (padding >> 21) as u8 & 0x7F,
+        (padding >> 14) as u8 & 0x7F,
+        (padding >> 7) as u8 & 0x7F,
+        padding as u8 & 0x7F,
+    ];
+    let mut out = b"ID3\x04\0\0".to_vec();
+    out.extend(size);
+    out.resize(out.len() + padding as usize, 0);
+    out.extend_from_slice(inner);
+    out
+}
+
+/// [`mp3`] with an ID3 tag of `padding` bytes (over 8 KiB: the frames lie
+/// beyond the first bytes sniffed).
+pub fn mp3_after_tag(padding: u32, seconds: u32) -> Vec<u8> {
+    let frames = &mp3(seconds)[10..];
+    id3_in_front_of(frames, padding)
+}

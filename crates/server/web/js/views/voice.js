@@ -8,7 +8,10 @@
 // A player is kept per message and handed to each rebuild of its bubble
 // (a tick turning blue rebuilds it), so playback goes on. One plays at a
 // time. Its signed link may have expired when Play is pressed: a fresh
-// one is fetched first.
+// one is fetched first (playback resumes where it was paused). A note
+// that cannot be played says so on its bubble, with a download link.
+// Leaving the chat or signing out while the browser asks for the
+// microphone lets it go as soon as it is granted.
 
 import * as recording from '../recording.js';
 import { current as limits } from '../limits.js';
@@ -25,6 +28,8 @@ const players = /** @type {Map<string, { node: HTMLElement, audio: HTMLAudioElem
 const KEEP = 200;
 /** Bars drawn when a note has no waveform. */
 const PLAIN_BARS = 40;
+/** A recording cut short by the microphone is kept from this length. */
+const MIN_KEPT_MS = 1000;
 
 /**
  * The player of a voice message (reused across rebuilds).
@@ -67,11 +72,12 @@ function buildPlayer(message) {
   });
   const button = h('button', { type: 'button', class: 'icon-button voice-play', 'aria-label': 'Play voice message' }, icon('play'));
   const position = h('span', { class: 'voice-position', text: duration(0) });
+  const failure = h('p', { class: 'voice-error', role: 'alert', hidden: true });
   player.node = h('div', { class: 'voice-note', role: 'group', 'aria-label': `Voice message, ${duration(totalMs)}` },
     button,
     h('div', { class: 'voice-track' }, h('div', { class: 'voice-bars', 'aria-hidden': 'true' }, bars), seek),
     h('span', { class: 'voice-time' }, position, ' / ', h('span', { class: 'voice-duration', text: duration(totalMs) })),
-    audio);
+    audio, failure);
 
   const show = () => {
     const ms = audio.currentTime * 1000;
@@ -88,6 +94,7 @@ function buildPlayer(message) {
     button.setAttribute('aria-label', playing ? 'Pause voice message' : 'Play voice message');
   };
   audio.addEventListener('timeupdate', show);
+  audio.addEventListener('error', () => showFailure(player));
   audio.addEventListener('play', () => {
     for (const other of players.values()) if (other.audio !== audio) other.audio.pause();
     showButton();
@@ -107,9 +114,22 @@ function buildPlayer(message) {
 }
 
 /**
+ * Playback failed (an unplayable file, a lost link): say so on the bubble
+ * and offer the file to download instead.
+ * @param {{ node: HTMLElement, audio: HTMLAudioElement, url: string }} player
+ */
+function showFailure(player) {
+  const failure = player.node.querySelector('.voice-error');
+  if (!(failure instanceof HTMLElement)) return;
+  failure.replaceChildren("Can't play this voice message. ",
+    h('a', { href: player.url, download: '', text: 'Download it' }));
+  failure.hidden = false;
+}
+
+/**
  * Play or pause; before the first play of an expired link, fetch new links.
  * @param {Message} message
- * @param {{ audio: HTMLAudioElement, url: string }} player
+ * @param {{ node: HTMLElement, audio: HTMLAudioElement, url: string }} player
  */
 async function toggle(message, player) {
   const { audio } = player;
@@ -120,11 +140,25 @@ async function toggle(message, player) {
   if (!linkFresh(player.url)) {
     const file = await freshFile(message).catch(() => null);
     if (file) {
+      // A new source starts from 0:00: go back to where it was paused.
+      const at = audio.currentTime;
+      if (at > 0) {
+        audio.addEventListener('loadedmetadata', () => {
+          audio.currentTime = at;
+        }, { once: true });
+      }
       player.url = file.url;
       audio.src = file.url;
     }
   }
-  await audio.play().catch(() => {});
+  try {
+    await audio.play();
+    const failure = player.node.querySelector('.voice-error');
+    if (failure instanceof HTMLElement) failure.hidden = true;
+  } catch (error) {
+    // A pause pressed before playing began is not a failure.
+    if (!(error instanceof DOMException && error.name === 'AbortError')) showFailure(player);
+  }
 }
 
 /**
@@ -156,6 +190,7 @@ export function voiceRecorder(hooks) {
   /** @type {ReturnType<typeof setInterval> | undefined} */
   let ticker;
   let starting = false;
+  let disposed = false;
   const timer = h('span', { class: 'voice-timer', role: 'timer', 'aria-label': 'Recording time', text: duration(0) });
   const cancel = h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Cancel recording', title: 'Cancel recording' }, icon('close'));
   const send = h('button', { type: 'button', class: 'primary voice-send', 'aria-label': 'Send voice message', title: 'Send voice message' }, icon('stop'), h('span', { text: 'Send' }));
@@ -174,14 +209,22 @@ export function voiceRecorder(hooks) {
     if (recorder || starting) return;
     starting = true;
     hooks.onError('');
+    /** @type {import('../recording.js').Recorder} */
+    let started;
     try {
-      recorder = await recording.start();
+      started = await recording.start(() => void interrupted());
     } catch (error) {
-      hooks.onError(recording.failureText(error));
+      if (!disposed) hooks.onError(recording.failureText(error));
       return;
     } finally {
       starting = false;
     }
+    // The chat was left (or its person signed out) while the browser asked.
+    if (disposed) {
+      started.cancel();
+      return;
+    }
+    recorder = started;
     timer.textContent = duration(0);
     bar.hidden = false;
     hooks.onActive(true);
@@ -193,6 +236,18 @@ export function voiceRecorder(hooks) {
       // At the server's cap the note goes as it is.
       if (elapsed >= limits().max_voice_duration_ms) void finish(true);
     }, 200);
+  }
+
+  /** The microphone went away mid-recording: what there is goes if it
+   * is long enough to be worth hearing. */
+  async function interrupted() {
+    const active = recorder;
+    if (!active) return;
+    if (active.elapsedMs() >= MIN_KEPT_MS) await finish(true);
+    else {
+      await finish(false);
+      hooks.onError('The microphone stopped, so nothing was recorded.');
+    }
   }
 
   /** @param {boolean} keep */
@@ -220,6 +275,9 @@ export function voiceRecorder(hooks) {
     button,
     bar,
     /** Leaving the chat drops a recording in progress. */
-    dispose: () => void finish(false),
+    dispose: () => {
+      disposed = true;
+      void finish(false);
+    },
   };
 }
