@@ -169,12 +169,12 @@ fn text_frame(frame: Bytes) -> Option<Utf8Bytes> {
     }
 }
 
-/// True if `frame` holds a file object's link or a chat's avatar link.
-/// The patterns cannot occur inside a JSON string (its quotes would be
-/// escaped there), so message text that looks like them does not count.
+/// True if `frame` holds a file link under a key ending in `url` (a file
+/// object's `url`, a chat's `avatar_url`): one scan per envelope. The
+/// pattern cannot occur inside a JSON string (its quotes would be
+/// escaped there), so message text that looks like it does not count.
 fn carries_file_links(frame: &Utf8Bytes) -> bool {
-    let frame = frame.as_str();
-    frame.contains(r#""url":"/api/v1/files/"#) || frame.contains(r#""avatar_url":"/api/v1/files/"#)
+    frame.as_str().contains(r#"url":"/api/v1/files/"#)
 }
 
 impl Router {
