@@ -135,4 +135,8 @@ impl Bus for NatsBus {
         !self.node.stopped.load(Ordering::Relaxed)
             && self.node.client.connection_state() == State::Connected
     }
+
+    fn spans_nodes(&self) -> bool {
+        true
+    }
 }

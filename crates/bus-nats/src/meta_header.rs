@@ -3,7 +3,8 @@
 //!
 //! `Natter-Meta: n 7` (a message with seq 7), `t USER` (typing),
 //! `j CHAT LAST_SEQ` (joined), `l CHAT USER` (left), `s SESSION`
-//! (session ended); [`Meta::Other`] has no header at all. Fields are
+//! (session ended), `c USER PARTY` (a relayed call frame), `p PARTY` (for
+//! one connection); [`Meta::Other`] has no header at all. Fields are
 //! separated by one space; inside a field, `%`, `~`, spaces and every
 //! byte outside printable ASCII are written `%XX`, and an empty field is
 //! `~` (header values lose trailing spaces), so any id survives.
@@ -29,6 +30,10 @@ pub fn encode(meta: &Meta) -> Option<HeaderMap> {
         Meta::Joined { chat_id, last_seq } => format!("j {} {last_seq}", escape(chat_id)),
         Meta::Left { chat_id, user_id } => format!("l {} {}", escape(chat_id), escape(user_id)),
         Meta::SessionEnded { session_id } => format!("s {}", escape(session_id)),
+        Meta::CallRelay { user_id, party_id } => {
+            format!("c {} {}", escape(user_id), escape(party_id))
+        }
+        Meta::ToParty { party_id } => format!("p {}", escape(party_id)),
     };
     let mut headers = HeaderMap::new();
     headers.insert(NAME, value);
@@ -78,6 +83,14 @@ pub fn decode(headers: Option<&HeaderMap>) -> Result<Meta, BadMeta> {
             },
             2,
         ),
+        Some("c") => (
+            Meta::CallRelay {
+                user_id: text(1)?,
+                party_id: text(2)?,
+            },
+            3,
+        ),
+        Some("p") => (Meta::ToParty { party_id: text(1)? }, 2),
         _ => return Err(bad()),
     };
     if fields.len() != expected_fields {
@@ -158,6 +171,9 @@ mod tests {
             round_trip(Meta::SessionEnded {
                 session_id: id.into(),
             });
+            round_trip(Meta::ToParty {
+                party_id: id.into(),
+            });
             round_trip(Meta::Joined {
                 chat_id: id.into(),
                 last_seq: 42,
@@ -166,6 +182,10 @@ mod tests {
                 round_trip(Meta::Left {
                     chat_id: id.into(),
                     user_id: other.into(),
+                });
+                round_trip(Meta::CallRelay {
+                    user_id: id.into(),
+                    party_id: other.into(),
                 });
             }
         }
@@ -186,7 +206,8 @@ mod tests {
     #[test]
     fn garbage_is_refused() {
         for value in [
-            "", "x", "n", "n seven", "n 1 2", "j c", "l a", "t a b", "t %G0", "t %4",
+            "", "x", "n", "n seven", "n 1 2", "j c", "l a", "t a b", "t %G0", "t %4", "c u", "p",
+            "p a b",
         ] {
             let mut headers = HeaderMap::new();
             headers.insert(NAME, value);

@@ -59,6 +59,14 @@ pub enum Meta {
     /// To a user, with no frame: this session of theirs is over (logout,
     /// a reused refresh token); its sockets must close.
     SessionEnded { session_id: String },
+    /// To a user, with the frame a connection of theirs sent (a `call.*`
+    /// client frame), relayed from the node that connection is on: for the
+    /// node that holds the call in memory, never for a client. `user_id`
+    /// and `party_id` say who sent it.
+    CallRelay { user_id: String, party_id: String },
+    /// To a user, for one of their connections only (the answer to a
+    /// relayed call frame).
+    ToParty { party_id: String },
     /// Anything else: delivered as it is.
     Other,
 }
@@ -173,6 +181,11 @@ pub trait Bus: Send + Sync + 'static {
     fn interest(&self, subject: &Subject, on: bool) -> Confirmation;
     /// Answers if the bus is usable (for `/readyz`).
     fn is_ready(&self) -> bool;
+    /// True if other nodes may be on this bus: state a node keeps in
+    /// memory (a call) may then be held by another node.
+    fn spans_nodes(&self) -> bool {
+        false
+    }
 }
 
 pub mod contract;

@@ -2,6 +2,7 @@
 //! API error `code`; both the HTTP layer and the gateway render it.
 
 use natter_proto::ErrorCode;
+use natter_proto::events::ServerEvent;
 use natter_store::{Outage, StoreError};
 
 /// Why a use case refused or failed.
@@ -64,6 +65,24 @@ impl CoreError {
         match self {
             CoreError::Internal(_) => "an internal error occurred".into(),
             other => other.to_string(),
+        }
+    }
+
+    /// The `error` frame a socket gets for a refused frame, naming the
+    /// send (`client_msg_id`) or the call (`call_id`) it refuses. An
+    /// internal cause is logged here, as one line.
+    pub fn to_frame(&self, client_msg_id: Option<String>, call_id: Option<String>) -> ServerEvent {
+        if let CoreError::Internal(cause) = self {
+            // One line with the cause chain, never a backtrace: anyone can
+            // trigger this path, and with RUST_BACKTRACE set a Debug print
+            // would write tens of KiB per frame.
+            tracing::error!(error = %format_args!("{cause:#}"), "internal error on a socket");
+        }
+        ServerEvent::Error {
+            client_msg_id,
+            call_id,
+            code: self.code(),
+            detail: self.public_detail(),
         }
     }
 }

@@ -121,6 +121,9 @@ pub enum ServerEvent {
     Error {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         client_msg_id: Option<String>,
+        /// The call a refused `call.*` frame was about.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        call_id: Option<String>,
         code: ErrorCode,
         detail: String,
     },
@@ -283,6 +286,36 @@ pub enum ClientFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+}
+
+impl ClientFrame {
+    /// The call a `call.*` frame is about; `None` for other frames.
+    pub fn call_id(&self) -> Option<&str> {
+        self.call().map(|(call_id, _)| call_id)
+    }
+
+    /// The call and the chat of a `call.*` frame.
+    pub fn call(&self) -> Option<(&str, &str)> {
+        match self {
+            ClientFrame::CallInvite {
+                call_id, chat_id, ..
+            }
+            | ClientFrame::CallAnswer {
+                call_id, chat_id, ..
+            }
+            | ClientFrame::CallCandidates {
+                call_id, chat_id, ..
+            }
+            | ClientFrame::CallNegotiate {
+                call_id, chat_id, ..
+            }
+            | ClientFrame::CallReject { call_id, chat_id }
+            | ClientFrame::CallHangup {
+                call_id, chat_id, ..
+            } => Some((call_id, chat_id)),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]

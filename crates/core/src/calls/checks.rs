@@ -3,6 +3,7 @@
 
 use crate::{CoreError, CoreResult, no_control_characters};
 use natter_proto::calls::{IceCandidate, SdpType, SessionDescription};
+use natter_proto::events::ClientFrame;
 
 /// Most candidates in one `call.candidates` frame.
 const MAX_CANDIDATES: usize = 64;
@@ -55,9 +56,14 @@ pub(super) fn check_candidates(candidates: &[IceCandidate]) -> CoreResult<()> {
     Ok(())
 }
 
-/// A hangup's reason: a short token, `user_hangup` if none is given.
-pub(super) fn check_reason(reason: Option<String>) -> CoreResult<String> {
-    let reason = reason.unwrap_or_else(|| "user_hangup".into());
+/// The reason of a hangup that gives none.
+pub(super) const DEFAULT_REASON: &str = "user_hangup";
+
+/// A hangup's reason, if given: a short token.
+pub(super) fn check_reason(reason: Option<&str>) -> CoreResult<()> {
+    let Some(reason) = reason else {
+        return Ok(());
+    };
     let token = !reason.is_empty()
         && reason.len() <= MAX_REASON_BYTES
         && reason
@@ -68,7 +74,24 @@ pub(super) fn check_reason(reason: Option<String>) -> CoreResult<String> {
             "reason must be 1 to {MAX_REASON_BYTES} of a-z, 0-9 and _"
         )));
     }
-    Ok(reason)
+    Ok(())
+}
+
+/// What a signaling frame other than an invite carries (an invite is
+/// checked where it is taken): checked on the node the frame arrived at,
+/// before it is handled there or relayed.
+pub(super) fn check_signal(frame: &ClientFrame) -> CoreResult<()> {
+    match frame {
+        ClientFrame::CallAnswer { answer, .. } => {
+            check_sdp("answer", answer, Some(SdpType::Answer))
+        }
+        ClientFrame::CallCandidates { candidates, .. } => check_candidates(candidates),
+        ClientFrame::CallNegotiate { description, .. } => {
+            check_sdp("description", description, None)
+        }
+        ClientFrame::CallHangup { reason, .. } => check_reason(reason.as_deref()),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -77,10 +100,10 @@ mod tests {
 
     #[test]
     fn reasons_are_short_tokens_and_sdp_must_match_its_role() {
-        assert_eq!(check_reason(None).unwrap(), "user_hangup");
-        assert!(check_reason(Some("ice_failed".into())).is_ok());
-        assert!(check_reason(Some("Bye now".into())).is_err());
-        assert!(check_reason(Some(String::new())).is_err());
+        assert!(check_reason(None).is_ok());
+        assert!(check_reason(Some("ice_failed")).is_ok());
+        assert!(check_reason(Some("Bye now")).is_err());
+        assert!(check_reason(Some("")).is_err());
         let offer = SessionDescription {
             kind: SdpType::Offer,
             sdp: "v=0".into(),

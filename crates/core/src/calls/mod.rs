@@ -13,9 +13,12 @@
 //! party sent it, and clients ignore the calls they are not in.
 //!
 //! The state of a call ([`table`]) lives in memory on the node that took
-//! the invite: both parties' frames must reach that node (true with one
-//! node; in a cluster only when both parties' sockets are on it), and a
-//! node that dies ends its calls without an entry. Media never passes
+//! the invite (the caller's). In a cluster a callee's device may be on
+//! another node: that node checks the frame and the chat and relays it,
+//! addressed to the caller's subject, which the holding node listens to
+//! while the caller is connected there ([`Core::call_relayed`]); what the
+//! holder answers goes out to the users' subjects as always. A node that
+//! dies ends the calls it holds without an entry. Media never passes
 //! through the server; [`turn`] hands out TURN credentials.
 
 mod checks;
@@ -23,16 +26,19 @@ pub mod table;
 pub mod turn;
 
 use crate::{Caller, Core, CoreError, CoreResult, new_id, now_ms};
-use checks::{check_candidates, check_reason, check_sdp};
-use natter_bus::Envelope;
+use checks::{DEFAULT_REASON, check_sdp, check_signal};
+use natter_bus::{Envelope, Meta, Subject};
 use natter_proto::calls::{CallOutcome, CallRecord, SdpType, SessionDescription};
 use natter_proto::chats::ChatType;
 use natter_proto::events::{ClientFrame, ServerEvent};
 use natter_proto::messages::{MessageType, Metadata};
 use natter_store::NewMessage;
 use std::time::{Duration, Instant};
-use table::{Call, Party, Phase, Refused, Side};
+pub use table::Party;
+use table::{Call, Phase, Refused, Relayed, Side};
 
+/// The hangup reason when a party's connection closed.
+const CONNECTION_LOST: &str = "connection_lost";
 /// How long an invite rings when the frame does not say.
 pub const DEFAULT_LIFETIME_MS: u64 = 60_000;
 /// The shortest and longest lifetime an invite may ask for.
@@ -41,7 +47,10 @@ pub const LIFETIME_MS: std::ops::RangeInclusive<u64> = 1_000..=120_000;
 impl Core {
     /// Handles one signaling frame (`call.*`) from the connection
     /// `party_id` of `caller`. A chat the caller is not in, a call they are
-    /// not a party of, or one that has ended is `not_found`.
+    /// not a party of, or one that has ended is `not_found`. A frame about
+    /// a call this node does not hold goes, in a cluster, to the node that
+    /// does ([`Core::call_relayed`]); that node's refusal comes back to the
+    /// connection as an `error` frame naming the call.
     pub async fn call_frame(
         &self,
         caller: &Caller,
@@ -52,17 +61,106 @@ impl Core {
             user_id: caller.user_id.clone(),
             party_id: party_id.to_owned(),
         };
-        match frame {
-            ClientFrame::CallInvite {
-                call_id,
-                chat_id,
-                offer,
-                lifetime_ms,
-                video,
-            } => {
-                self.call_invite(party, call_id, chat_id, offer, lifetime_ms, video)
-                    .await
+        if let ClientFrame::CallInvite {
+            call_id,
+            chat_id,
+            offer,
+            lifetime_ms,
+            video,
+        } = frame
+        {
+            return self
+                .call_invite(party, call_id, chat_id, offer, lifetime_ms, video)
+                .await;
+        }
+        check_signal(&frame)?;
+        let call_id = frame
+            .call_id()
+            .ok_or_else(|| CoreError::invalid("not a call frame"))?;
+        if self.calls.get(call_id).is_none() && self.bus.spans_nodes() {
+            return self.relay_signal(party, frame).await;
+        }
+        self.signal(party, frame).await
+    }
+
+    /// A signaling frame of `party` (a connection on another node),
+    /// relayed to this node through the bus as `frame` (its JSON). Handled
+    /// if this node holds the call, else left to the node that does; a
+    /// refusal goes back to that one connection.
+    pub async fn call_relayed(&self, party: Party, frame: &[u8]) {
+        let frame = match serde_json::from_slice::<ClientFrame>(frame) {
+            Ok(frame) => frame,
+            Err(error) => {
+                tracing::warn!(%error, "dropping a relayed call frame that does not parse");
+                return;
             }
+        };
+        let Some(call_id) = frame.call_id().map(str::to_owned) else {
+            return;
+        };
+        if self.calls.get(&call_id).is_none() {
+            return;
+        }
+        if let Err(error) = self.signal(party.clone(), frame).await {
+            let refusal = error.to_frame(None, Some(call_id));
+            let envelope = Envelope::to_user(&party.user_id, &refusal);
+            self.bus.publish(Envelope {
+                meta: Meta::ToParty {
+                    party_id: party.party_id,
+                },
+                ..envelope
+            });
+        }
+    }
+
+    /// Sends `frame` of `party`, about a call this node does not hold, to
+    /// the other member of its direct chat: the node holding the call is
+    /// one of theirs (the caller's, which took the invite). A party that
+    /// answers is remembered, so its connection closing hangs up there.
+    async fn relay_signal(&self, party: Party, frame: ClientFrame) -> CoreResult<()> {
+        let Some((call_id, chat_id)) = frame.call() else {
+            return Err(CoreError::invalid("not a call frame"));
+        };
+        let peer_id = match self.direct_peer(chat_id, &party.user_id).await {
+            Ok(peer_id) => peer_id,
+            Err(CoreError::Rejected { .. }) => return Err(CoreError::not_found("call")),
+            Err(error) => return Err(error),
+        };
+        match &frame {
+            ClientFrame::CallAnswer { .. } => self.calls.answered_elsewhere(
+                &party.party_id,
+                Relayed {
+                    call_id: call_id.to_owned(),
+                    chat_id: chat_id.to_owned(),
+                    peer_id: peer_id.clone(),
+                },
+            ),
+            ClientFrame::CallReject { .. } | ClientFrame::CallHangup { .. } => {
+                self.calls.left_elsewhere(&party.party_id, call_id);
+            }
+            _ => {}
+        }
+        self.relay(&party, &frame, peer_id);
+        Ok(())
+    }
+
+    fn relay(&self, party: &Party, frame: &ClientFrame, peer_id: String) {
+        // A client frame always serialises (no maps, no fallible impls).
+        let frame = serde_json::to_vec(frame).unwrap_or_default();
+        self.bus.publish(Envelope {
+            subject: Subject::User(peer_id),
+            meta: Meta::CallRelay {
+                user_id: party.user_id.clone(),
+                party_id: party.party_id.clone(),
+            },
+            frame: frame.into(),
+        });
+    }
+
+    /// Handles a signaling frame (not an invite, checked already) about a
+    /// call this node holds.
+    async fn signal(&self, party: Party, frame: ClientFrame) -> CoreResult<()> {
+        match frame {
             ClientFrame::CallAnswer {
                 call_id,
                 chat_id,
@@ -73,7 +171,6 @@ impl Core {
                 chat_id,
                 candidates,
             } => {
-                check_candidates(&candidates)?;
                 let (call, side) = self.call_of(&party, &call_id, &chat_id)?;
                 if side == Side::AnsweredElsewhere {
                     return Err(CoreError::not_found("call"));
@@ -95,7 +192,6 @@ impl Core {
                 chat_id,
                 description,
             } => {
-                check_sdp("description", &description, None)?;
                 let (call, side) = self.call_of(&party, &call_id, &chat_id)?;
                 if !matches!(side, Side::Caller | Side::Callee)
                     || matches!(call.phase, Phase::Ringing { .. })
@@ -133,7 +229,7 @@ impl Core {
                 chat_id,
                 reason,
             } => {
-                let reason = check_reason(reason)?;
+                let reason = reason.unwrap_or_else(|| DEFAULT_REASON.to_owned());
                 let (_, side) = self.call_of(&party, &call_id, &chat_id)?;
                 match side {
                     // A ringing device hanging up declines.
@@ -146,6 +242,23 @@ impl Core {
             }
             _ => Err(CoreError::invalid("not a call frame")),
         }
+    }
+
+    /// The other member of direct chat `chat_id`, which `user_id` is in.
+    async fn direct_peer(&self, chat_id: &str, user_id: &str) -> CoreResult<String> {
+        let (chat_type, _) = self.role_in(chat_id, user_id).await?;
+        if chat_type != ChatType::Direct {
+            return Err(CoreError::invalid(
+                "calls are one-to-one: only in a direct chat",
+            ));
+        }
+        self.store
+            .members(chat_id)
+            .await?
+            .into_iter()
+            .map(|member| member.user_id)
+            .find(|member| member != user_id)
+            .ok_or_else(|| CoreError::invalid("nobody else is in this chat"))
     }
 
     async fn call_invite(
@@ -169,20 +282,7 @@ impl Core {
             )));
         }
         check_sdp("offer", &offer, Some(SdpType::Offer))?;
-        let (chat_type, _) = self.role_in(&chat_id, &party.user_id).await?;
-        if chat_type != ChatType::Direct {
-            return Err(CoreError::invalid(
-                "calls are one-to-one: only in a direct chat",
-            ));
-        }
-        let callee_id = self
-            .store
-            .members(&chat_id)
-            .await?
-            .into_iter()
-            .map(|member| member.user_id)
-            .find(|user_id| *user_id != party.user_id)
-            .ok_or_else(|| CoreError::invalid("nobody else is in this chat"))?;
+        let callee_id = self.direct_peer(&chat_id, &party.user_id).await?;
         let call = Call {
             chat_id: chat_id.clone(),
             caller: party.clone(),
@@ -217,7 +317,6 @@ impl Core {
         chat_id: &str,
         answer: SessionDescription,
     ) -> CoreResult<()> {
-        check_sdp("answer", &answer, Some(SdpType::Answer))?;
         let (_, side) = self.call_of(&party, call_id, chat_id)?;
         match side {
             Side::Ringing => {}
@@ -318,6 +417,18 @@ impl Core {
     /// A connection closed: the calls it was a party of end
     /// (`connection_lost`).
     pub async fn calls_connection_closed(&self, user_id: &str, party_id: &str) {
+        let party = Party {
+            user_id: user_id.to_owned(),
+            party_id: party_id.to_owned(),
+        };
+        for relayed in self.calls.take_relayed(party_id) {
+            let hangup = ClientFrame::CallHangup {
+                call_id: relayed.call_id,
+                chat_id: relayed.chat_id,
+                reason: Some(CONNECTION_LOST.into()),
+            };
+            self.relay(&party, &hangup, relayed.peer_id);
+        }
         for (call_id, call) in self.calls.of_party(party_id) {
             self.to_both(
                 &call,
@@ -326,7 +437,7 @@ impl Core {
                     chat_id: call.chat_id.clone(),
                     user_id: user_id.to_owned(),
                     party_id: party_id.to_owned(),
-                    reason: "connection_lost".into(),
+                    reason: CONNECTION_LOST.into(),
                 },
             );
             if let Err(error) = self.record_call(&call_id, &call, false).await {
@@ -384,7 +495,7 @@ impl Core {
     fn to_both(&self, call: &Call, event: &ServerEvent) {
         let envelope = Envelope::to_user(&call.caller.user_id, event);
         self.bus
-            .publish(envelope.readdressed(natter_bus::Subject::User(call.callee_id.clone())));
+            .publish(envelope.readdressed(Subject::User(call.callee_id.clone())));
         self.bus.publish(envelope);
     }
 }

@@ -4,7 +4,9 @@
 //! under one mutex; the use cases in [`super`] decide what to announce.
 //!
 //! Nothing here is shared with other nodes: a call lives on the node that
-//! took its invite, and ends with it.
+//! took its invite, and ends with it. What a node keeps of calls held by
+//! another is only which of its connections answered one there
+//! ([`Relayed`]), so that connection closing can end it.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -86,17 +88,30 @@ pub enum Refused {
     Exists,
 }
 
+/// A call held by another node that a connection of this node answered:
+/// the signaling of that connection is relayed to `peer_id`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Relayed {
+    pub call_id: String,
+    pub chat_id: String,
+    pub peer_id: String,
+}
+
 /// The calls of this node by `call_id`.
 #[derive(Default)]
 pub struct CallTable {
     calls: Mutex<HashMap<String, Call>>,
+    /// By party: the calls held elsewhere that the party answered.
+    relayed: Mutex<HashMap<String, Vec<Relayed>>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poison| poison.into_inner())
 }
 
 impl CallTable {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Call>> {
-        self.calls
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
+        lock(&self.calls)
     }
 
     pub fn insert(&self, call_id: &str, call: Call) -> Result<(), Refused> {
@@ -147,6 +162,33 @@ impl CallTable {
             call.caller.party_id == party_id
                 || matches!(&call.phase, Phase::Answered { callee, .. } if callee == party_id)
         })
+    }
+
+    /// `party_id` (a connection of this node) answered a call held by
+    /// another node.
+    pub fn answered_elsewhere(&self, party_id: &str, relayed: Relayed) {
+        let mut parties = lock(&self.relayed);
+        let calls = parties.entry(party_id.to_owned()).or_default();
+        if !calls.contains(&relayed) {
+            calls.push(relayed);
+        }
+    }
+
+    /// `party_id` left a call held by another node (hung up, declined).
+    pub fn left_elsewhere(&self, party_id: &str, call_id: &str) {
+        let mut parties = lock(&self.relayed);
+        if let Some(calls) = parties.get_mut(party_id) {
+            calls.retain(|relayed| relayed.call_id != call_id);
+            if calls.is_empty() {
+                parties.remove(party_id);
+            }
+        }
+    }
+
+    /// The calls held by other nodes that `party_id` answered, forgotten:
+    /// its connection closed.
+    pub fn take_relayed(&self, party_id: &str) -> Vec<Relayed> {
+        lock(&self.relayed).remove(party_id).unwrap_or_default()
     }
 
     fn take(&self, matches: impl Fn(&Call) -> bool) -> Vec<(String, Call)> {
@@ -223,5 +265,22 @@ mod tests {
         assert!(table.of_party("b2").is_empty());
         assert_eq!(table.of_party("b1").len(), 1);
         assert!(table.get("late").is_none());
+    }
+
+    #[test]
+    fn a_connection_remembers_the_calls_it_answered_on_other_nodes_until_it_leaves_them() {
+        let table = CallTable::default();
+        let relayed = |call_id: &str| Relayed {
+            call_id: call_id.into(),
+            chat_id: "c".into(),
+            peer_id: "alice".into(),
+        };
+        table.answered_elsewhere("b1", relayed("k1"));
+        table.answered_elsewhere("b1", relayed("k1"));
+        table.answered_elsewhere("b1", relayed("k2"));
+        table.left_elsewhere("b1", "k2");
+        table.left_elsewhere("b2", "k1");
+        assert_eq!(table.take_relayed("b1"), vec![relayed("k1")]);
+        assert!(table.take_relayed("b1").is_empty(), "taken once");
     }
 }

@@ -18,18 +18,23 @@ use natter_proto::events::{ClientFrame, ServerEvent};
 use natter_proto::messages::{Message, MessageType};
 use natter_proto::{ErrorCode, Timestamp};
 
-fn description(kind: SdpType) -> SessionDescription {
+pub(crate) fn description(kind: SdpType) -> SessionDescription {
     SessionDescription {
         kind,
         sdp: "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n".into(),
     }
 }
 
-fn new_call_id() -> String {
+pub(crate) fn new_call_id() -> String {
     natter_core::new_id()
 }
 
-fn invite(call_id: &str, chat_id: &str, lifetime_ms: Option<u64>, video: bool) -> ClientFrame {
+pub(crate) fn invite(
+    call_id: &str,
+    chat_id: &str,
+    lifetime_ms: Option<u64>,
+    video: bool,
+) -> ClientFrame {
     ClientFrame::CallInvite {
         call_id: call_id.into(),
         chat_id: chat_id.into(),
@@ -39,7 +44,7 @@ fn invite(call_id: &str, chat_id: &str, lifetime_ms: Option<u64>, video: bool) -
     }
 }
 
-fn answer(call_id: &str, chat_id: &str) -> ClientFrame {
+pub(crate) fn answer(call_id: &str, chat_id: &str) -> ClientFrame {
     ClientFrame::CallAnswer {
         call_id: call_id.into(),
         chat_id: chat_id.into(),
@@ -47,7 +52,7 @@ fn answer(call_id: &str, chat_id: &str) -> ClientFrame {
     }
 }
 
-fn candidates(call_id: &str, chat_id: &str, line: &str) -> ClientFrame {
+pub(crate) fn candidates(call_id: &str, chat_id: &str, line: &str) -> ClientFrame {
     ClientFrame::CallCandidates {
         call_id: call_id.into(),
         chat_id: chat_id.into(),
@@ -73,7 +78,7 @@ async fn device(server: &TestServer, username: &str) -> (Connection, String) {
 }
 
 /// The next `error` frame's code.
-async fn error_code(socket: &mut Connection, what: &str) -> ErrorCode {
+pub(crate) async fn error_code(socket: &mut Connection, what: &str) -> ErrorCode {
     wait_for(socket, what, |event| match event {
         ServerEvent::Error { code, .. } => Some(*code),
         _ => None,
@@ -82,7 +87,10 @@ async fn error_code(socket: &mut Connection, what: &str) -> ErrorCode {
 }
 
 /// The `call` entries of a chat's history.
-async fn call_entries(client: &natter_client::Client, chat_id: &str) -> Vec<(Message, CallRecord)> {
+pub(crate) async fn call_entries(
+    client: &natter_client::Client,
+    chat_id: &str,
+) -> Vec<(Message, CallRecord)> {
     history(client, chat_id)
         .await
         .into_iter()
@@ -99,7 +107,7 @@ async fn call_entries(client: &natter_client::Client, chat_id: &str) -> Vec<(Mes
 }
 
 /// Waits for the `message.new` of the call entry in `chat_id`.
-async fn entry_announced(socket: &mut Connection, chat_id: &str) -> CallRecord {
+pub(crate) async fn entry_announced(socket: &mut Connection, chat_id: &str) -> CallRecord {
     wait_for(socket, "the call entry", |event| match event {
         ServerEvent::MessageNew { message }
             if message.chat_id == chat_id && message.message_type == MessageType::Call =>
@@ -187,9 +195,19 @@ async fn an_invite_rings_every_device_of_the_callee_and_the_first_answer_wins() 
         .send_frame(&answer(&call_id, &chat_id))
         .await
         .unwrap();
+    let refused = wait_for(
+        &mut laptop,
+        "a second answer refused",
+        |event| match event {
+            ServerEvent::Error { code, call_id, .. } => Some((*code, call_id.clone())),
+            _ => None,
+        },
+    )
+    .await;
     assert_eq!(
-        error_code(&mut laptop, "a second answer refused").await,
-        ErrorCode::Conflict
+        refused,
+        (ErrorCode::Conflict, Some(call_id.clone())),
+        "the refusal names the call"
     );
 
     caller

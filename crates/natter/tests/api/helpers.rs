@@ -340,6 +340,7 @@ pub async fn send_ok(socket: &mut Connection, client_msg_id: &str) -> (String, i
             client_msg_id: Some(id),
             code,
             detail,
+            ..
         } if id == client_msg_id => panic!("{client_msg_id} was refused: {code:?} {detail}"),
         _ => None,
     })

@@ -13,6 +13,7 @@ mod auth;
 mod backends;
 mod balancer;
 mod calls;
+mod calls_cluster;
 mod change_cursor;
 mod chat_flags;
 mod chat_profile;

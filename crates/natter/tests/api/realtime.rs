@@ -106,6 +106,7 @@ async fn a_refused_socket_send_names_its_client_msg_id_and_the_socket_stays_usab
                 client_msg_id,
                 code,
                 detail,
+                ..
             } => Some((client_msg_id.clone(), *code, detail.clone())),
             _ => None,
         })

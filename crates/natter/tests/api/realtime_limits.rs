@@ -52,6 +52,7 @@ async fn malformed_json_and_unknown_frames_get_an_error_frame_and_the_socket_sta
                 client_msg_id,
                 code,
                 detail,
+                ..
             } => Some((client_msg_id.clone(), *code, detail.clone())),
             _ => None,
         })

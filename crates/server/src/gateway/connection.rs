@@ -183,6 +183,7 @@ impl Session {
         let route = Route {
             id: self.id,
             session_id: self.caller.session_id.clone(),
+            party_id: self.party_id.clone(),
             outbox: self.outbox.clone(),
         };
         let cursors = chats
@@ -459,11 +460,13 @@ impl Session {
             | ClientFrame::CallCandidates { .. }
             | ClientFrame::CallNegotiate { .. }
             | ClientFrame::CallReject { .. }
-            | ClientFrame::CallHangup { .. }) => core
-                .call_frame(caller, &self.party_id, frame)
-                .await
-                .err()
-                .map(|error| error_event(None, error)),
+            | ClientFrame::CallHangup { .. }) => {
+                let call_id = frame.call_id().map(str::to_owned);
+                core.call_frame(caller, &self.party_id, frame)
+                    .await
+                    .err()
+                    .map(|error| error.to_frame(None, call_id))
+            }
             ClientFrame::Presence { status } => {
                 let away = match status {
                     PresenceStatus::Away => true,
@@ -575,17 +578,7 @@ fn read_error(error: axum::Error) -> Ending {
 }
 
 fn error_event(client_msg_id: Option<String>, error: CoreError) -> ServerEvent {
-    if let CoreError::Internal(cause) = &error {
-        // One line with the cause chain, never a backtrace: anyone can
-        // trigger this path, and with RUST_BACKTRACE set a Debug print
-        // would write tens of KiB per request.
-        tracing::error!(error = %format_args!("{cause:#}"), "internal error on a socket");
-    }
-    ServerEvent::Error {
-        client_msg_id,
-        code: error.code(),
-        detail: error.public_detail(),
-    }
+    error.to_frame(client_msg_id, None)
 }
 
 /// A frame that is not JSON, has an unknown `type` or bad fields.
@@ -609,6 +602,7 @@ fn frame_error(text: &str, error: &serde_json::Error) -> ServerEvent {
     };
     ServerEvent::Error {
         client_msg_id,
+        call_id: None,
         code: ErrorCode::InvalidRequest,
         detail,
     }

@@ -19,7 +19,9 @@
 //! done again).
 //!
 //! A session's end (logout, a reused refresh token) comes as a signal to
-//! its user: the router closes that session's connections at once.
+//! its user: the router closes that session's connections at once. A call
+//! frame relayed from another node goes to core (which handles it if this
+//! node holds the call); a frame for one connection reaches only it.
 //!
 //! Per chat it keeps `message.new` in `seq` order: a message that arrives
 //! early waits while the gap before it is fetched from the store; a
@@ -29,6 +31,7 @@ use super::outbox::Outbox;
 use axum::extract::ws::Utf8Bytes;
 use bytes::Bytes;
 use natter_core::Core;
+use natter_core::calls::Party;
 use natter_core::realtime::{Envelope, Feed, Meta, Received, Subject};
 use natter_proto::events::ServerEvent;
 use natter_proto::messages::Message;
@@ -53,6 +56,8 @@ pub struct Route {
     pub id: u64,
     /// The session (device) the connection authenticated as.
     pub session_id: String,
+    /// The connection's party id in calls.
+    pub party_id: String,
     pub outbox: Arc<Outbox>,
 }
 
@@ -446,19 +451,46 @@ impl Router {
                 let Some(user) = self.users.get(&user_id) else {
                     return;
                 };
-                if let Meta::SessionEnded { session_id } = &meta {
-                    for route in user
-                        .routes
-                        .iter()
-                        .filter(|route| route.session_id == *session_id)
-                    {
-                        route.outbox.end_session();
+                match &meta {
+                    Meta::SessionEnded { session_id } => {
+                        for route in user
+                            .routes
+                            .iter()
+                            .filter(|route| route.session_id == *session_id)
+                        {
+                            route.outbox.end_session();
+                        }
+                        return;
                     }
-                    return;
+                    // For core, if this node holds the call: the user is
+                    // the caller, connected here.
+                    Meta::CallRelay {
+                        user_id: from,
+                        party_id,
+                    } => {
+                        let party = Party {
+                            user_id: from.clone(),
+                            party_id: party_id.clone(),
+                        };
+                        let core = self.core.clone();
+                        tokio::spawn(async move { core.call_relayed(party, &frame).await });
+                        return;
+                    }
+                    _ => {}
                 }
                 let Some(frame) = text_frame(frame) else {
                     return;
                 };
+                if let Meta::ToParty { party_id } = &meta {
+                    for route in user
+                        .routes
+                        .iter()
+                        .filter(|route| route.party_id == *party_id)
+                    {
+                        route.outbox.push(frame.clone());
+                    }
+                    return;
+                }
                 self.deliver_to_user(&user_id, &frame, carries_file_links(&frame));
                 self.follow_membership(&user_id, &meta);
             }

@@ -94,6 +94,7 @@ const ASSETS: &[Asset] = assets![
     "js/outbox.js",
     "js/push.js",
     "js/recording.js",
+    "js/ringtone.js",
     "js/session.js",
     "js/state/store.js",
     "js/state/timeline.js",

@@ -6,6 +6,13 @@
 // (`GET /calls/turn`), none if it has none: no STUN server on the internet
 // by default. One call at a time; the screen is views/call.js, which
 // follows `emit('call')`.
+//
+// "Always relay calls" (a setting of this browser, whoever signs in: it
+// hides this device's addresses) makes the connection with
+// `iceTransportPolicy: 'relay'`: only the TURN server's relay candidates
+// are used and sent, so the other side learns the relay's address, never
+// the device's. Without a TURN server such a call cannot connect, so it
+// ends at once with a notice saying so.
 
 import * as api from './api.js';
 import * as ws from './ws.js';
@@ -21,6 +28,7 @@ import { uuid } from './format.js';
  *   pc?: RTCPeerConnection, local?: MediaStream, remote?: MediaStream,
  *   muted: boolean, cameraOff: boolean, startedAt?: number, notice?: string,
  *   early: RTCIceCandidateInit[], outbound: RTCIceCandidateInit[], flushTimer?: ReturnType<typeof setTimeout>,
+ *   restartTimer?: ReturnType<typeof setTimeout>,
  * }} Call
  */
 
@@ -30,6 +38,12 @@ const LIFETIME_MS = 60_000;
 const BATCH_MS = 30;
 /** How long a notice ("Declined", "No answer") stays on screen. */
 const NOTICE_MS = 2_500;
+/** How long an ICE restart may take before the call is given up. */
+const RESTART_MS = 10_000;
+/** Where "Always relay calls" is kept (localStorage, this browser). */
+const RELAY_KEY = 'natter.always-relay';
+/** The notice of a relayed call without a relay. */
+const NO_RELAY = 'Always relay calls is on, but this server has no TURN relay';
 
 /** This connection's party id. @type {string | null} */
 let partyId = null;
@@ -45,8 +59,28 @@ function changed() {
   emit('call', current);
 }
 
-/** @returns {Promise<RTCIceServer[]>} */
-async function iceServers() {
+/** Whether calls go only through the TURN relay (this browser's choice). */
+export function alwaysRelay() {
+  try {
+    return localStorage.getItem(RELAY_KEY) === 'on';
+  } catch {
+    return false;
+  }
+}
+
+/** @param {boolean} on */
+export function setAlwaysRelay(on) {
+  try {
+    if (on) localStorage.setItem(RELAY_KEY, 'on');
+    else localStorage.removeItem(RELAY_KEY);
+  } catch {
+    // Storage refused (private window): the choice is not kept.
+  }
+}
+
+/** The server's TURN servers with fresh credentials; none when it has
+ * none (or cannot be asked). @returns {Promise<RTCIceServer[]>} */
+export async function iceServers() {
   try {
     /** @type {{ uris: string[], username?: string, password?: string }} */
     const turn = await api.call('GET', '/calls/turn');
@@ -57,9 +91,15 @@ async function iceServers() {
   }
 }
 
+/** A call that cannot connect: the notice says why. */
+class CallFailure extends Error {}
+
 /** @param {Call} call */
 async function connect(call) {
-  const pc = new RTCPeerConnection({ iceServers: await iceServers() });
+  const servers = await iceServers();
+  const relay = alwaysRelay();
+  if (relay && !servers.length) throw new CallFailure(NO_RELAY);
+  const pc = new RTCPeerConnection({ iceServers: servers, iceTransportPolicy: relay ? 'relay' : 'all' });
   call.pc = pc;
   call.remote = new MediaStream();
   pc.addEventListener('icecandidate', (event) => {
@@ -69,13 +109,39 @@ async function connect(call) {
     call.remote?.addTrack(event.track);
     changed();
   });
+  const failed = () => hangUp('ice_failed', relay ? 'Could not connect through the TURN relay' : 'Could not connect the call');
   pc.addEventListener('connectionstatechange', () => {
-    if (pc.connectionState === 'connected' && call.phase === 'connecting') {
-      call.phase = 'connected';
+    if (current !== call) return;
+    if (pc.connectionState === 'connected') {
+      clearTimeout(call.restartTimer);
+      call.restartTimer = undefined;
+      if (call.phase === 'connecting') call.phase = 'connected';
+      call.notice = undefined;
       changed();
-    } else if (pc.connectionState === 'failed' && current === call) {
-      hangUp('ice_failed');
+    } else if (pc.connectionState === 'failed') {
+      // A call that was up (the network changed under it) gets one ICE
+      // restart before it is given up; one that never connected ends.
+      if (call.phase !== 'connected' || call.restartTimer) return failed();
+      call.notice = 'Reconnecting…';
+      changed();
+      call.restartTimer = setTimeout(() => {
+        if (current === call && pc.connectionState !== 'connected') failed();
+      }, RESTART_MS);
+      // The caller restarts (so both sides never offer at once); the
+      // callee waits for the new offer, or the timer.
+      if (call.outgoing) pc.restartIce();
     }
+  });
+  // After the first offer and answer, a needed negotiation (an ICE
+  // restart) is a new offer through `call.negotiate`; the answer comes
+  // back the same way (see `handle`).
+  pc.addEventListener('negotiationneeded', () => {
+    if (current !== call || !call.outgoing || !call.startedAt) return;
+    void (async () => {
+      const offer = await pc.createOffer();
+      await pc.setLocalDescription(offer);
+      ws.send({ type: 'call.negotiate', call_id: call.callId, chat_id: call.chatId, description: { type: 'offer', sdp: offer.sdp ?? '' } });
+    })().catch(failed);
   });
   call.local = await navigator.mediaDevices.getUserMedia({ audio: true, video: call.video });
   for (const track of call.local.getTracks()) pc.addTrack(track, call.local);
@@ -128,8 +194,8 @@ export async function start(chatId, peerId, video) {
       if (current === call && call.phase === 'outgoing') finish(call, 'No answer');
     }, LIFETIME_MS + 5_000);
     if (call.outbound.length) call.flushTimer = setTimeout(() => flushCandidates(call), BATCH_MS);
-  } catch {
-    finish(call, 'Could not start the call');
+  } catch (error) {
+    finish(call, error instanceof CallFailure ? error.message : 'Could not start the call');
   }
 }
 
@@ -150,9 +216,10 @@ export async function accept(video) {
     call.startedAt = Date.now();
     for (const candidate of call.early.splice(0)) await pc.addIceCandidate(candidate);
     changed();
-  } catch {
-    ws.send({ type: 'call.hangup', call_id: call.callId, chat_id: call.chatId, reason: 'user_media_failed' });
-    finish(call, 'Could not answer the call');
+  } catch (error) {
+    const failure = error instanceof CallFailure;
+    ws.send({ type: 'call.hangup', call_id: call.callId, chat_id: call.chatId, reason: failure ? 'no_relay' : 'user_media_failed' });
+    finish(call, failure ? error.message : 'Could not answer the call');
   }
 }
 
@@ -164,13 +231,14 @@ export function decline() {
   finish(call);
 }
 
-/** Hangs up (or cancels an unanswered call). @param {string} [reason] */
-export function hangUp(reason = 'user_hangup') {
+/** Hangs up (or cancels an unanswered call).
+ * @param {string} [reason] @param {string} [notice] shown for a moment */
+export function hangUp(reason = 'user_hangup', notice) {
   const call = current;
   if (!call) return;
   if (call.phase === 'incoming') return decline();
   ws.send({ type: 'call.hangup', call_id: call.callId, chat_id: call.chatId, reason });
-  finish(call);
+  finish(call, notice);
 }
 
 export function toggleMute() {
@@ -192,6 +260,7 @@ export function toggleCamera() {
 function finish(call, notice) {
   if (current !== call) return;
   clearTimeout(call.flushTimer);
+  clearTimeout(call.restartTimer);
   call.pc?.close();
   for (const track of call.local?.getTracks() ?? []) track.stop();
   call.phase = 'ended';
@@ -269,6 +338,13 @@ export function handle(event) {
       }).catch(() => {});
       break;
     }
+    case 'error':
+      // The server refused a frame about this call: it ended meanwhile
+      // (`not_found`), or another device answered first (`conflict`).
+      if (current && event.call_id === current.callId) {
+        finish(current, event.code === 'conflict' && !current.outgoing ? 'Answered on another device' : 'Call ended');
+      }
+      break;
     case 'call.reject':
       if (current?.callId === event.call_id) finish(current, current.outgoing ? 'Call declined' : undefined);
       break;

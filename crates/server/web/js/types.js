@@ -93,7 +93,7 @@
  *   | { type: 'chat.created' | 'chat.updated', chat: ChatSummary }
  *   | { type: 'chat.member_added' | 'chat.member_removed', chat_id: string, user_id: string }
  *   | { type: 'send.ok', client_msg_id: string, message_id: string, seq: number, created_at: string }
- *   | { type: 'error', client_msg_id?: string, code: string, detail: string }
+ *   | { type: 'error', client_msg_id?: string, call_id?: string, code: string, detail: string }
  *   | { type: 'pong' }
  *   | { type: 'call.invite', call_id: string, chat_id: string, user_id: string, party_id: string, offer: SessionDescription, lifetime_ms: number, video: boolean }
  *   | { type: 'call.answer', call_id: string, chat_id: string, user_id: string, party_id: string, answer: SessionDescription }

@@ -41,6 +41,7 @@ impl Worker {
                 client_msg_id: Some(id),
                 code,
                 detail,
+                ..
             } if self.pending.iter().any(|p| p.client_msg_id == id) => {
                 self.answer(&id, |_| Err(WsError::Rejected { code, detail }));
                 Ok(())

@@ -90,6 +90,7 @@ impl World {
             route: Route {
                 id: 1,
                 session_id: user.session_id.clone(),
+                party_id: format!("party-of-{}", user.session_id),
                 outbox: outbox.clone(),
             },
             user_id: user.user_id.clone(),

@@ -3,9 +3,18 @@
 // itself (the other person's video, your own small, a timer, mute, camera
 // off, hang up) and a short notice when it ends ("Answered on another
 // device", "Call declined", "No answer"). Also the call buttons of a
-// direct chat's header. The logic is calls.js.
+// direct chat's header and the "Always relay calls" switch of Settings.
+// The logic is calls.js.
+//
+// The screen also decides the tone (ringtone.js): the ring while an
+// incoming call shows, the ring-back while "Calling…", nothing in any
+// other phase or when the screen closes, so every way a ringing call
+// ends (answer, decline, answered elsewhere, hangup, timeout) silences
+// it. `data-ringing="incoming|outgoing"` on the screen says which tone is
+// scheduled.
 
 import * as calls from '../calls.js';
+import * as ringtone from '../ringtone.js';
 import * as users from '../users.js';
 import { callDuration } from '../format.js';
 import { h } from '../dom.js';
@@ -49,6 +58,9 @@ export function mountCallScreen() {
 
   const render = (/** @type {Call | null} */ call) => {
     clearInterval(ticker);
+    const tone = ringtone.play(call?.phase === 'incoming' ? 'incoming' : call?.phase === 'outgoing' ? 'outgoing' : null);
+    if (tone) screen.dataset.ringing = tone;
+    else delete screen.dataset.ringing;
     if (!call) {
       screen.hidden = true;
       screen.replaceChildren();
@@ -87,7 +99,7 @@ export function mountCallScreen() {
     const tick = () => {
       status.textContent = call.phase === 'outgoing' ? 'Calling…'
         : call.phase === 'connecting' ? 'Connecting…'
-          : callDuration(Date.now() - (call.startedAt ?? Date.now()));
+          : call.notice ?? callDuration(Date.now() - (call.startedAt ?? Date.now()));
     };
     tick();
     if (call.phase === 'connected') ticker = setInterval(tick, 500);
@@ -102,4 +114,35 @@ export function mountCallScreen() {
   };
   on('call', render);
   on('users', () => render(calls.active()));
+}
+
+/** The "Always relay calls" switch, for Settings: disabled, with the
+ * reason, when the server has no TURN relay to go through (unless it is
+ * on: then it can still be turned off). */
+export function relaySettingsSection() {
+  let available = false;
+  const box = h('input', {
+    type: 'checkbox', id: 'settings-always-relay', checked: calls.alwaysRelay(), disabled: true,
+    'aria-describedby': 'settings-always-relay-hint',
+    on: {
+      change: () => {
+        calls.setAlwaysRelay(box.checked);
+        box.disabled = !available && !box.checked;
+      },
+    },
+  });
+  const hint = h('p', {
+    id: 'settings-always-relay-hint', class: 'muted small',
+    text: 'On this device. Calls go through the server\'s TURN relay, so the other person never learns your IP address.',
+  });
+  const reason = h('p', { class: 'muted small', role: 'status' });
+  void calls.iceServers().then((servers) => {
+    available = servers.length > 0;
+    box.disabled = !available && !box.checked;
+    if (!available) reason.textContent = 'Not available: this server has no TURN relay.';
+  });
+  return h('section', { class: 'settings-section', 'aria-labelledby': 'settings-calls-title' },
+    h('h3', { class: 'section-title', id: 'settings-calls-title', text: 'Calls' }),
+    h('div', { class: 'check-row' }, box, h('label', { for: 'settings-always-relay', text: 'Always relay calls' })),
+    hint, reason);
 }

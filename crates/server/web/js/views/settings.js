@@ -2,7 +2,8 @@
 // photo, profile.js), my password (password.js), the theme
 // (appearance.js), my notification settings for all chats (do not
 // disturb, keywords that notify me like a mention, previews of the text
-// in notifications) and my devices. Each change is saved at once.
+// in notifications), link previews and calls (this device's) and my
+// devices. Each change is saved at once.
 
 import * as api from '../api.js';
 import { fromNow, tomorrowAt, untilPicker } from './until.js';
@@ -13,6 +14,7 @@ import { h } from '../dom.js';
 import { openDialog } from './dialogs.js';
 import { passwordSection } from './password.js';
 import { profileSection } from './profile.js';
+import { relaySettingsSection } from './call.js';
 
 /** @typedef {import('../types.js').MyNotifications} MyNotifications */
 
@@ -105,6 +107,7 @@ export function openSettings() {
       h('h3', { class: 'section-title', id: 'settings-notifications', text: 'Notifications' }),
       controls, saved, error),
     defaultPreviewsSection(),
+    relaySettingsSection(),
     devicesHost,
   ]);
 }
