@@ -108,6 +108,7 @@ pub async fn create_groups(
             async move {
                 let owner = &users[members[0]];
                 let request = CreateChat {
+                    e2ee: false,
                     chat_type: ChatType::Group,
                     name: Some(format!("bench {index}")),
                     member_ids: members[1..]

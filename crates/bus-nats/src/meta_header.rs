@@ -4,7 +4,8 @@
 //! `Natter-Meta: n 7` (a message with seq 7), `t USER` (typing),
 //! `j CHAT LAST_SEQ` (joined), `l CHAT USER` (left), `s SESSION`
 //! (session ended), `c USER PARTY` (a relayed call frame), `p PARTY` (for
-//! one connection); [`Meta::Other`] has no header at all. Fields are
+//! one connection), `d SESSION` (for one device's connections);
+//! [`Meta::Other`] has no header at all. Fields are
 //! separated by one space; inside a field, `%`, `~`, spaces and every
 //! byte outside printable ASCII are written `%XX`, and an empty field is
 //! `~` (header values lose trailing spaces), so any id survives.
@@ -34,6 +35,7 @@ pub fn encode(meta: &Meta) -> Option<HeaderMap> {
             format!("c {} {}", escape(user_id), escape(party_id))
         }
         Meta::ToParty { party_id } => format!("p {}", escape(party_id)),
+        Meta::ToSession { session_id } => format!("d {}", escape(session_id)),
     };
     let mut headers = HeaderMap::new();
     headers.insert(NAME, value);
@@ -91,6 +93,12 @@ pub fn decode(headers: Option<&HeaderMap>) -> Result<Meta, BadMeta> {
             3,
         ),
         Some("p") => (Meta::ToParty { party_id: text(1)? }, 2),
+        Some("d") => (
+            Meta::ToSession {
+                session_id: text(1)?,
+            },
+            2,
+        ),
         _ => return Err(bad()),
     };
     if fields.len() != expected_fields {
@@ -174,6 +182,9 @@ mod tests {
             round_trip(Meta::ToParty {
                 party_id: id.into(),
             });
+            round_trip(Meta::ToSession {
+                session_id: id.into(),
+            });
             round_trip(Meta::Joined {
                 chat_id: id.into(),
                 last_seq: 42,
@@ -207,7 +218,7 @@ mod tests {
     fn garbage_is_refused() {
         for value in [
             "", "x", "n", "n seven", "n 1 2", "j c", "l a", "t a b", "t %G0", "t %4", "c u", "p",
-            "p a b",
+            "p a b", "d", "d a b",
         ] {
             let mut headers = HeaderMap::new();
             headers.insert(NAME, value);

@@ -67,6 +67,10 @@ pub enum Meta {
     /// To a user, for one of their connections only (the answer to a
     /// relayed call frame).
     ToParty { party_id: String },
+    /// To a user, for the connections of one of their sessions (devices)
+    /// only: an MLS Welcome is for the one device whose KeyPackage it
+    /// names.
+    ToSession { session_id: String },
     /// Anything else: delivered as it is.
     Other,
 }

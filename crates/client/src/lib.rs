@@ -13,6 +13,11 @@
 //! and [`ws::RealtimeClient`], which reconnects and resumes without gaps
 //! or duplicates.
 //!
+//! End-to-end encrypted chats (MLS) live in [`mls`]: a device's MLS
+//! state ([`mls::Device`]), [`mls::EncryptedChats`] driving it against
+//! the server, and the `natter-chat` command-line program
+//! ([`mls::cli`]).
+//!
 //! This crate owns no server internals: it knows the contract only.
 //!
 //! ```no_run
@@ -41,6 +46,7 @@ mod devices;
 mod error;
 mod files;
 mod messages;
+pub mod mls;
 mod previews;
 mod search;
 mod users;

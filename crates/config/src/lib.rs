@@ -213,6 +213,16 @@ pub struct RateLimitSettings {
     pub reactions_per_user_per_minute: u32,
     /// Chats created per user per minute.
     pub chats_per_user_per_minute: u32,
+    /// MLS KeyPackage claims per user per minute (one per member added to
+    /// an encrypted chat).
+    pub key_package_claims_per_user_per_minute: u32,
+    /// MLS KeyPackage claims per claiming user per claimed user per
+    /// minute: much lower than the above, so that nobody drains one
+    /// user's KeyPackages (their devices then fall back on last resort).
+    pub key_package_claims_per_target_per_minute: u32,
+    /// MLS KeyPackage uploads per user per minute (each verifies up to a
+    /// hundred signatures).
+    pub key_package_uploads_per_user_per_minute: u32,
 }
 
 impl Default for RateLimitSettings {
@@ -226,6 +236,9 @@ impl Default for RateLimitSettings {
             searches_per_user_per_minute: 120,
             reactions_per_user_per_minute: 600,
             chats_per_user_per_minute: 60,
+            key_package_claims_per_user_per_minute: 600,
+            key_package_claims_per_target_per_minute: 30,
+            key_package_uploads_per_user_per_minute: 60,
         }
     }
 }

@@ -74,7 +74,15 @@ impl Core {
                 }
                 let mut pair = [caller.user_id.as_str(), others.first().map_or("", |id| id)];
                 pair.sort();
-                (None, Some(pair.join(":")))
+                // An encrypted direct chat is another chat than the plain
+                // one of the same pair, found again by its own key.
+                let suffix = if request.e2ee { ":e2ee" } else { "" };
+                (None, Some(format!("{}{suffix}", pair.join(":"))))
+            }
+            ChatType::Channel if request.e2ee => {
+                return Err(CoreError::invalid(
+                    "e2ee: channels cannot be end-to-end encrypted (direct chats and groups can)",
+                ));
             }
             ChatType::Group | ChatType::Channel => {
                 let name = request.name.as_deref().unwrap_or_default();
@@ -86,6 +94,7 @@ impl Core {
         let (chat, created) = self
             .store
             .create_chat(NewChat {
+                e2ee: request.e2ee,
                 id: new_id(),
                 chat_type: request.chat_type,
                 name,

@@ -360,6 +360,13 @@ impl Core {
                 "file_id: an image message needs an image file",
             ));
         }
+        if message_type == MessageType::Mls && row.mime != "application/octet-stream" {
+            return Err(CoreError::invalid(format!(
+                "file_id: an mls message carries only a file its client encrypted before \
+                 upload (typed application/octet-stream), not {}",
+                row.mime
+            )));
+        }
         if message_type == MessageType::Voice && !media::tracks::is_voice_type(&row.mime) {
             return Err(CoreError::invalid(format!(
                 "file_id: a voice message needs an audio file (WebM or Ogg audio, M4A or MP3), \

@@ -6,7 +6,7 @@
 //! gap-free; search and the chat list's last message leave it out (the
 //! store's queries do). The hider's own connections hear `message.hidden`.
 
-use super::{Caller, Core, CoreResult, now_ms};
+use super::{Caller, Core, CoreError, CoreResult, now_ms};
 use natter_bus::Envelope;
 use natter_proto::events::ServerEvent;
 use natter_proto::messages::{Message, Metadata};
@@ -17,6 +17,13 @@ impl Core {
     /// the message's chat now.
     pub async fn hide_message(&self, caller: &Caller, message_id: &str) -> CoreResult<()> {
         let row = self.visible_message(caller, message_id).await?;
+        if row.metadata.mls.is_some() {
+            // Hidden, its content would be gone from the user's other
+            // devices' history, which must still process it.
+            return Err(CoreError::invalid(
+                "a Commit is part of the chat's MLS group and cannot be hidden",
+            ));
+        }
         if self
             .store
             .hide_message(&caller.user_id, &row.id, now_ms())

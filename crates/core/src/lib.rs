@@ -19,6 +19,7 @@ pub mod limits;
 pub mod markers;
 pub mod media;
 pub mod messages;
+pub mod mls;
 pub mod presence;
 pub mod previews;
 pub mod push;

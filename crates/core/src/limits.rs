@@ -50,6 +50,10 @@ pub enum UserAction {
     Search,
     React,
     CreateChat,
+    /// Claiming a user's MLS KeyPackages.
+    ClaimKeyPackages,
+    /// Uploading MLS KeyPackages (checked before any is decoded).
+    UploadKeyPackages,
 }
 
 /// Every rate limit of the server.
@@ -62,6 +66,10 @@ pub struct RateLimits {
     searches_per_user: Limit<String>,
     reactions_per_user: Limit<String>,
     chats_per_user: Limit<String>,
+    key_package_claims_per_user: Limit<String>,
+    key_package_uploads_per_user: Limit<String>,
+    /// Keyed by (claiming user, claimed user).
+    key_package_claims_per_target: Limit<(String, String)>,
 }
 
 impl RateLimits {
@@ -75,6 +83,15 @@ impl RateLimits {
             searches_per_user: Limit::per_minute(settings.searches_per_user_per_minute),
             reactions_per_user: Limit::per_minute(settings.reactions_per_user_per_minute),
             chats_per_user: Limit::per_minute(settings.chats_per_user_per_minute),
+            key_package_claims_per_user: Limit::per_minute(
+                settings.key_package_claims_per_user_per_minute,
+            ),
+            key_package_uploads_per_user: Limit::per_minute(
+                settings.key_package_uploads_per_user_per_minute,
+            ),
+            key_package_claims_per_target: Limit::per_minute(
+                settings.key_package_claims_per_target_per_minute,
+            ),
         }
     }
 
@@ -114,8 +131,21 @@ impl RateLimits {
             UserAction::Search => &self.searches_per_user,
             UserAction::React => &self.reactions_per_user,
             UserAction::CreateChat => &self.chats_per_user,
+            UserAction::ClaimKeyPackages => &self.key_package_claims_per_user,
+            UserAction::UploadKeyPackages => &self.key_package_uploads_per_user,
         };
         limit.check(&user_id.to_owned())
+    }
+
+    /// One claim of `target`'s KeyPackages by `claimer` (besides the
+    /// claimer's own [`UserAction::ClaimKeyPackages`] limit): one
+    /// claimer cannot drain one user's stock.
+    pub fn key_package_claim_of(&self, claimer: &str, target: &str) -> Result<(), CoreError> {
+        if !self.enabled {
+            return Ok(());
+        }
+        self.key_package_claims_per_target
+            .check(&(claimer.to_owned(), target.to_owned()))
     }
 
     /// Forgets buckets that are full again, so memory tracks active keys.
@@ -127,6 +157,9 @@ impl RateLimits {
         self.searches_per_user.limiter.retain_recent();
         self.reactions_per_user.limiter.retain_recent();
         self.chats_per_user.limiter.retain_recent();
+        self.key_package_claims_per_user.limiter.retain_recent();
+        self.key_package_uploads_per_user.limiter.retain_recent();
+        self.key_package_claims_per_target.limiter.retain_recent();
     }
 }
 

@@ -3,8 +3,8 @@
 
 use super::limits::UserAction;
 use super::{
-    Caller, Core, CoreError, CoreResult, counter, new_id, no_control_characters, now_ms, views,
-    voice,
+    Caller, Core, CoreError, CoreResult, counter, mls, new_id, no_control_characters, now_ms,
+    views, voice,
 };
 use natter_bus::Envelope;
 use natter_proto::Timestamp;
@@ -73,6 +73,19 @@ impl Core {
                 "call entries (type call, metadata.call) are written by the server",
             ));
         }
+        if metadata.mls.is_some() {
+            return Err(CoreError::invalid("metadata.mls is written by the server"));
+        }
+        if request.message_type == MessageType::Mls {
+            // Ciphertext for a group at some epoch: the chat must be
+            // encrypted and have reached it (a member's read, so that the
+            // checks tell an outsider nothing).
+            let (chat, _) = self.membership(&chat_id, &caller.user_id).await?;
+            if !chat.e2ee {
+                return Err(not_encrypted());
+            }
+            mls::groups::check_application(&request.content, &chat_id, chat.mls_epoch)?;
+        }
         if !metadata.is_empty() || request.message_type == MessageType::Voice {
             // Checking the metadata reads the chat (the message replied
             // to, the members mentioned), and a voice message's checks
@@ -103,7 +116,7 @@ impl Core {
             (message_type, Some(file_id)) => {
                 self.attachable_file(caller, file_id, message_type).await?;
             }
-            (MessageType::Text | MessageType::Call, None) => {}
+            (MessageType::Text | MessageType::Call | MessageType::Mls, None) => {}
         }
         let metadata = self.check_metadata(&chat_id, metadata).await?;
         // Announced by the announcer once durable (the store reports every
@@ -121,6 +134,7 @@ impl Core {
                 client_msg_id: request.client_msg_id,
                 created_at: now_ms(),
                 owes_push: self.push_enabled(),
+                mls_epoch: None,
             })
             .await?;
         Ok(Box::pin(async move {
@@ -132,6 +146,13 @@ impl Core {
                     return Err(CoreError::forbidden(
                         "only the owner and admins post in a channel",
                     ));
+                }
+                Appended::Encryption { e2ee: true } => return Err(encrypted()),
+                Appended::Encryption { e2ee: false } => return Err(not_encrypted()),
+                Appended::StaleEpoch { current } => {
+                    return Err(CoreError::conflict(format!(
+                        "the chat is at MLS epoch {current}"
+                    )));
                 }
             };
             if created {
@@ -171,7 +192,7 @@ impl Core {
         let message_type = match query.message_type.as_deref() {
             None | Some("all") => None,
             Some(text) => Some(MessageType::parse(text).ok_or_else(|| {
-                CoreError::invalid("type must be all, text, image, file or voice")
+                CoreError::invalid("type must be all, text, image, file, voice or mls")
             })?),
         };
         let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
@@ -230,6 +251,11 @@ impl Core {
         if row.deleted {
             return Err(CoreError::conflict("the message is deleted"));
         }
+        if row.message_type == MessageType::Mls {
+            return Err(CoreError::invalid(
+                "an encrypted message cannot be edited: send a new one",
+            ));
+        }
         let content = check_content(content, row.message_type)?;
         let edited = self
             .store
@@ -272,6 +298,12 @@ impl Core {
         }
         if row.deleted {
             return Ok(());
+        }
+        if row.metadata.mls.is_some() {
+            // Devices that catch up later must still process it.
+            return Err(CoreError::invalid(
+                "a Commit is part of the chat's MLS group and cannot be deleted",
+            ));
         }
         let deleted = self.store.delete_message(message_id, now_ms()).await?;
         self.bus.publish(Envelope::to_chat(
@@ -490,14 +522,29 @@ impl Core {
     }
 }
 
-/// Text must say something; attachments may come without a caption.
+/// The refusal of a plain message in an end-to-end encrypted chat.
+pub(crate) fn encrypted() -> CoreError {
+    CoreError::invalid("this chat is end-to-end encrypted: send type mls")
+}
+
+/// The refusal of an `mls` message in a plain chat.
+pub(crate) fn not_encrypted() -> CoreError {
+    CoreError::invalid("this chat is not end-to-end encrypted: type mls is for encrypted chats")
+}
+
+/// Text must say something; attachments may come without a caption. An
+/// `mls` message's content is base64 ciphertext, bounded more loosely.
 fn check_content(content: &str, message_type: MessageType) -> CoreResult<String> {
-    if content.chars().count() > MAX_CONTENT_CHARS {
+    let max = match message_type {
+        MessageType::Mls => mls::groups::MAX_MLS_CONTENT_CHARS,
+        _ => MAX_CONTENT_CHARS,
+    };
+    if content.chars().count() > max {
         return Err(CoreError::invalid(format!(
-            "content must be at most {MAX_CONTENT_CHARS} characters long"
+            "content must be at most {max} characters long"
         )));
     }
-    if message_type == MessageType::Text && content.trim().is_empty() {
+    if matches!(message_type, MessageType::Text | MessageType::Mls) && content.trim().is_empty() {
         return Err(CoreError::invalid("content must not be empty"));
     }
     no_control_characters("content", content, true)?;

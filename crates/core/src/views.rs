@@ -147,6 +147,8 @@ pub fn chat_summary(row: &ChatListRow, last_message: Option<Message>) -> ChatSum
     ChatSummary {
         chat_id: row.chat.id.clone(),
         chat_type: row.chat.chat_type,
+        e2ee: row.chat.e2ee,
+        mls_epoch: row.chat.e2ee.then_some(row.chat.mls_epoch),
         name: row
             .chat
             .name

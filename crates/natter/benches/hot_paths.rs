@@ -150,6 +150,7 @@ async fn seeded_store(dir: &std::path::Path) -> (Arc<dyn Store>, Vec<(String, St
         let chat_id = format!("chat-{index}");
         store
             .create_chat(NewChat {
+                e2ee: false,
                 id: chat_id.clone(),
                 chat_type: ChatType::Group,
                 name: Some(format!("bench {index}")),
@@ -203,6 +204,7 @@ fn store_append(c: &mut Criterion) {
                                         client_msg_id: None,
                                         created_at: 2,
                                         owes_push: false,
+                                        mls_epoch: None,
                                     })
                                     .await
                                     .expect("an append")

@@ -79,6 +79,11 @@ pub struct CreateChat {
     /// The other members (the caller is added as owner).
     #[serde(default)]
     pub member_ids: Vec<String>,
+    /// End-to-end encrypted (MLS): direct chats and groups only. Such a
+    /// chat takes only `mls` messages; a direct one is another chat than
+    /// the plain direct chat of the same two users.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub e2ee: bool,
 }
 
 /// One entry of `GET /api/v1/chats`, and the body of `chat.*` events.
@@ -87,6 +92,14 @@ pub struct ChatSummary {
     pub chat_id: String,
     #[serde(rename = "type")]
     pub chat_type: ChatType,
+    /// End-to-end encrypted (MLS): only `mls` messages.
+    #[serde(default)]
+    pub e2ee: bool,
+    /// Encrypted chats: the epoch the next Commit must be made for (the
+    /// group's current epoch: 0 before any Commit, one more with each
+    /// accepted one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mls_epoch: Option<i64>,
     /// For direct chats without a name: the other member's display name.
     pub name: Option<String>,
     /// The caller's role.

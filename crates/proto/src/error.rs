@@ -78,6 +78,10 @@ pub struct Problem {
     pub status: u16,
     pub detail: String,
     pub code: ErrorCode,
+    /// An extension member (RFC 9457 §3.2) of the 409 of a Commit made
+    /// for another epoch than its encrypted chat's: the chat's epoch now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<i64>,
 }
 
 impl Problem {
@@ -89,6 +93,7 @@ impl Problem {
             status: code.status(),
             detail: detail.into(),
             code,
+            epoch: None,
         }
     }
 }

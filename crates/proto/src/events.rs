@@ -110,6 +110,16 @@ pub enum ServerEvent {
     ChatMemberAdded { chat_id: String, user_id: String },
     #[serde(rename = "chat.member_removed")]
     ChatMemberRemoved { chat_id: String, user_id: String },
+    /// A Welcome into an encrypted chat, to the connections of the one
+    /// device (session) whose KeyPackage it names; also kept until that
+    /// device acknowledges it (`DELETE /api/v1/mls/welcomes/{id}`).
+    #[serde(rename = "mls.welcome")]
+    MlsWelcome {
+        welcome_id: String,
+        chat_id: String,
+        epoch: i64,
+        welcome: String,
+    },
     #[serde(rename = "send.ok")]
     SendOk {
         client_msg_id: String,

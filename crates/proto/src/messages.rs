@@ -17,6 +17,10 @@ pub enum MessageType {
     /// A call's history entry, written by the server only (see
     /// [`Metadata::call`]).
     Call,
+    /// An MLS message (RFC 9420) of an end-to-end encrypted chat: `content`
+    /// is the base64 of an `MLSMessage` the server relays without reading
+    /// (a PrivateMessage from a client, or a Commit the server stored).
+    Mls,
 }
 
 impl MessageType {
@@ -27,6 +31,7 @@ impl MessageType {
             MessageType::File => "file",
             MessageType::Call => "call",
             MessageType::Voice => "voice",
+            MessageType::Mls => "mls",
         }
     }
 
@@ -37,6 +42,7 @@ impl MessageType {
             "file" => Some(MessageType::File),
             "call" => Some(MessageType::Call),
             "voice" => Some(MessageType::Voice),
+            "mls" => Some(MessageType::Mls),
             _ => None,
         }
     }
@@ -88,6 +94,10 @@ pub struct Metadata {
     /// only; a client's message carrying it is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call: Option<crate::calls::CallRecord>,
+    /// On an `mls` message that is a Commit: what it was. Written by the
+    /// server only; a client's message carrying it is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mls: Option<crate::mls::MlsRecord>,
 }
 
 impl Metadata {
@@ -97,6 +107,7 @@ impl Metadata {
             && self.duration_ms.is_none()
             && self.waveform.is_none()
             && self.call.is_none()
+            && self.mls.is_none()
     }
 }
 
@@ -139,6 +150,10 @@ impl<'de> serde::de::Visitor<'de> for MetadataVisitor {
                 "call" => {
                     spend::<A::Error>(&budget, 128)?;
                     metadata.call = map.next_value()?;
+                }
+                "mls" => {
+                    spend::<A::Error>(&budget, 64)?;
+                    metadata.mls = map.next_value()?;
                 }
                 "duration_ms" => {
                     spend::<A::Error>(&budget, 8)?;

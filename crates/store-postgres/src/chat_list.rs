@@ -27,7 +27,8 @@ macro_rules! list_sql {
              me.pinned AS my_pinned, me.archived AS my_archived, \
              me.marked_unread AS my_marked_unread, cn.muted_until AS my_muted_until, \
              (SELECT count(*) FROM messages u WHERE u.chat_id = c.id AND u.seq > me.read_seq \
-                 AND u.sender_id <> me.user_id AND NOT u.deleted) AS unread_count, \
+                 AND u.sender_id <> me.user_id AND NOT u.deleted \
+                 AND (u.type <> 'mls' OR u.metadata->'mls' IS NULL)) AS unread_count, \
              peer.user_id AS peer_id, pu.display_name AS peer_name \
              FROM members me \
              JOIN chats c ON c.id = me.chat_id \

@@ -29,7 +29,7 @@ impl Chats for PgStore {
         let mut tx = self.pool.begin().await.db()?;
         let inserted = sqlx::query(
             "INSERT INTO chats (id, type, name, created_by, created_at, last_activity_at, \
-             direct_key, member_count) VALUES ($1, $2, $3, $4, $5, $5, $6, $7) \
+             direct_key, member_count, e2ee) VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8) \
              ON CONFLICT (direct_key) DO NOTHING",
         )
         .bind(&chat.id)
@@ -39,6 +39,7 @@ impl Chats for PgStore {
         .bind(chat.created_at)
         .bind(&chat.direct_key)
         .bind(chat.members.len() as i64)
+        .bind(chat.e2ee)
         .execute(&mut *tx)
         .await
         .db()?;
@@ -89,6 +90,8 @@ impl Chats for PgStore {
             last_version: 0,
             last_activity_at: chat.created_at,
             profile: ChatProfile::default(),
+            e2ee: chat.e2ee,
+            mls_epoch: 0,
         };
         Ok((row, true))
     }

@@ -187,7 +187,9 @@ const EDIT: &str = concat!(
          UPDATE chats c SET last_version = c.last_version + 1 \
          FROM messages live WHERE live.id = $1 AND NOT live.deleted AND c.id = live.chat_id \
          RETURNING c.last_version) \
-     UPDATE messages m SET content = $2, edited_at = $3, version = bumped.last_version \
+     UPDATE messages m SET content = $2, edited_at = $3, version = bumped.last_version, \
+         search = CASE WHEN m.type = 'mls' THEN ''::tsvector \
+             ELSE to_tsvector('natter_search'::regconfig, $2) END \
      FROM bumped WHERE m.id = $1 RETURNING ",
     message_columns!()
 );
@@ -202,7 +204,7 @@ const DELETE: &str = concat!(
          UPDATE chats c SET last_version = c.last_version + 1 + (SELECT count(*) FROM gone) \
          FROM live WHERE c.id = live.chat_id RETURNING c.last_version) \
      UPDATE messages m SET content = '', file_id = NULL, deleted = true, deleted_at = $2, \
-         version = bumped.last_version \
+         version = bumped.last_version, search = ''::tsvector \
      FROM bumped WHERE m.id = $1 RETURNING ",
     message_columns!()
 );

@@ -21,7 +21,7 @@ macro_rules! user_columns {
 macro_rules! chat_columns {
     () => {
         "c.id, c.type, c.name, c.created_by, c.created_at, c.last_seq, c.last_version, \
-         c.last_activity_at, c.topic, c.description, c.avatar_file_id"
+         c.last_activity_at, c.topic, c.description, c.avatar_file_id, c.e2ee, c.mls_epoch"
     };
 }
 
@@ -69,6 +69,8 @@ pub(crate) fn chat(row: &PgRow) -> StoreResult<ChatRow> {
             description: row.try_get("description").db()?,
             avatar_file_id: row.try_get("avatar_file_id").db()?,
         },
+        e2ee: row.try_get("e2ee").db()?,
+        mls_epoch: row.try_get("mls_epoch").db()?,
     })
 }
 

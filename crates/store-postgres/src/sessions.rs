@@ -12,12 +12,14 @@
 //! However a session ends (reuse, logout, removal as a device, a password
 //! change ending all the others), its push subscriptions and their queued
 //! deliveries are deleted in the same transaction (see
-//! `push::subscriptions::end_session`); the session's row lock, taken by
+//! `push::subscriptions::end_session`), and so are its MLS KeyPackages
+//! (`key_packages::forget_device`); the session's row lock, taken by
 //! the update that ends it, orders this with a subscribe on the same
 //! device (which locks it to share).
 
 use crate::PgStore;
 use crate::error::Db;
+use crate::key_packages::forget_device;
 use crate::push::subscriptions::end_session;
 use async_trait::async_trait;
 use natter_store::{DeviceRow, RefreshOutcome, SessionOwner, Sessions, StoreResult};
@@ -102,6 +104,7 @@ impl Sessions for PgStore {
                 .await
                 .db()?;
             end_session(&mut tx, &session_id).await?;
+            forget_device(&mut tx, &session_id).await?;
             tx.commit().await.db()?;
             return Ok(RefreshOutcome::Reused {
                 session_id,
@@ -162,6 +165,7 @@ impl Sessions for PgStore {
             user_id: revoked.try_get("user_id").db()?,
         };
         end_session(&mut tx, &owner.session_id).await?;
+        forget_device(&mut tx, &owner.session_id).await?;
         tx.commit().await.db()?;
         Ok(Some(owner))
     }
@@ -232,6 +236,7 @@ impl Sessions for PgStore {
             return Ok(false);
         }
         end_session(&mut tx, session_id).await?;
+        forget_device(&mut tx, session_id).await?;
         tx.commit().await.db()?;
         Ok(true)
     }
@@ -244,17 +249,29 @@ impl Sessions for PgStore {
         let mut tx = self.pool.begin().await.db()?;
         let revoked = sqlx::query(
             "UPDATE sessions SET revoked = true \
-             WHERE user_id = $1 AND id <> $2 AND NOT revoked RETURNING id",
+             WHERE user_id = $1 AND id <> $2 AND NOT revoked RETURNING id, created_at",
         )
         .bind(user_id)
         .bind(keep_session_id)
         .fetch_all(&mut *tx)
         .await
         .db()?;
-        let mut ids = Vec::with_capacity(revoked.len());
-        for row in &revoked {
-            let session_id: String = row.try_get("id").db()?;
+        let mut ended = revoked
+            .iter()
+            .map(|row| {
+                Ok((
+                    row.try_get::<i64, _>("created_at").db()?,
+                    row.try_get("id").db()?,
+                ))
+            })
+            .collect::<StoreResult<Vec<(i64, String)>>>()?;
+        // A claim locks the devices' KeyPackages in this order too (see
+        // `key_packages`): the same order, so the two cannot deadlock.
+        ended.sort();
+        let mut ids = Vec::with_capacity(ended.len());
+        for (_, session_id) in ended {
             end_session(&mut tx, &session_id).await?;
+            forget_device(&mut tx, &session_id).await?;
             ids.push(session_id);
         }
         tx.commit().await.db()?;

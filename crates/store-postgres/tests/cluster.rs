@@ -208,6 +208,57 @@ async fn one_client_msg_id_sent_through_two_nodes_stores_one_message() {
     );
 }
 
+/// MLS Commits for one epoch sent through two nodes at once: exactly one
+/// is stored per epoch, whichever node takes it, and the chat's epoch
+/// moves once per stored Commit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commits_for_one_epoch_through_two_nodes_store_one_per_epoch() {
+    let database = TestDatabase::create().await;
+    let ((a, _), (b, _)) = (node(&database).await, node(&database).await);
+    a.users(&["ann", "bob"]).await;
+    a.create_chat(natter_store::NewChat {
+        e2ee: true,
+        chat_type: natter_proto::chats::ChatType::Group,
+        name: Some("secret".into()),
+        direct_key: None,
+        members: vec![
+            ("ann".into(), natter_proto::chats::Role::Owner),
+            ("bob".into(), natter_proto::chats::Role::Member),
+        ],
+        ..natter_store::contract::direct("g", "ann", "bob")
+    })
+    .await
+    .unwrap();
+    let commit = |id: String, epoch: i64| natter_store::NewMessage {
+        message_type: natter_proto::messages::MessageType::Mls,
+        mls_epoch: Some(epoch),
+        ..text(&id, "g", "ann", "commit", 10)
+    };
+    for epoch in 0..5 {
+        let tries = (0..6).map(|i| {
+            let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let message = commit(format!("c{epoch}-{i}"), epoch);
+            async move { store.append_message(message).await.unwrap() }
+        });
+        let outcomes = join_all(tries).await;
+        let stored = outcomes
+            .iter()
+            .filter(|outcome| matches!(outcome, Appended::New(_)))
+            .count();
+        assert_eq!(stored, 1, "epoch {epoch}: {outcomes:?}");
+        let current = epoch + 1;
+        assert!(outcomes.iter().all(|outcome| match outcome {
+            Appended::New(_) => true,
+            Appended::StaleEpoch { current: found } => *found == current,
+            _ => false,
+        }));
+    }
+    let chat = b.chat("g").await.unwrap().unwrap();
+    assert_eq!((chat.mls_epoch, chat.last_seq), (5, 5));
+    let seqs: Vec<i64> = history(&b, "g").await.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, [1, 2, 3, 4, 5]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_nodes_opening_one_empty_database_at_once_all_start() {
     let database = TestDatabase::create().await;

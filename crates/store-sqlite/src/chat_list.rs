@@ -26,7 +26,8 @@ macro_rules! chats_sql {
              me.marked_unread AS my_marked_unread, cn.muted_until AS my_muted_until, \
              c.member_count, \
              (SELECT count(*) FROM messages u WHERE u.chat_id = c.id AND u.seq > me.read_seq \
-                 AND u.sender_id <> me.user_id AND u.deleted = 0) AS unread_count, \
+                 AND u.sender_id <> me.user_id AND u.deleted = 0 \
+                 AND (u.type <> 'mls' OR json_extract(u.metadata, '$.mls') IS NULL)) AS unread_count, \
              peer.user_id AS peer_id, pu.display_name AS peer_name \
              FROM members me \
              JOIN chats c ON c.id = me.chat_id \

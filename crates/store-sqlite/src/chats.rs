@@ -42,8 +42,8 @@ impl Chats for SqliteStore {
                 }
             }
             conn.prepare_cached(
-                "INSERT INTO chats (id, type, name, created_by, created_at, last_activity_at, direct_key) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+                "INSERT INTO chats (id, type, name, created_by, created_at, last_activity_at, direct_key, \
+                 e2ee) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7)",
             )?
             .execute(params![
                 chat.id,
@@ -51,7 +51,8 @@ impl Chats for SqliteStore {
                 chat.name,
                 chat.created_by,
                 chat.created_at,
-                chat.direct_key
+                chat.direct_key,
+                chat.e2ee
             ])?;
             // All members in one statement: `members` is a JSON array of
             // [user_id, role] pairs, inserted in the order given.
@@ -70,6 +71,8 @@ impl Chats for SqliteStore {
                 last_version: 0,
                 last_activity_at: chat.created_at,
                 profile: ChatProfile::default(),
+                e2ee: chat.e2ee,
+                mls_epoch: 0,
             };
             Ok((row, true))
         })

@@ -21,6 +21,7 @@ use async_trait::async_trait;
 use natter_proto::messages::MessageType;
 use natter_store::{
     Appended, Appending, Cursor, MessageRow, Messages, NewMessage, StoreError, StoreResult,
+    fits_encryption,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -47,10 +48,16 @@ impl Messages for SqliteStore {
                 sink.committed(row.clone());
             }
         });
+        // A Commit's epoch moves with a second statement: such a job needs
+        // its own savepoint (see `writer`).
+        let isolation = match new.mls_epoch {
+            Some(_) => Isolation::Savepoint,
+            None => Isolation::Statement,
+        };
         let answer = self
             .writer
             .enqueue(
-                Isolation::Statement,
+                isolation,
                 move |conn| {
                     let inserted: Option<(i64, i64)> = conn
                         .prepare_cached(APPEND)?
@@ -64,13 +71,20 @@ impl Messages for SqliteStore {
                                 new.file_id,
                                 metadata,
                                 new.client_msg_id,
-                                new.created_at
+                                new.created_at,
+                                new.mls_epoch
                             ],
                             |row| Ok((row.get(0)?, row.get(1)?)),
                         )
                         .optional()?;
                     match inserted {
                         Some((seq, version)) => {
+                            if let Some(epoch) = new.mls_epoch {
+                                conn.prepare_cached(
+                                    "UPDATE chats SET mls_epoch = ?2 + 1 WHERE id = ?1",
+                                )?
+                                .execute(params![new.chat_id, epoch])?;
+                            }
                             if new.owes_push {
                                 queue_push(conn, &new, seq)?;
                             }
@@ -233,12 +247,19 @@ pub(crate) const SENDERS_READ_THEIR_MESSAGES: &str = "
 /// sender's markers follow at the end of the batch
 /// ([`SENDERS_READ_THEIR_MESSAGES`]). One statement is all-or-nothing, so
 /// a failed append leaves no trace, not even a used seq.
+///
+/// The same statement keeps encrypted chats encrypted (only `mls`
+/// messages and the server's `call` entries in an `e2ee` chat, no `mls`
+/// message in a plain one) and checks a Commit's epoch precondition
+/// (`?10`, NULL for any other message); the job then raises the epoch.
 const APPEND: &str = "
     INSERT INTO messages (id, chat_id, seq, version, sender_id, type, content, file_id,
         metadata, client_msg_id, created_at)
     SELECT ?1, c.id, c.last_seq + 1, c.last_version + 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9
     FROM chats c JOIN members mb ON mb.chat_id = c.id AND mb.user_id = ?3
     WHERE c.id = ?2 AND (c.type <> 'channel' OR mb.role <> 'member')
+      AND CASE WHEN c.e2ee THEN ?4 IN ('mls', 'call') ELSE ?4 <> 'mls' END
+      AND (?10 IS NULL OR c.mls_epoch = ?10)
     ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING
     RETURNING seq, version";
 
@@ -264,35 +285,44 @@ fn queue_push(conn: &Connection, new: &NewMessage, seq: i64) -> crate::error::Re
 }
 
 /// Why [`APPEND`] stored nothing: the sender is no member (or there is no
-/// such chat), may not post, or sent this `client_msg_id` before (then
-/// the original). Membership first: a member removed since a first try
-/// learns that the chat is gone, not what it once sent there.
+/// such chat), may not post, sent a kind the chat's encryption refuses,
+/// sent this `client_msg_id` before (then the original), or a Commit's
+/// epoch is not the chat's. Membership first: a member removed since a
+/// first try learns that the chat is gone, not what it once sent there.
 fn why_not_appended(conn: &Connection, new: &NewMessage) -> crate::error::Result<Appended> {
-    let role: Option<(String, String)> = conn
+    let chat: Option<(String, String, bool, i64)> = conn
         .prepare_cached(
-            "SELECT c.type, mb.role FROM members mb JOIN chats c ON c.id = mb.chat_id \
-             WHERE mb.chat_id = ?1 AND mb.user_id = ?2",
+            "SELECT c.type, mb.role, c.e2ee, c.mls_epoch FROM members mb \
+             JOIN chats c ON c.id = mb.chat_id WHERE mb.chat_id = ?1 AND mb.user_id = ?2",
         )?
         .query_row(params![new.chat_id, new.sender_id], |row| {
-            Ok((row.get(0)?, row.get(1)?))
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
         })
         .optional()?;
-    match role {
-        None => return Ok(Appended::NotMember),
-        Some((chat_type, role)) if chat_type == "channel" && role == "member" => {
-            return Ok(Appended::ReadOnly);
-        }
-        Some(_) => {}
+    let Some((chat_type, role, e2ee, epoch)) = chat else {
+        return Ok(Appended::NotMember);
+    };
+    if chat_type == "channel" && role == "member" {
+        return Ok(Appended::ReadOnly);
     }
-    let client_msg_id = new.client_msg_id.as_deref().ok_or(StoreError::NotFound)?;
-    let mut lookup = conn.prepare_cached(concat!(
-        "SELECT ",
-        message_columns!(),
-        " FROM messages m WHERE m.sender_id = ?1 AND m.client_msg_id = ?2"
-    ))?;
-    let mut found = lookup.query(params![new.sender_id, client_msg_id])?;
-    let original = found.next()?.ok_or(StoreError::NotFound)?;
-    Ok(Appended::Existing(rows::message(original)?))
+    if !fits_encryption(e2ee, new.message_type) {
+        return Ok(Appended::Encryption { e2ee });
+    }
+    if let Some(client_msg_id) = new.client_msg_id.as_deref() {
+        let mut lookup = conn.prepare_cached(concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM messages m WHERE m.sender_id = ?1 AND m.client_msg_id = ?2"
+        ))?;
+        let mut found = lookup.query(params![new.sender_id, client_msg_id])?;
+        if let Some(original) = found.next()? {
+            return Ok(Appended::Existing(rows::message(original)?));
+        }
+    }
+    match new.mls_epoch {
+        Some(wanted) if wanted != epoch => Ok(Appended::StaleEpoch { current: epoch }),
+        _ => Err(StoreError::NotFound.into()),
+    }
 }
 
 const OLDER_THAN: &str = concat!(

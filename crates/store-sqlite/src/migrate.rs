@@ -27,6 +27,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0012_hidden_messages.sql"),
     include_str!("../migrations/0013_link_previews.sql"),
     include_str!("../migrations/0014_retype_audio.sql"),
+    include_str!("../migrations/0015_key_packages.sql"),
+    include_str!("../migrations/0016_e2ee_chats.sql"),
 ];
 
 /// The migration that adds `user_name_words`; its rows for existing users

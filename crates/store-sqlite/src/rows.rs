@@ -70,7 +70,7 @@ macro_rules! user_columns {
 macro_rules! chat_columns {
     () => {
         "c.id, c.type, c.name, c.created_by, c.created_at, c.last_seq, c.last_version, \
-         c.last_activity_at, c.topic, c.description, c.avatar_file_id"
+         c.last_activity_at, c.topic, c.description, c.avatar_file_id, c.e2ee, c.mls_epoch"
     };
 }
 
@@ -128,6 +128,8 @@ pub(super) fn chat(row: &impl Columns) -> StoreResult<ChatRow> {
             description: row.text_opt("description")?,
             avatar_file_id: row.text_opt("avatar_file_id")?,
         },
+        e2ee: row.flag("e2ee")?,
+        mls_epoch: row.int("mls_epoch")?,
     })
 }
 

@@ -1,7 +1,8 @@
 //! [`Search`] with SQLite FTS5 (`messages_fts`, an external-content index
 //! over `messages.content`), and keeping that index up to date
 //! ([`INDEX_NEW_MESSAGES`], [`RECORD_INDEXED`]; edits and deletes are
-//! mirrored by triggers, see the schema). Turns the caller's words into a
+//! mirrored by triggers, see the schema; `mls` messages, ciphertext, are
+//! never indexed). Turns the caller's words into a
 //! safe MATCH expression, restricts hits to the chats the user is a
 //! member of now, skips tombstones, ranks by bm25 and hands back FTS5's
 //! snippet split into matched and unmatched parts.
@@ -22,7 +23,7 @@ use sqlx::Row;
 pub(crate) const INDEX_NEW_MESSAGES: &str = "
     INSERT INTO messages_fts (rowid, content)
     SELECT rowid, content FROM messages
-    WHERE rowid > (SELECT indexed_rowid FROM search_progress)
+    WHERE rowid > (SELECT indexed_rowid FROM search_progress) AND type <> 'mls'
     ORDER BY rowid";
 
 /// Moves the mark past the messages [`INDEX_NEW_MESSAGES`] indexed; runs

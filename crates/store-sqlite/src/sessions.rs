@@ -10,10 +10,12 @@
 //! However a session ends (reuse, logout, removal as a device, a password
 //! change ending all the others), its push subscriptions and their queued
 //! deliveries are deleted in the same write (see
-//! `push::subscriptions::end_session`).
+//! `push::subscriptions::end_session`), and so are its MLS KeyPackages
+//! (`key_packages::forget_device`).
 
 use crate::SqliteStore;
 use crate::error::Db;
+use crate::key_packages::forget_device;
 use crate::push::subscriptions::end_session;
 use async_trait::async_trait;
 use natter_store::{DeviceRow, RefreshOutcome, SessionOwner, Sessions, StoreResult};
@@ -106,6 +108,7 @@ impl Sessions for SqliteStore {
                 conn.prepare_cached("UPDATE sessions SET revoked = 1 WHERE id = ?1")?
                     .execute(params![token.session_id])?;
                 end_session(conn, &token.session_id)?;
+                forget_device(conn, &token.session_id)?;
                 return Ok(RefreshOutcome::Reused {
                     session_id: token.session_id,
                     user_id: token.user_id,
@@ -151,6 +154,7 @@ impl Sessions for SqliteStore {
                     .optional()?;
                 if let Some(owner) = &owner {
                     end_session(conn, &owner.session_id)?;
+                    forget_device(conn, &owner.session_id)?;
                 }
                 Ok(owner)
             })
@@ -230,6 +234,7 @@ impl Sessions for SqliteStore {
                     .execute(params![user_id, session_id, now])?;
                 if revoked > 0 {
                     end_session(conn, &session_id)?;
+                    forget_device(conn, &session_id)?;
                 }
                 Ok(revoked > 0)
             })
@@ -253,6 +258,7 @@ impl Sessions for SqliteStore {
                     .collect::<rusqlite::Result<Vec<_>>>()?;
                 for session_id in &revoked {
                     end_session(conn, session_id)?;
+                    forget_device(conn, session_id)?;
                 }
                 Ok(revoked)
             })

@@ -15,11 +15,15 @@ pub struct NewChat {
     pub name: Option<String>,
     pub created_by: String,
     pub created_at: i64,
-    /// For direct chats: the two user ids sorted and joined by `:`; unique,
-    /// so that a pair has at most one direct chat.
+    /// For direct chats: the two user ids sorted and joined by `:` (and
+    /// `:e2ee` after them for an encrypted one); unique, so that a pair has
+    /// at most one direct chat of each kind.
     pub direct_key: Option<String>,
     /// Every member with their role (the creator included).
     pub members: Vec<(String, Role)>,
+    /// End-to-end encrypted (MLS): only `mls` messages (see
+    /// [`Messages::queue_append`](crate::Messages::queue_append)).
+    pub e2ee: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -37,6 +41,12 @@ pub struct ChatRow {
     pub last_activity_at: i64,
     /// Topic, description and avatar (groups and channels).
     pub profile: ChatProfile,
+    /// End-to-end encrypted (MLS). Set at creation, never changed.
+    pub e2ee: bool,
+    /// Encrypted chats: the MLS epoch, raised by one with each accepted
+    /// Commit (see [`NewMessage::mls_epoch`](crate::NewMessage::mls_epoch));
+    /// 0 before any, and for plain chats.
+    pub mls_epoch: i64,
 }
 
 /// What a group or channel says about itself besides its name; all empty
@@ -78,7 +88,8 @@ pub struct ChatListRow {
     pub role: Role,
     pub member_count: u32,
     pub read_seq: i64,
-    /// Messages after `read_seq`, not sent by this user and not deleted.
+    /// Messages after `read_seq`, not sent by this user, not deleted and
+    /// not MLS Commits (they change the group, they say nothing).
     pub unread_count: i64,
     pub last_message: Option<MessageRow>,
     /// For direct chats: the other member (id, display name).

@@ -14,10 +14,12 @@ mod chats;
 mod devices;
 mod files;
 mod fixture;
+mod key_packages;
 mod lifecycle;
 mod markers;
 mod member_flags;
 mod messages;
+mod mls;
 mod previews;
 mod profile_hidden;
 mod push;
@@ -33,10 +35,12 @@ pub use chats::*;
 pub use devices::*;
 pub use files::*;
 pub use fixture::*;
+pub use key_packages::*;
 pub use lifecycle::*;
 pub use markers::*;
 pub use member_flags::*;
 pub use messages::*;
+pub use mls::*;
 pub use previews::*;
 pub use profile_hidden::*;
 pub use push::*;
@@ -167,6 +171,23 @@ macro_rules! store_contract_tests {
             a_failed_unsubscribe_leaves_the_owners_deliveries_claimable,
             a_replaced_subscription_has_lost_its_queued_deliveries,
             deliveries_to_devices_no_longer_live_are_dropped_unsent,
+            // MLS KeyPackage directory
+            key_packages_are_counted_per_device_and_known_ones_ignored,
+            concurrent_claims_hand_out_each_key_package_once_then_the_last_resort,
+            a_claim_hands_out_one_per_live_device_and_their_owners_stay_known,
+            the_limit_refuses_an_upload_and_a_new_last_resort_replaces_the_old,
+            ending_a_session_forgets_its_key_packages,
+            uploads_forget_expired_and_surplus_handed_out_key_packages,
+            a_claim_leaves_out_the_caller_and_forgets_expired_sessions,
+            a_device_s_signature_key_is_pinned_by_its_first_upload,
+            concurrent_uploads_never_exceed_the_limit,
+            claims_racing_the_end_of_all_sessions_all_finish,
+            // encrypted chats (MLS groups)
+            concurrent_commits_for_one_epoch_store_exactly_one,
+            a_stale_commit_fails_alone_in_its_batch,
+            encrypted_chats_take_only_mls_messages_and_search_never_sees_them,
+            a_pair_has_one_plain_and_one_encrypted_direct_chat,
+            welcomes_wait_for_their_device_and_the_latest_group_info_is_kept,
         );
     };
     (@each $backend:expr; $($name:ident),+ $(,)?) => {

@@ -2,7 +2,7 @@
 //! one trait per aggregate ([`Users`], [`Sessions`], [`Chats`],
 //! [`Messages`], [`Reactions`], [`Markers`], [`Files`], [`Search`],
 //! [`Secrets`], [`PushSubscriptions`], [`NotificationSettings`],
-//! [`PushQueue`], [`HiddenMessages`], [`LinkPreviews`]) composed into [`Store`], with neutral row types and
+//! [`PushQueue`], [`HiddenMessages`], [`LinkPreviews`], [`KeyPackages`], [`MlsGroups`]) composed into [`Store`], with neutral row types and
 //! [`StoreError`]. Backends (SQLite
 //! in `natter-store-sqlite`, PostgreSQL in `natter-store-postgres`) implement each trait in the
 //! module that owns its tables. Knows nothing of HTTP or WebSocket, and
@@ -22,8 +22,10 @@ pub mod contract;
 pub mod error;
 pub mod files;
 pub mod hidden;
+pub mod key_packages;
 pub mod markers;
 pub mod messages;
+pub mod mls;
 pub mod previews;
 pub mod push;
 pub mod reactions;
@@ -40,8 +42,15 @@ pub use commits::{CommitFeed, CommitSink, commit_channel};
 pub use error::{Conflict, Outage, StoreError, StoreResult};
 pub use files::{FileRow, Files};
 pub use hidden::HiddenMessages;
+pub use key_packages::{
+    ClaimedKeyPackageRow, KeyPackageOwner, KeyPackageStock, KeyPackageUpload, KeyPackages,
+    NewKeyPackage, Stocked,
+};
 pub use markers::{Advance, MarkerKind, Markers, ReceiptRow};
-pub use messages::{Appended, Appending, Cursor, MessageRow, Messages, NewMessage};
+pub use messages::{
+    Appended, Appending, Cursor, MessageRow, Messages, NewMessage, fits_encryption,
+};
+pub use mls::{MlsGroups, NewWelcome, WelcomeRow};
 pub use previews::{LinkPreviewRow, LinkPreviews, PreviewImageRow};
 pub use push::{
     Activation, ChatNotifyRow, DeliveryRow, NewDelivery, NewSubscription, NotificationSettings,
@@ -74,6 +83,8 @@ pub trait Store:
     + PushQueue
     + HiddenMessages
     + LinkPreviews
+    + MlsGroups
+    + KeyPackages
     + Send
     + Sync
     + 'static

@@ -24,6 +24,12 @@ pub struct NewMessage {
     /// same transaction (see [`PushQueue`](crate::PushQueue)); a retry
     /// that finds the original (`Appended::Existing`) queues nothing.
     pub owes_push: bool,
+    /// A precondition for an MLS Commit: the epoch the chat must be at.
+    /// The append checks it and raises the chat's `mls_epoch` by one in
+    /// the same transaction as it stores the message, or stores nothing
+    /// and answers [`Appended::StaleEpoch`]; so of two Commits for one
+    /// epoch exactly one is stored.
+    pub mls_epoch: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -71,6 +77,24 @@ pub enum Appended {
     /// The sender is a member who may not post here (a plain member of a
     /// channel).
     ReadOnly,
+    /// The message's kind does not fit the chat's encryption: an
+    /// end-to-end encrypted chat (`e2ee`) takes only `mls` messages (and
+    /// the server's `call` entries), a plain one no `mls` message.
+    Encryption { e2ee: bool },
+    /// [`NewMessage::mls_epoch`] was given and the chat is at another
+    /// epoch, `current`. Nothing was stored.
+    StaleEpoch { current: i64 },
+}
+
+/// The rule of [`Appended::Encryption`]: an end-to-end encrypted chat
+/// takes `mls` messages and the server's `call` entries, a plain chat
+/// anything but `mls`. Every backend applies it inside its append.
+pub fn fits_encryption(e2ee: bool, message_type: MessageType) -> bool {
+    if e2ee {
+        matches!(message_type, MessageType::Mls | MessageType::Call)
+    } else {
+        message_type != MessageType::Mls
+    }
 }
 
 /// A queued append: resolves once the message is durable (or refused).
@@ -83,7 +107,10 @@ pub trait Messages: Send + Sync {
     /// read and delivered markers. This is the authorization point of
     /// sending: the sender's membership and role are checked inside the
     /// same transaction (so a member removed a moment ago, by any
-    /// process, cannot post), before the `client_msg_id` is looked at.
+    /// process, cannot post), before the `client_msg_id` is looked at;
+    /// then the chat's encryption ([`Appended::Encryption`]); a retry of
+    /// a stored message answers it before the epoch precondition is
+    /// looked at ([`Appended::StaleEpoch`]).
     async fn append_message(&self, message: NewMessage) -> StoreResult<Appended> {
         self.queue_append(message).await?.await
     }

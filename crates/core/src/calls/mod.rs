@@ -482,6 +482,7 @@ impl Core {
                     client_msg_id: None,
                     created_at: now_ms(),
                     owes_push: self.push_enabled() && outcome == CallOutcome::Missed,
+                    mls_epoch: None,
                 })
                 .await?,
         );

@@ -233,6 +233,8 @@ impl Core {
                     .map_or_else(|| "File".into(), |file| file.name),
                 None => "File".into(),
             },
+            // Ciphertext: the server cannot read it and never says more.
+            MessageType::Mls => "New message".into(),
             MessageType::Call => match &message.metadata.call {
                 Some(call) if call.video => "Missed video call".into(),
                 _ => "Missed voice call".into(),
@@ -354,6 +356,8 @@ mod tests {
             last_version: 5,
             last_activity_at: 0,
             profile: Default::default(),
+            e2ee: false,
+            mls_epoch: 0,
         };
         let long = "x".repeat(MAX_BODY_CHARS + 50);
         let message = text(&long);

@@ -32,6 +32,7 @@ async fn a_direct_chat_created_by_the_other_side_is_the_same_chat() {
     let (alice, alice_auth) = server.user("alice").await;
     let (bob, bob_auth) = server.user("bob").await;
     let request = |other: &str| CreateChat {
+        e2ee: false,
         chat_type: ChatType::Direct,
         name: None,
         member_ids: vec![other.to_owned()],
@@ -79,6 +80,7 @@ async fn a_direct_chat_needs_exactly_one_other_existing_member() {
     let (_, bob) = server.user("bob").await;
     let (_, carol) = server.user("carol").await;
     let ids = |members: &[&str]| CreateChat {
+        e2ee: false,
         chat_type: ChatType::Direct,
         name: None,
         member_ids: members.iter().map(|id| id.to_string()).collect(),

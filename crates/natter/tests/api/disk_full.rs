@@ -120,6 +120,7 @@ async fn a_full_disk_refuses_writes_with_503_and_recovers_when_space_is_freed() 
     let alice = anonymous.with_token(auth.access_token.clone());
     let chat_id = alice
         .create_chat(&CreateChat {
+            e2ee: false,
             chat_type: ChatType::Group,
             name: Some("notes".into()),
             member_ids: vec![],

@@ -125,6 +125,7 @@ async fn acknowledged_messages_survive_sigkill_exactly_once_and_without_gaps() {
     }
     let owner_client = anonymous.with_token(owner.access_token.clone());
     let request = CreateChat {
+        e2ee: false,
         chat_type: ChatType::Group,
         name: Some("load".into()),
         member_ids: senders.iter().map(|s| s.user.user_id.clone()).collect(),

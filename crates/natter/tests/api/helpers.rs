@@ -40,6 +40,7 @@ async fn create(
     members: &[&AuthResponse],
 ) -> Chat {
     let request = CreateChat {
+        e2ee: false,
         chat_type,
         name: name.map(str::to_owned),
         member_ids: members.iter().map(|m| m.user.user_id.clone()).collect(),

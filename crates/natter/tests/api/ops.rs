@@ -97,6 +97,10 @@ const CONTRACT: &[(&str, &[&str])] = &[
     ("/api/v1/files", &["post"]),
     ("/api/v1/files/{file_id}", &["get"]),
     ("/api/v1/search/messages", &["get"]),
+    ("/api/v1/chats/{chat_id}/mls/commits", &["post"]),
+    ("/api/v1/chats/{chat_id}/mls/group-info", &["get"]),
+    ("/api/v1/mls/welcomes", &["get"]),
+    ("/api/v1/mls/welcomes/{welcome_id}", &["delete"]),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -491,6 +491,16 @@ impl Router {
                     }
                     return;
                 }
+                if let Meta::ToSession { session_id } = &meta {
+                    for route in user
+                        .routes
+                        .iter()
+                        .filter(|route| route.session_id == *session_id)
+                    {
+                        route.outbox.push(frame.clone());
+                    }
+                    return;
+                }
                 self.deliver_to_user(&user_id, &frame, carries_file_links(&frame));
                 self.follow_membership(&user_id, &meta);
             }

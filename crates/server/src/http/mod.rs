@@ -11,7 +11,9 @@ pub mod emoji;
 pub mod error;
 pub mod extract;
 pub mod files;
+pub mod key_packages;
 pub mod messages;
+pub mod mls;
 pub mod ops;
 pub mod previews;
 pub mod push;
@@ -100,6 +102,11 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(push::activate))
         .routes(routes!(push::chat_settings, push::set_chat_settings))
         .routes(routes!(push::my_settings, push::update_my_settings))
+        .routes(routes!(key_packages::upload, key_packages::count))
+        .routes(routes!(key_packages::claim))
+        .routes(routes!(mls::group_info))
+        .routes(routes!(mls::welcomes))
+        .routes(routes!(mls::ack_welcome))
         .routes(routes!(ws::upgrade))
         .routes(routes!(calls::turn))
         .routes(routes!(files::download))
@@ -120,11 +127,21 @@ fn uploads(max_upload_bytes: u64) -> (Router<AppState>, utoipa::openapi::OpenApi
         .split_for_parts()
 }
 
+/// Commits: their own body limit (a Commit, its Welcome and GroupInfo can
+/// outgrow the limit on other JSON bodies in a large group).
+fn commits() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::new()
+        .routes(routes!(mls::post_commit))
+        .layer(DefaultBodyLimit::max(mls::COMMIT_BODY_BYTES))
+        .split_for_parts()
+}
+
 /// The OpenAPI document of the API (also served at
 /// `/api/v1/openapi.json`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut doc) = api();
     doc.merge(uploads(0).1);
+    doc.merge(commits().1);
     doc.merge(server_info::routes(&natter_config::Settings::default()).1);
     doc
 }
@@ -134,10 +151,13 @@ pub fn router(state: AppState, settings: &natter_config::Settings) -> Router {
     let (api, mut doc) = api();
     let (uploads, uploads_doc) = uploads(settings.files.max_upload_bytes);
     doc.merge(uploads_doc);
+    let (commits, commits_doc) = commits();
+    doc.merge(commits_doc);
     let (info, info_doc) = server_info::routes(settings);
     doc.merge(info_doc);
     let doc = Arc::new(doc);
     api.merge(uploads)
+        .merge(commits)
         .merge(info)
         .merge(web::routes())
         .route(

@@ -20,9 +20,11 @@
 //! asset paths get the API's problem+json 404. The client routes with the
 //! URL hash, so no fallback to `index.html` is needed for other paths.
 //!
-//! One asset is made rather than embedded: `/assets/emoji.json`, the
-//! emoji list of the picker (see [`super::emoji`]); its bytes count in
-//! VERSION like a file's.
+//! Two assets are made rather than embedded from `web/`, and their bytes
+//! count in VERSION like a file's: `/assets/emoji.json`, the emoji list
+//! of the picker (see [`super::emoji`]), and `/assets/vendor/ts-mls.js`,
+//! the MLS library of encrypted chats, bundled from npm by `build.rs`
+//! (empty when it could not be fetched; the client then says so).
 //!
 //! It knows nothing of the API: the client talks to it like any other.
 
@@ -66,6 +68,12 @@ macro_rules! assets {
     };
 }
 
+/// Where the bundled MLS library is served (below `/assets/`).
+const MLS_LIBRARY: &str = "vendor/ts-mls.js";
+
+/// The bundle `build.rs` made (empty if npm could not fetch ts-mls).
+const MLS_LIBRARY_BODY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/ts-mls.js"));
+
 /// The service worker's path in `web/`, served at `/sw.js`.
 const SERVICE_WORKER: &str = "sw.js";
 
@@ -80,6 +88,13 @@ const ASSETS: &[Asset] = assets![
     "js/chatflags.js",
     "js/device.js",
     "js/drafts.js",
+    "js/e2ee/codec.js",
+    "js/e2ee/device.js",
+    "js/e2ee/engine.js",
+    "js/e2ee/external.js",
+    "js/e2ee/groups.js",
+    "js/e2ee/library.js",
+    "js/e2ee/plaintexts.js",
     "js/dom.js",
     "js/emoji.js",
     "js/format.js",
@@ -113,6 +128,7 @@ const ASSETS: &[Asset] = assets![
     "js/views/conversation.js",
     "js/views/devices.js",
     "js/views/dialogs.js",
+    "js/views/e2ee.js",
     "js/views/emojipicker.js",
     "js/views/linkpreview.js",
     "js/views/login.js",
@@ -159,11 +175,12 @@ static VERSION: LazyLock<String> = LazyLock::new(|| {
         hasher.update(asset.body);
     }
     hasher.update(super::emoji::DOCUMENT.as_slice());
+    hasher.update(MLS_LIBRARY_BODY);
     hex(&hasher.finalize()[..8])
 });
 
 /// Every asset ready to serve, in `ASSETS` order and then the generated
-/// emoji list (see [`position`]), computed once.
+/// emoji list and the MLS library (see [`position`]), computed once.
 static SERVED: LazyLock<Vec<Served>> = LazyLock::new(|| {
     ASSETS
         .iter()
@@ -175,9 +192,10 @@ static SERVED: LazyLock<Vec<Served>> = LazyLock::new(|| {
                 Bytes::from_static(asset.body)
             }
         })
-        .chain(std::iter::once(Bytes::from_static(
-            super::emoji::DOCUMENT.as_slice(),
-        )))
+        .chain([
+            Bytes::from_static(super::emoji::DOCUMENT.as_slice()),
+            Bytes::from_static(MLS_LIBRARY_BODY),
+        ])
         .map(|body| {
             let etag = format!("\"{}\"", hex(&Sha256::digest(&body)[..16]));
             Served { body, etag }
@@ -186,12 +204,13 @@ static SERVED: LazyLock<Vec<Served>> = LazyLock::new(|| {
 });
 
 /// Where `path` is in `SERVED`: an embedded file's place in `ASSETS`, the
-/// emoji list's just after them.
+/// emoji list's just after them, then the MLS library's.
 fn position(path: &str) -> Option<usize> {
     ASSETS
         .iter()
         .position(|asset| asset.path == path)
         .or_else(|| (path == super::emoji::PATH).then_some(ASSETS.len()))
+        .or_else(|| (path == MLS_LIBRARY).then_some(ASSETS.len() + 1))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -446,5 +465,29 @@ mod tests {
             missing.headers()[header::CONTENT_TYPE],
             "application/problem+json"
         );
+    }
+
+    #[tokio::test]
+    async fn the_mls_library_is_served_as_a_versioned_module() {
+        let response = get(&format!("/assets/v-{}/{MLS_LIBRARY}", *VERSION), None).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "text/javascript; charset=utf-8"
+        );
+        assert_eq!(
+            response.headers()[header::CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
+        );
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(&body[..], MLS_LIBRARY_BODY);
+        // Built (npm reachable): one ES module exporting what js/e2ee uses.
+        if !body.is_empty() {
+            let text = std::str::from_utf8(&body).unwrap();
+            assert!(text.contains("export{"), "an ES module");
+            assert!(!text.contains("eval("), "the policy forbids eval");
+        }
     }
 }

@@ -130,8 +130,10 @@ export const chats = () => call('GET', '/chats');
 export const chat = (chatId) => call('GET', `/chats/${enc(chatId)}`);
 
 /** @param {ChatType} type @param {string[]} memberIds @param {string} [name]
+ * @param {boolean} [e2ee] end-to-end encrypted (direct and group only)
  * @returns {Promise<ChatDetail>} */
-export const createChat = (type, memberIds, name) => call('POST', '/chats', { body: { type, name, member_ids: memberIds } });
+export const createChat = (type, memberIds, name, e2ee = false) =>
+  call('POST', '/chats', { body: { type, name, member_ids: memberIds, e2ee: e2ee || undefined } });
 
 /** @param {string} chatId @param {string} name @returns {Promise<ChatDetail>} */
 export const renameChat = (chatId, name) => call('PATCH', `/chats/${enc(chatId)}`, { body: { name } });

@@ -4,6 +4,7 @@
 // removing members, leaving. Updates the store; views only call these.
 
 import * as api from './api.js';
+import * as e2ee from './e2ee/engine.js';
 import * as users from './users.js';
 import { emit, newChatState, state } from './state/store.js';
 
@@ -106,6 +107,22 @@ export async function startDirect(userId) {
  */
 export async function createGroup(type, name, memberIds) {
   return adopt(await api.createChat(type, memberIds, name));
+}
+
+/**
+ * An end-to-end encrypted chat: made on the server, then its MLS group
+ * with the members' devices (e2ee/engine.js). An existing encrypted
+ * direct chat with the same person is opened instead.
+ * @param {'direct' | 'group'} type
+ * @param {string[]} memberIds the others
+ * @param {string} [name]
+ * @returns {Promise<string>} chat id
+ */
+export async function startEncrypted(type, memberIds, name) {
+  const detail = await api.createChat(type, memberIds, name, true);
+  const chatId = adopt(detail);
+  await e2ee.setUp(chatId, detail.mls_epoch ?? 0, memberIds);
+  return chatId;
 }
 
 /** @param {import('./types.js').ChatDetail} detail */

@@ -2,6 +2,7 @@
 // "tomorrow at 8:00", file sizes, lengths ("0:07"), message previews
 // (formatting markers dropped), and ids for optimistic sends.
 
+import * as plaintexts from './e2ee/plaintexts.js';
 import { plainText } from './markup.js';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
@@ -99,6 +100,11 @@ export function preview(message) {
   if (message.type === 'file') return `File: ${message.file?.name ?? message.content ?? 'file'}`;
   if (message.type === 'call') return callText(message);
   if (message.type === 'voice') return `Voice message ${duration(message.metadata.duration_ms ?? 0)}`;
+  if (message.type === 'mls') {
+    if (message.metadata.mls?.kind === 'commit') return 'Encryption updated';
+    const known = plaintexts.get(message.message_id);
+    return known?.kind === 'text' ? plainText(known.text) : 'Encrypted message';
+  }
   return plainText(message.content);
 }
 

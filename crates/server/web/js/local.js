@@ -1,13 +1,17 @@
 // What this browser keeps for the signed-in person across reloads, in
-// IndexedDB: drafts (by chat id) and the outbox (unsent messages, by
-// client_msg_id). One database per user, so a second account in the same
+// IndexedDB: drafts (by chat id), the outbox (unsent messages, by
+// client_msg_id), this device's MLS keys and group states (`mls`, see
+// e2ee/) and the plaintexts of encrypted messages (`plaintext`, by
+// message_id: an MLS message decrypts only once). One database per user, so a second account in the same
 // browser never sees the first one's drafts; deleted at sign-out. Every
 // call degrades to "nothing stored" when IndexedDB is unavailable (a
 // private window that refuses it, say): the client then simply forgets on
 // reload, as it did before.
 
-const VERSION = 1;
-/** @typedef {'drafts' | 'outbox'} StoreName */
+const VERSION = 2;
+/** @typedef {'drafts' | 'outbox' | 'mls' | 'plaintext'} StoreName */
+/** @type {StoreName[]} */
+const STORES = ['drafts', 'outbox', 'mls', 'plaintext'];
 
 /** @type {Promise<IDBDatabase | null> | null} */
 let opened = null;
@@ -38,8 +42,9 @@ export function open(userId) {
     }
     request.onupgradeneeded = () => {
       const db = request.result;
-      if (!db.objectStoreNames.contains('drafts')) db.createObjectStore('drafts');
-      if (!db.objectStoreNames.contains('outbox')) db.createObjectStore('outbox');
+      for (const store of STORES) {
+        if (!db.objectStoreNames.contains(store)) db.createObjectStore(store);
+      }
     };
     request.onsuccess = () => {
       const db = request.result;
@@ -99,6 +104,27 @@ async function readAll(store) {
       resolve([]);
     }
   });
+}
+
+/**
+ * One entry, or `undefined`.
+ * @param {StoreName} store @param {string} key
+ * @returns {Promise<any>}
+ */
+export async function get(store, key) {
+  const owner = openedFor;
+  const db = await opened;
+  if (!db) return undefined;
+  const found = await new Promise((resolve) => {
+    try {
+      const request = db.transaction(store, 'readonly').objectStore(store).get(key);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => resolve(undefined);
+    } catch {
+      resolve(undefined);
+    }
+  });
+  return openedFor === owner ? found : undefined;
 }
 
 /**

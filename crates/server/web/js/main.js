@@ -7,6 +7,7 @@ import * as api from './api.js';
 import * as calls from './calls.js';
 import * as chats from './chats.js';
 import * as drafts from './drafts.js';
+import * as e2ee from './e2ee/engine.js';
 import * as limits from './limits.js';
 import * as local from './local.js';
 import * as outbox from './outbox.js';
@@ -42,12 +43,14 @@ function start(user) {
   void local.open(user.user_id);
   void drafts.load();
   void outbox.restore();
+  void e2ee.start();
   void limits.load();
   renderShell(root, { onLogout: logout });
   mountCallScreen();
   ws.start((event) => {
     calls.handle(event);
     sync.handle(event);
+    e2ee.handle(event);
   }, (status, retryInMs) => {
     state.connection = status;
     emit('connection', { status, retryInMs });
@@ -70,6 +73,7 @@ function signedOut() {
   void push.forget();
   if (state.me) local.forget(state.me.user_id);
   drafts.reset();
+  e2ee.reset();
   reset();
   // The open chat lets go of what it holds (a recording's microphone).
   emit('active');

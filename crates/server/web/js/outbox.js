@@ -9,7 +9,9 @@
 // with the same client_msg_id (the server stores each once).
 
 import * as api from './api.js';
+import * as e2ee from './e2ee/engine.js';
 import * as local from './local.js';
+import * as plaintexts from './e2ee/plaintexts.js';
 import * as ws from './ws.js';
 import { uuid } from './format.js';
 import { upload } from './upload.js';
@@ -47,14 +49,34 @@ export function init(onConfirmed) {
  * @param {import('./types.js').Metadata} [metadata]
  */
 export function sendText(chatId, content, metadata) {
+  const encrypted = Boolean(state.chats.get(chatId)?.summary.e2ee);
   /** @type {Pending} */
   const pending = {
-    client_msg_id: uuid(), chat_id: chatId, type: 'text', content, metadata,
+    client_msg_id: uuid(), chat_id: chatId, type: encrypted ? 'mls' : 'text', content, metadata,
     created_at: new Date().toISOString(), state: 'sending', sentAt: 0,
   };
   state.pending.set(pending.client_msg_id, pending);
   save(pending);
   emit('timeline', chatId);
+  if (encrypted) void encryptThenSend(pending);
+  else transmit(pending);
+}
+
+/**
+ * An encrypted chat's text: `content` stays the plaintext (shown while
+ * pending, kept as the message's plaintext once stored) and `wire` is
+ * the MLS ciphertext that goes out, made once so that every retry sends
+ * the same bytes.
+ * @param {Pending} pending
+ */
+async function encryptThenSend(pending) {
+  try {
+    pending.wire = await e2ee.encrypt(pending.chat_id, pending.content);
+  } catch (error) {
+    fail(pending, error instanceof Error ? error.message : 'It could not be encrypted.');
+    return;
+  }
+  save(pending);
   transmit(pending);
 }
 
@@ -142,6 +164,7 @@ export async function restore() {
   for (const chatId of new Set(restored.map(({ pending }) => pending.chat_id))) emit('timeline', chatId);
   for (const { pending } of restored) {
     if (pending.state === 'uploading') void uploadThenSend(pending);
+    else if (pending.type === 'mls' && !pending.wire) void encryptThenSend(pending);
     // Not yet ready: `ready` sends them (resendAll).
     else if (ws.isReady()) transmit(pending);
   }
@@ -173,10 +196,11 @@ async function uploadThenSend(pending) {
 /** @param {Pending} pending */
 function transmit(pending) {
   if (!state.pending.has(pending.client_msg_id) || pending.state !== 'sending') return;
+  if (pending.type === 'mls' && !pending.wire) return; // still being encrypted
   pending.sentAt = Date.now();
   ws.send({
     type: 'send', client_msg_id: pending.client_msg_id, chat_id: pending.chat_id,
-    content: pending.content, message_type: pending.type, file_id: pending.file_id,
+    content: pending.wire ?? pending.content, message_type: pending.type, file_id: pending.file_id,
     metadata: pending.metadata,
   });
 }
@@ -192,6 +216,7 @@ function resendStale() {
   const now = Date.now();
   for (const pending of state.pending.values()) {
     if (pending.state !== 'sending' || now - pending.sentAt < ANSWER_TIMEOUT_MS) continue;
+    if (pending.type === 'mls' && !pending.wire) continue;
     if (ws.isReady()) transmit(pending);
     else if (navigator.onLine) void sendOverRest(pending);
   }
@@ -202,7 +227,7 @@ async function sendOverRest(pending) {
   pending.sentAt = Date.now();
   try {
     const ack = await api.send({
-      chat_id: pending.chat_id, content: pending.content, type: pending.type,
+      chat_id: pending.chat_id, content: pending.wire ?? pending.content, type: pending.type,
       client_msg_id: pending.client_msg_id, file_id: pending.file_id, metadata: pending.metadata,
     });
     confirmed(pending.client_msg_id, ack);
@@ -221,10 +246,11 @@ export function confirmed(clientMsgId, ack) {
   const pending = state.pending.get(clientMsgId);
   const me = state.me?.user_id;
   if (!pending || !me) return;
+  keepPlaintext(pending, ack.message_id);
   /** @type {Message} */
   const message = {
     message_id: ack.message_id, chat_id: pending.chat_id, seq: ack.seq, version: 0, sender_id: me,
-    type: pending.type, content: pending.content, metadata: pending.metadata ?? {},
+    type: pending.type, content: pending.wire ?? pending.content, metadata: pending.metadata ?? {},
     reactions: [], status: 'sent', created_at: ack.created_at, deleted: false, client_msg_id: clientMsgId,
   };
   if (pending.fileRef) {
@@ -233,6 +259,22 @@ export function confirmed(clientMsgId, ack) {
   }
   settle(clientMsgId);
   deliver(message);
+}
+
+/**
+ * A sender cannot decrypt its own MLS message: what it said is kept
+ * from the outbox, under the id the server gave it.
+ * @param {Pending} pending @param {string} messageId
+ */
+function keepPlaintext(pending, messageId) {
+  if (pending.type === 'mls') void plaintexts.remember(messageId, { kind: 'text', text: pending.content });
+}
+
+/** My own message came back (`message.new`) before its `send.ok`.
+ * @param {Message} message */
+export function echoed(message) {
+  const pending = message.client_msg_id ? state.pending.get(message.client_msg_id) : undefined;
+  if (pending) keepPlaintext(pending, message.message_id);
 }
 
 /** The server has it (by `send.ok` or its own `message.new`): forget it.

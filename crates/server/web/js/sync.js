@@ -142,7 +142,10 @@ export function received(message) {
     return;
   }
   const mine = message.sender_id === state.me?.user_id;
-  if (mine && message.client_msg_id) outbox.settle(message.client_msg_id);
+  if (mine && message.client_msg_id) {
+    outbox.echoed(message);
+    outbox.settle(message.client_msg_id);
+  }
   const summary = chat.summary;
   const isNew = message.seq > summary.last_seq;
   if (isNew) {

@@ -23,18 +23,18 @@
  *   last_version: number, read_seq: number, unread_count: number, created_at: string,
  *   peer_id?: string,
  *   pinned?: boolean, archived?: boolean, marked_unread?: boolean, muted?: boolean,
- *   topic?: string, avatar_url?: string
+ *   topic?: string, avatar_url?: string, e2ee?: boolean, mls_epoch?: number
  * }} ChatSummary
  * @typedef {{ user_id: string, role: Role, joined_at: string }} Member
  * @typedef {ChatSummary & { members: Member[], description?: string }} ChatDetail
  */
 
 /**
- * @typedef {'text' | 'image' | 'file' | 'call' | 'voice'} MessageType
+ * @typedef {'text' | 'image' | 'file' | 'call' | 'voice' | 'mls'} MessageType
  * @typedef {'sent' | 'delivered' | 'read'} MessageStatus
  * @typedef {{
  *   reply_to?: string, mentions?: string[], duration_ms?: number, waveform?: number[],
- *   call?: CallRecord
+ *   call?: CallRecord, mls?: { kind: 'commit', epoch: number }
  * }} Metadata
  * @typedef {{
  *   call_id: string, outcome: 'missed' | 'declined' | 'ended', duration_ms?: number, video: boolean
@@ -95,6 +95,7 @@
  *   | { type: 'send.ok', client_msg_id: string, message_id: string, seq: number, created_at: string }
  *   | { type: 'error', client_msg_id?: string, call_id?: string, code: string, detail: string }
  *   | { type: 'pong' }
+ *   | { type: 'mls.welcome', welcome_id: string, chat_id: string, epoch: number, welcome: string }
  *   | { type: 'call.invite', call_id: string, chat_id: string, user_id: string, party_id: string, offer: SessionDescription, lifetime_ms: number, video: boolean }
  *   | { type: 'call.answer', call_id: string, chat_id: string, user_id: string, party_id: string, answer: SessionDescription }
  *   | { type: 'call.select_answer', call_id: string, chat_id: string, selected_party_id: string }

@@ -61,6 +61,8 @@ pub(super) fn answers(
             },
             Decision::NotMember => Ok(Appended::NotMember),
             Decision::ReadOnly => Ok(Appended::ReadOnly),
+            Decision::Encryption { e2ee } => Ok(Appended::Encryption { e2ee: *e2ee }),
+            Decision::StaleEpoch { current } => Ok(Appended::StaleEpoch { current: *current }),
             Decision::IdTaken => Err(StoreError::Conflict(Conflict::Message)),
         })
         .collect()

@@ -12,9 +12,11 @@
 //!    whether its message id is taken (two index probes per append, as
 //!    subqueries, so that the planner cannot choose to read the whole
 //!    client-id index for a batch it guesses to be small).
-//! 3. Deciding (`decide`), in queue order: not a member, may not post, a retry (of a
-//!    stored message, or of one earlier in the batch), a taken id, or a
-//!    new message with its chat's next seq and version.
+//! 3. Deciding (`decide`), in queue order: not a member, may not post,
+//!    the chat's encryption refuses it, a retry (of a stored message, or
+//!    of one earlier in the batch), a Commit for another epoch than the
+//!    locked chat's, a taken id, or a new message with its chat's next
+//!    seq and version (and a Commit with its chat's next epoch).
 //! 4. [`ORIGINALS`] (only if the batch has retries of stored messages).
 //! 5. [`WRITE`]: the new messages, the chats' new `last_seq` /
 //!    `last_version` / `last_activity_at`, and each sender's read marker
@@ -140,6 +142,8 @@ async fn lock_chats(
                 last_seq: row.try_get("last_seq").db()?,
                 last_version: row.try_get("last_version").db()?,
                 last_activity: row.try_get("last_activity_at").db()?,
+                e2ee: row.try_get("e2ee").db()?,
+                mls_epoch: row.try_get("mls_epoch").db()?,
             };
             Ok((row.try_get("id").db()?, state))
         })
@@ -269,6 +273,7 @@ async fn write(
         )
         .bind(read_up.values().map(|(seq, _)| *seq).collect::<Vec<_>>())
         .bind(read_up.values().map(|(_, at)| *at).collect::<Vec<_>>())
+        .bind(touched.iter().map(|(_, c)| c.mls_epoch).collect::<Vec<_>>())
         .execute(&mut *tx)
         .await
         .db()?;
@@ -277,7 +282,7 @@ async fn write(
 
 /// Step 1: `$1` the batch's chat ids.
 const LOCK_CHATS: &str = "
-    SELECT id, type, last_seq, last_version, last_activity_at FROM chats
+    SELECT id, type, last_seq, last_version, last_activity_at, e2ee, mls_epoch FROM chats
     WHERE id = ANY($1) ORDER BY id FOR UPDATE";
 
 /// Step 2: `$1..$4` each append's message id, chat, sender and client id;
@@ -302,15 +307,20 @@ const ORIGINALS: &str = concat!(
 );
 
 /// Step 5: the new messages (`$1..$11`), the chats' new positions
-/// (`$12..$15`: id, last_seq, last_version, last activity) and the
+/// (`$12..$15` and `$20`: id, last_seq, last_version, last activity, MLS
+/// epoch; the rows are locked since step 1, so an epoch decided in step 3
+/// is a compare-and-set) and the
 /// senders' read markers (`$16..$19`: chat, sender, seq, time), logged
 /// as reads for receipts where they moved.
 const WRITE: &str = "
     WITH inserted AS (
         INSERT INTO messages (id, chat_id, seq, version, sender_id, type, content, file_id,
-            metadata, client_msg_id, created_at)
+            metadata, client_msg_id, created_at, search)
         SELECT id, chat_id, seq, version, sender_id, type, content, file_id,
-            metadata::jsonb, client_msg_id, created_at
+            metadata::jsonb, client_msg_id, created_at,
+            -- The search index (as the edit in messages.rs): never of ciphertext.
+            CASE WHEN type = 'mls' THEN ''::tsvector
+                 ELSE to_tsvector('natter_search'::regconfig, content) END
         FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::int8[], $5::text[], $6::text[],
             $7::text[], $8::text[], $9::text[], $10::text[], $11::int8[])
             AS n(id, chat_id, seq, version, sender_id, type, content, file_id, metadata,
@@ -318,9 +328,9 @@ const WRITE: &str = "
     ), advanced AS (
         UPDATE chats c
         SET last_seq = a.last_seq, last_version = a.last_version,
-            last_activity_at = GREATEST(c.last_activity_at, a.activity)
-        FROM UNNEST($12::text[], $13::int8[], $14::int8[], $15::int8[])
-            AS a(id, last_seq, last_version, activity)
+            last_activity_at = GREATEST(c.last_activity_at, a.activity), mls_epoch = a.mls_epoch
+        FROM UNNEST($12::text[], $13::int8[], $14::int8[], $15::int8[], $20::int8[])
+            AS a(id, last_seq, last_version, activity, mls_epoch)
         WHERE c.id = a.id
     ), read_up AS (
         UPDATE members mb

@@ -3,11 +3,15 @@
 //! their lock. Pure logic, so that the rules are tested without a
 //! database: membership first (a removed member learns that the chat is
 //! gone, not what they once sent there), then the right to post, then a
-//! retry (of a stored message, or of one earlier in the batch), then a
+//! chat's encryption (an `e2ee` chat takes only `mls` messages and the
+//! server's `call` entries, a plain one no `mls` message), then a retry
+//! (of a stored message, or of one earlier in the batch), then a Commit's
+//! epoch precondition (checked against the epoch as the batch leaves it,
+//! so of two Commits for one epoch in one batch the first wins), then a
 //! taken id; anything else is new and takes its chat's next seq and
-//! version.
+//! version (and a Commit its chat's next epoch).
 
-use natter_store::{MessageRow, NewMessage};
+use natter_store::{MessageRow, NewMessage, fits_encryption};
 use std::collections::{HashMap, HashSet};
 
 use super::Draft;
@@ -18,6 +22,8 @@ pub(super) struct ChatState {
     pub(super) last_seq: i64,
     pub(super) last_version: i64,
     pub(super) last_activity: i64,
+    pub(super) e2ee: bool,
+    pub(super) mls_epoch: i64,
 }
 
 /// What step 3 decided for one append. (Nearly every one is `New`: the
@@ -31,6 +37,14 @@ pub(super) enum Decision {
     RetryInBatch(usize),
     NotMember,
     ReadOnly,
+    /// The kind does not fit the chat's encryption (`e2ee` is the chat's).
+    Encryption {
+        e2ee: bool,
+    },
+    /// A Commit for another epoch than the chat's (`current`).
+    StaleEpoch {
+        current: i64,
+    },
     IdTaken,
 }
 
@@ -62,6 +76,9 @@ pub(super) fn decide(
             (Some(chat), Some(role)) if chat.kind == "channel" && role == "member" => {
                 Decision::ReadOnly
             }
+            (Some(chat), Some(_)) if !fits_encryption(chat.e2ee, new.message_type) => {
+                Decision::Encryption { e2ee: chat.e2ee }
+            }
             (Some(chat), Some(_)) => {
                 let key = new
                     .client_msg_id
@@ -72,6 +89,10 @@ pub(super) fn decide(
                     Decision::RetryOfStored(original.clone())
                 } else if let Some(earlier) = earlier {
                     Decision::RetryInBatch(earlier)
+                } else if new.mls_epoch.is_some_and(|wanted| wanted != chat.mls_epoch) {
+                    Decision::StaleEpoch {
+                        current: chat.mls_epoch,
+                    }
                 } else if check.id_taken || !ids_in_batch.insert(new.id.as_str()) {
                     Decision::IdTaken
                 } else {
@@ -80,7 +101,13 @@ pub(super) fn decide(
                     }
                     chat.last_seq += 1;
                     chat.last_version += 1;
-                    chat.last_activity = chat.last_activity.max(new.created_at);
+                    // A Commit changes the group and says nothing to a
+                    // person: it does not move the chat up the list.
+                    if new.mls_epoch.is_some() {
+                        chat.mls_epoch += 1;
+                    } else {
+                        chat.last_activity = chat.last_activity.max(new.created_at);
+                    }
                     Decision::New(new_row(new, chat.last_seq, chat.last_version))
                 }
             }
@@ -126,6 +153,7 @@ mod tests {
                 client_msg_id: client_msg_id.map(str::to_owned),
                 created_at: 7,
                 owes_push: false,
+                mls_epoch: None,
             },
             metadata: "{}".into(),
         }
@@ -148,6 +176,8 @@ mod tests {
                     last_seq: *last_seq,
                     last_version: *last_seq + 10,
                     last_activity: 1,
+                    e2ee: false,
+                    mls_epoch: 0,
                 };
                 (id.to_string(), state)
             })
@@ -165,6 +195,8 @@ mod tests {
                 Decision::NotMember => "not a member".into(),
                 Decision::ReadOnly => "read-only".into(),
                 Decision::IdTaken => "id taken".into(),
+                Decision::Encryption { e2ee } => format!("encryption {e2ee}"),
+                Decision::StaleEpoch { current } => format!("stale, at {current}"),
             })
             .collect()
     }
@@ -254,5 +286,51 @@ mod tests {
             ],
             "another sender's equal client id is another message; an id is taken once"
         );
+    }
+
+    #[test]
+    fn encryption_and_the_epoch_precondition_refuse_without_taking_a_seq() {
+        let commit = |id: &str, epoch: i64| Draft {
+            message: NewMessage {
+                message_type: MessageType::Mls,
+                mls_epoch: Some(epoch),
+                ..draft(id, "s", "ann", None).message
+            },
+            metadata: "{}".into(),
+        };
+        let drafts = [
+            draft("t", "s", "ann", None),
+            commit("c1", 3),
+            commit("c2", 3),
+            commit("c3", 4),
+            commit("p", 0),
+        ];
+        let refs: Vec<&Draft> = drafts.iter().collect();
+        let mut chats = chats(&[("s", "group", 0), ("plain", "group", 0)]);
+        let secret = chats.get_mut("s").unwrap();
+        secret.e2ee = true;
+        secret.mls_epoch = 3;
+        let mut drafts_plain = refs.clone();
+        let plain_commit = Draft {
+            message: NewMessage {
+                chat_id: "plain".into(),
+                ..commit("p", 0).message
+            },
+            metadata: "{}".into(),
+        };
+        drafts_plain[4] = &plain_commit;
+        let checks: Vec<Check> = (0..5).map(|_| member("member")).collect();
+        let decided = decide(&drafts_plain, &checks, &mut chats);
+        assert_eq!(
+            summary(&decided),
+            [
+                "encryption true",
+                "new 1 11",
+                "stale, at 4",
+                "new 2 12",
+                "encryption false"
+            ]
+        );
+        assert_eq!(chats["s"].mls_epoch, 5);
     }
 }

@@ -45,6 +45,7 @@ impl<S: Store + ?Sized> Fixture for S {
 
     async fn group(&self, id: &str, members: &[&str], at: i64) {
         let chat = NewChat {
+            e2ee: false,
             id: id.into(),
             chat_type: ChatType::Group,
             name: Some(format!("{id} name")),
@@ -114,6 +115,7 @@ pub fn text(id: &str, chat: &str, sender: &str, content: &str, at: i64) -> NewMe
         client_msg_id: None,
         created_at: at,
         owes_push: false,
+        mls_epoch: None,
     }
 }
 
@@ -150,6 +152,7 @@ pub fn delivery(id: &str, subscription_id: &str, at: i64) -> NewDelivery {
 /// The direct chat `id` of `a` and `b` (both owners), created at 10.
 pub fn direct(id: &str, a: &str, b: &str) -> NewChat {
     NewChat {
+        e2ee: false,
         id: id.into(),
         chat_type: ChatType::Direct,
         name: None,
@@ -166,6 +169,7 @@ pub fn channel(id: &str, owner: &str, readers: &[&str]) -> NewChat {
     let mut members = vec![(owner.to_string(), Role::Owner)];
     members.extend(readers.iter().map(|r| (r.to_string(), Role::Member)));
     NewChat {
+        e2ee: false,
         id: id.into(),
         chat_type: ChatType::Channel,
         name: Some(id.into()),

@@ -84,13 +84,28 @@ impl World {
     /// Registers one connection of `user` as if its first read found
     /// `chats`; the membership epoch the router answers with.
     async fn connect(&mut self, user: &Caller, chats: &[&str]) -> (Arc<Outbox>, u64) {
+        let party_id = format!("party-of-{}", user.session_id);
+        self.connect_as(user, 1, &user.session_id, &party_id, chats)
+            .await
+    }
+
+    /// [`World::connect`] as route `id` of session `session_id` and call
+    /// party `party_id` (one user's several connections).
+    async fn connect_as(
+        &mut self,
+        user: &Caller,
+        id: u64,
+        session_id: &str,
+        party_id: &str,
+        chats: &[&str],
+    ) -> (Arc<Outbox>, u64) {
         let outbox = Arc::new(Outbox::new(64));
         let (registered, routed) = oneshot::channel();
         self.router.command(Command::Register {
             route: Route {
-                id: 1,
-                session_id: user.session_id.clone(),
-                party_id: format!("party-of-{}", user.session_id),
+                id,
+                session_id: session_id.to_owned(),
+                party_id: party_id.to_owned(),
                 outbox: outbox.clone(),
             },
             user_id: user.user_id.clone(),
@@ -150,6 +165,7 @@ fn frames(outbox: &Outbox) -> usize {
 
 async fn group(world: &World, owner: &Caller, members: &[&Caller]) -> String {
     let request = CreateChat {
+        e2ee: false,
         chat_type: ChatType::Group,
         name: Some("team".into()),
         member_ids: members.iter().map(|m| m.user_id.clone()).collect(),
@@ -304,4 +320,43 @@ async fn position_syncs_asked_for_during_a_sweep_run_once_after_it_not_alongside
     }
     assert_eq!((position_reads, membership_reads), (1, 1));
     assert!(!world.router.sweep.running);
+}
+
+#[tokio::test]
+async fn to_session_and_to_party_reach_only_that_session_s_or_party_s_routes() {
+    let mut world = world().await;
+    let bob = world.user("bob").await;
+    let (phone, _) = world.connect_as(&bob, 1, "phone", "phone-party", &[]).await;
+    let (laptop, _) = world
+        .connect_as(&bob, 2, "laptop", "laptop-party", &[])
+        .await;
+    let (laptop_tab, _) = world
+        .connect_as(&bob, 3, "laptop", "laptop-tab-party", &[])
+        .await;
+    let event = ServerEvent::Typing {
+        chat_id: "c".into(),
+        user_id: "u".into(),
+        active: true,
+    };
+    let addressed = |meta: Meta| Envelope {
+        meta,
+        ..Envelope::to_user(&bob.user_id, &event)
+    };
+
+    world.router.route(addressed(Meta::ToSession {
+        session_id: "laptop".into(),
+    }));
+    assert_eq!(
+        (frames(&phone), frames(&laptop), frames(&laptop_tab)),
+        (0, 1, 1),
+        "every connection of the session, no other"
+    );
+    world.router.route(addressed(Meta::ToParty {
+        party_id: "laptop-tab-party".into(),
+    }));
+    assert_eq!(
+        (frames(&phone), frames(&laptop), frames(&laptop_tab)),
+        (0, 0, 1),
+        "the party's connection only"
+    );
 }

@@ -2,7 +2,8 @@
 // views re-render when the part they show changes. Holds data only: no
 // network, no DOM. Topics: 'chats' (the list), 'timeline' (detail: a chat
 // id), 'typing' (chat id), 'users' (names and presence), 'connection',
-// 'active' (the open chat changed), 'session'.
+// 'active' (the open chat changed), 'session', 'e2ee' (what this device
+// can do in encrypted chats changed).
 
 /** @typedef {import('../types.js').ChatSummary} ChatSummary */
 /** @typedef {import('../types.js').Message} Message */
@@ -42,7 +43,7 @@
  *   content: string, metadata?: import('../types.js').Metadata, created_at: string,
  *   state: 'uploading' | 'sending' | 'failed', error?: string, sentAt: number,
  *   file?: File, file_id?: string, fileRef?: import('../types.js').FileRef,
- *   previewUrl?: string, progress?: number
+ *   previewUrl?: string, progress?: number, wire?: string
  * }} Pending
  */
 

@@ -16,6 +16,7 @@ import { initials, listTime, preview } from '../format.js';
 import { icon } from '../icons.js';
 import { looksUnread } from '../chatflags.js';
 import { openChatMenu } from './chatmenu.js';
+import { lockBadge } from './e2ee.js';
 
 /** @typedef {import('../state/store.js').ChatState} ChatState */
 
@@ -135,7 +136,7 @@ function signatureOf(chat) {
     summary.name, summary.unread_count, last?.message_id, last?.content, last?.deleted, activity(summary),
     peer, sender, chat.typing.size, state.activeChatId === summary.chat_id, draftOf(chat),
     summary.pinned, summary.archived, summary.marked_unread, summary.muted,
-    summary.avatar_url,
+    summary.avatar_url, summary.e2ee, last ? preview(last) : '',
   ].join('\u0001');
 }
 
@@ -200,6 +201,7 @@ function buildRow(chat) {
     h('span', { class: 'chat-row-main' },
       h('span', { class: 'chat-row-top' },
         h('span', { class: 'chat-row-name', text: name }),
+        summary.e2ee ? lockBadge() : null,
         online ? h('span', { class: 'visually-hidden', text: ' (online)' }) : null,
         summary.muted ? h('span', { class: 'chat-row-flag muted-flag', title: 'Muted' }, icon('muted'), h('span', { class: 'visually-hidden', text: ' (muted)' })) : null,
         summary.pinned ? h('span', { class: 'chat-row-flag pin-flag', title: 'Pinned' }, icon('pin'), h('span', { class: 'visually-hidden', text: ' (pinned)' })) : null,

@@ -22,6 +22,7 @@ import { preview } from '../format.js';
 import { shortcodeSuggestions } from './shortcodes.js';
 import { state } from '../state/store.js';
 import { voiceRecorder } from './voice.js';
+import { NO_ATTACHMENTS } from './e2ee.js';
 
 /** @typedef {import('../types.js').Message} Message */
 
@@ -71,8 +72,10 @@ export function mountComposer(host, chatId, hooks) {
   });
   const suggest = mentionSuggestions(input, chatId);
   const shortcodes = shortcodeSuggestions(input, chatId);
+  // Encrypted chats send text only (files would need encrypting first).
+  const encrypted = Boolean(chat.summary.e2ee);
   const form = h('form', { class: 'composer', on: { submit: (/** @type {Event} */ event) => { event.preventDefault(); void submit(); } } },
-    attach, emojiButton, fileInput, input, voice?.button, send);
+    encrypted ? null : attach, emojiButton, fileInput, input, encrypted ? null : voice?.button, send);
   // Formatting help (issue 15 item 3), shown while writing.
   const hint = h('p', { class: 'composer-hint', id: `composer-hint-${chatId}` },
     h('strong', { text: '**bold**' }), ' · ', h('em', { text: '_italic_' }), ' · ', h('code', { text: '`code`' }),
@@ -243,6 +246,10 @@ export function mountComposer(host, chatId, hooks) {
 
   /** @param {File[]} files */
   function addFiles(files) {
+    if (encrypted) {
+      if (files.length) error.textContent = NO_ATTACHMENTS;
+      return;
+    }
     const { fits, refusal } = checkSizes(files);
     error.textContent = refusal;
     for (const file of fits) outbox.sendFile(chatId, file);

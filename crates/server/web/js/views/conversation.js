@@ -13,6 +13,7 @@ import { mountComposer } from './composer.js';
 import { mountTimeline } from './timeline.js';
 import { openChatInfo } from './chatinfo.js';
 import { callButtons } from './call.js';
+import { encryptionNote, lockBadge } from './e2ee.js';
 
 /** @param {HTMLElement} main */
 export function mountConversation(main) {
@@ -69,15 +70,18 @@ function mountChat(main, chatId) {
   const topicLine = h('p', { class: 'conv-topic', hidden: true });
   const avatar = h('span', { class: `avatar kind-${chat.summary.type}`, 'aria-hidden': 'true' });
   const infoButton = h('button', { type: 'button', class: 'ghost', text: 'Chat info', on: { click: () => openChatInfo(chatId) } });
+  const encrypted = Boolean(chat.summary.e2ee);
   const header = h('header', { class: 'conv-head' },
     h('a', { class: 'back-link', href: '#/', 'aria-label': 'Back to chats' }, icon('back')),
-    avatar, h('div', { class: 'conv-names' }, title, topicLine, subtitle), ...callButtons(chat.summary), infoButton);
+    avatar, h('div', { class: 'conv-names' }, h('div', { class: 'conv-title-row' }, title, encrypted ? lockBadge() : null), topicLine, subtitle),
+    ...callButtons(chat.summary), infoButton);
+  const note = encrypted ? encryptionNote(chatId) : null;
   const timelineHost = h('div', { class: 'timeline-host' });
   const typingLine = h('p', { class: 'typing-line', 'aria-live': 'polite' });
   const composerHost = h('div', { class: 'composer-host' });
   const dropHint = h('div', { class: 'drop-hint', 'aria-hidden': 'true', text: 'Drop files to send them' });
   const pane = h('section', { class: 'conversation', 'aria-label': chatName(chat.summary) },
-    header, timelineHost, typingLine, composerHost, dropHint);
+    header, note?.element ?? null, timelineHost, typingLine, composerHost, dropHint);
   main.replaceChildren(pane);
 
   const view = mountTimeline(timelineHost, chatId, {
@@ -137,6 +141,7 @@ function mountChat(main, chatId) {
 
   return () => {
     for (const off of offs) off();
+    note?.dispose();
     view.dispose();
     composer.dispose();
   };

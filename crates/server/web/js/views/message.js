@@ -17,6 +17,7 @@ import { openMessageInfo } from './messageinfo.js';
 import { messageActionsButton } from './messageactions.js';
 import { state } from '../state/store.js';
 import { voiceNote, voicePending } from './voice.js';
+import { commitNote, isCommit, mlsBody, mlsSignature } from './e2ee.js';
 
 /** @typedef {import('../types.js').Message} Message */
 
@@ -46,12 +47,17 @@ export function signature(ctx) {
     reply === undefined ? 0 : reply === null ? 1 : [reply.content, reply.deleted, users.name(reply.sender_id)],
     (message.metadata.mentions ?? []).map((id) => users.username(id)),
     message.file?.url,
+    message.type === 'mls' ? mlsSignature(message) : '',
   ]);
 }
 
 /** @param {MessageContext} ctx */
 export function buildMessage(ctx) {
   const { message, mine } = ctx;
+  if (isCommit(message)) {
+    return h('li', { class: 'msg system', id: `msg-${message.seq}`, 'data-seq': message.seq, 'data-message-id': message.message_id },
+      commitNote(message));
+  }
   const classes = ['msg', mine ? 'own' : 'other'];
   if (message.deleted) classes.push('deleted');
   const bubble = h('div', { class: 'bubble' },
@@ -93,6 +99,7 @@ function body(ctx) {
   const { message } = ctx;
   if (message.deleted) return h('p', { class: 'tombstone', text: 'This message was deleted' });
   if (message.type === 'call') return h('div', { class: 'body' }, h('p', { class: 'call-entry', text: callText(message) }));
+  if (message.type === 'mls') return mlsBody(message, mentionedNames(message.metadata.mentions));
   const caption = message.content ? collapsible(formattedText(message.content, mentionedNames(message.metadata.mentions)), message.content, message.message_id) : null;
   const file = message.file;
   if (message.type === 'image' && file) {

@@ -1,5 +1,6 @@
 // The "New chat" dialog: a direct message with one person found by
-// search, or a group or channel with a name and chosen members.
+// search, or a group or channel with a name and chosen members; a direct
+// chat or group may be end-to-end encrypted (e2ee/engine.js).
 
 import * as chats from '../chats.js';
 import { h } from '../dom.js';
@@ -17,6 +18,10 @@ export function openNewChat() {
   const nameField = h('div', { class: 'field', hidden: true }, h('label', { for: 'new-chat-name', text: 'Name' }), nameInput);
   const chosenList = h('ul', { class: 'chips', 'aria-label': 'Chosen members' });
   const create = h('button', { type: 'submit', class: 'primary', hidden: true, text: 'Create group' });
+  const encrypted = h('input', { type: 'checkbox', id: 'new-chat-e2ee', on: { change: () => setKind(kind) } });
+  const encryptedField = h('div', { class: 'e2ee-option' },
+    h('label', { class: 'radio' }, encrypted, ' End-to-end encrypted'),
+    h('p', { class: 'hint', text: 'Only the members’ devices can read it: not searchable on the server, no attachments yet, and a device added later sees nothing from before.' }));
 
   /** @param {() => void} close */
   const build = (close) => {
@@ -27,7 +32,7 @@ export function openNewChat() {
       onPick: async (user) => {
         if (kind === 'direct') {
           try {
-            const chatId = await chats.startDirect(user.user_id);
+            const chatId = encrypted.checked ? await chats.startEncrypted('direct', [user.user_id]) : await chats.startDirect(user.user_id);
             close();
             location.hash = `#/chat/${encodeURIComponent(chatId)}`;
           } catch (failure) {
@@ -46,7 +51,7 @@ export function openNewChat() {
           h('input', { type: 'radio', name: 'chat-kind', value, checked: value === kind, on: { change: () => setKind(value) } }),
           ` ${label}`)));
     const form = h('form', { class: 'new-chat-form', on: { submit: (/** @type {Event} */ event) => { event.preventDefault(); void submit(close); } } },
-      kinds, nameField, picker, chosenList, error, h('div', { class: 'dialog-actions' }, create));
+      kinds, encryptedField, nameField, picker, chosenList, error, h('div', { class: 'dialog-actions' }, create));
     return [form];
   };
 
@@ -55,7 +60,9 @@ export function openNewChat() {
     kind = next;
     nameField.hidden = kind === 'direct';
     create.hidden = kind === 'direct';
-    create.textContent = kind === 'channel' ? 'Create channel' : 'Create group';
+    encryptedField.hidden = kind === 'channel';
+    if (kind === 'channel') encrypted.checked = false;
+    create.textContent = kind === 'channel' ? 'Create channel' : encrypted.checked ? 'Create encrypted group' : 'Create group';
     chosenList.hidden = kind === 'direct';
     nameInput.required = kind !== 'direct';
   }
@@ -79,7 +86,10 @@ export function openNewChat() {
     }
     create.disabled = true;
     try {
-      const chatId = await chats.createGroup(kind, name, Array.from(chosen.keys()));
+      const members = Array.from(chosen.keys());
+      const chatId = kind === 'group' && encrypted.checked
+        ? await chats.startEncrypted('group', members, name)
+        : await chats.createGroup(kind, name, members);
       close();
       location.hash = `#/chat/${encodeURIComponent(chatId)}`;
     } catch (failure) {
