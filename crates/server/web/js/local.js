@@ -151,6 +151,27 @@ export async function put(store, key, value) {
   });
 }
 
+/**
+ * Like [`put`], but fails when the write did not commit (storage full,
+ * the database closed): for MLS state, where carrying on after a lost
+ * write would encrypt twice with one key and nonce.
+ * @param {StoreName} store @param {string} key @param {unknown} value
+ * @returns {Promise<void>}
+ */
+export async function putOrFail(store, key, value) {
+  const db = await opened;
+  if (!db) throw new Error('local storage is not open');
+  await new Promise((resolve, reject) => {
+    const transaction = db.transaction(store, 'readwrite');
+    const objects = transaction.objectStore(store);
+    if (value === undefined) objects.delete(key);
+    else objects.put(value, key);
+    transaction.oncomplete = () => resolve(undefined);
+    transaction.onerror = () => reject(transaction.error ?? new Error('the write failed'));
+    transaction.onabort = () => reject(transaction.error ?? new Error('the write was aborted'));
+  });
+}
+
 /** Sign-out: close and delete the person's database.
  * @param {string} userId */
 export function forget(userId) {

@@ -326,7 +326,9 @@ export function retry(clientMsgId) {
   pending.error = undefined;
   save(pending);
   emit('timeline', pending.chat_id);
-  transmit(pending);
+  // Encryption itself failed (not joined yet, say): encrypt again.
+  if (pending.type === 'mls' && !pending.wire) void encryptThenSend(pending);
+  else transmit(pending);
 }
 
 /** "Discard" on a failed message. @param {string} clientMsgId */

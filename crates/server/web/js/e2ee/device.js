@@ -54,7 +54,7 @@ export function deviceKeys() {
     const pair = await suite.signature.keygen();
     /** @type {DeviceKeys} */
     const made = { user_id: userId, device_id: deviceId, sign_key: pair.signKey, public_key: pair.publicKey };
-    await local.put('mls', 'device', made);
+    await local.putOrFail('mls', 'device', made);
     return made;
   })();
   keys.catch(() => { keys = null; });
@@ -96,7 +96,7 @@ export async function newKeyPackage(lastResort) {
   const ref = await mls.makeKeyPackageRef(publicPackage, suite.hash);
   /** @type {StoredKeyPackage} */
   const stored = { key_package: encoded, private: privatePackage, last_resort: lastResort };
-  await local.put('mls', `kp:${toHex(ref)}`, stored);
+  await local.putOrFail('mls', `kp:${toHex(ref)}`, stored);
   return { encoded, publicPackage, privatePackage };
 }
 
@@ -131,5 +131,5 @@ export async function keyPackageByRef(ref) {
 
 /** A used ordinary KeyPackage's private keys are deleted (forward secrecy). @param {string} key */
 export function forgetKeyPackage(key) {
-  return local.put('mls', key, undefined);
+  return local.putOrFail('mls', key, undefined);
 }

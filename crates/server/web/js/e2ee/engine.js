@@ -60,9 +60,11 @@ function noteFailure(error) {
   }
 }
 
-/** After sign-in: what earlier visits decrypted. */
-export function start() {
-  return plaintexts.load();
+/** After sign-in: what earlier visits decrypted (views drawn before it
+ * was read draw again). */
+export async function start() {
+  await plaintexts.load();
+  emit('e2ee');
 }
 
 /** Sign-out. */
@@ -103,10 +105,10 @@ async function whenReady() {
     if (state.me === signedIn) void serial(() => device.replenish()).catch(noteFailure);
   }, STOCK_DELAY_MS);
   const pending = await api.call('GET', '/mls/welcomes');
-  for (const welcome of pending.welcomes) await joinFrom(welcome);
+  for (const welcome of pending.welcomes) await joinFrom(welcome).catch(noteFailure);
   welcomesTaken = true;
   for (const chat of state.chats.values()) {
-    if (chat.summary.e2ee) await joinThenCatchUp(chat.summary.chat_id);
+    if (chat.summary.e2ee) await joinThenCatchUp(chat.summary.chat_id).catch(noteFailure);
   }
 }
 

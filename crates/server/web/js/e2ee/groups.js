@@ -33,7 +33,7 @@ export function record(chatId) {
 
 /** @param {string} chatId @param {GroupRecord} value */
 function save(chatId, value) {
-  return local.put('mls', `group:${chatId}`, value);
+  return local.putOrFail('mls', `group:${chatId}`, value);
 }
 
 /**
@@ -159,6 +159,9 @@ export async function join(chatId, welcome) {
     const mine = await keyPackageByRef(secret.newMember);
     if (!mine) continue;
     const state = await mls.joinGroup(decoded.welcome, mine.publicPackage, mine.privatePackage, mls.emptyPskIndex, suite);
+    // The server routes Welcomes but cannot read them: one for another
+    // group must never be kept as this chat's.
+    if (decodeText(state.groupContext.groupId) !== chatId) return false;
     await save(chatId, { state: await encodeState(state), seq: 0, joined_epoch: Number(state.groupContext.epoch) });
     if (!mine.lastResort) await forgetKeyPackage(mine.key);
     return true;
@@ -212,7 +215,10 @@ export async function catchUp(chatId, given = []) {
  * @param {any} state @param {number} joinedEpoch @param {import('../types.js').Message} message
  */
 async function apply(state, joinedEpoch, message) {
-  if (message.type !== 'mls' || message.deleted || plaintexts.get(message.message_id)?.kind === 'text') return state;
+  if (message.type !== 'mls' || message.deleted) return state;
+  // Another tab of this device may have sent or read it meanwhile.
+  await plaintexts.lookUp(message.message_id);
+  if (plaintexts.get(message.message_id)?.kind === 'text') return state;
   const { mls, suite } = await load();
   const epoch = Number(state.groupContext.epoch);
   const commit = /** @type {{ kind?: string, epoch?: number } | undefined} */ (message.metadata.mls);

@@ -297,6 +297,9 @@ export function mountTimeline(host, chatId, handlers) {
   const offs = [
     on('timeline', (/** @type {string} */ id) => { if (id === chatId) render(); }),
     on('users', render),
+    // An encrypted chat's messages read differently once this device has
+    // joined its group or has loaded what it decrypted before.
+    on('e2ee', () => { if (state.chats.get(chatId)?.summary.e2ee) render(); }),
   ];
   render();
   return {
