@@ -86,6 +86,32 @@ pub(crate) async fn error_code(socket: &mut Connection, what: &str) -> ErrorCode
     .await
 }
 
+/// The next `error` frame's code and the call it names.
+pub(crate) async fn refusal(socket: &mut Connection, what: &str) -> (ErrorCode, Option<String>) {
+    wait_for(socket, what, |event| match event {
+        ServerEvent::Error { code, call_id, .. } => Some((*code, call_id.clone())),
+        _ => None,
+    })
+    .await
+}
+
+/// The first candidate line of the next `call.candidates` from `from_party`.
+pub(crate) async fn candidate_line(
+    socket: &mut Connection,
+    from_party: &str,
+    what: &str,
+) -> String {
+    wait_for(socket, what, |event| match event {
+        ServerEvent::CallCandidates {
+            party_id,
+            candidates,
+            ..
+        } if party_id == from_party => Some(candidates[0].candidate.clone()),
+        _ => None,
+    })
+    .await
+}
+
 /// The `call` entries of a chat's history.
 pub(crate) async fn call_entries(
     client: &natter_client::Client,
@@ -195,17 +221,8 @@ async fn an_invite_rings_every_device_of_the_callee_and_the_first_answer_wins() 
         .send_frame(&answer(&call_id, &chat_id))
         .await
         .unwrap();
-    let refused = wait_for(
-        &mut laptop,
-        "a second answer refused",
-        |event| match event {
-            ServerEvent::Error { code, call_id, .. } => Some((*code, call_id.clone())),
-            _ => None,
-        },
-    )
-    .await;
     assert_eq!(
-        refused,
+        refusal(&mut laptop, "a second answer refused").await,
         (ErrorCode::Conflict, Some(call_id.clone())),
         "the refusal names the call"
     );
@@ -218,15 +235,7 @@ async fn an_invite_rings_every_device_of_the_callee_and_the_first_answer_wins() 
         ))
         .await
         .unwrap();
-    let line = wait_for(&mut phone, "the caller's candidates", |event| match event {
-        ServerEvent::CallCandidates {
-            party_id,
-            candidates,
-            ..
-        } if *party_id == caller_party => Some(candidates[0].candidate.clone()),
-        _ => None,
-    })
-    .await;
+    let line = candidate_line(&mut phone, &caller_party, "the caller's candidates").await;
     assert!(line.contains("10.0.0.1"));
     phone
         .send_frame(&candidates(
@@ -236,19 +245,7 @@ async fn an_invite_rings_every_device_of_the_callee_and_the_first_answer_wins() 
         ))
         .await
         .unwrap();
-    let line = wait_for(
-        &mut caller,
-        "the callee's candidates",
-        |event| match event {
-            ServerEvent::CallCandidates {
-                party_id,
-                candidates,
-                ..
-            } if *party_id == phone_party => Some(candidates[0].candidate.clone()),
-            _ => None,
-        },
-    )
-    .await;
+    let line = candidate_line(&mut caller, &phone_party, "the callee's candidates").await;
     assert!(line.contains("10.0.0.2"));
 
     phone

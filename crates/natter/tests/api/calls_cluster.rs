@@ -4,7 +4,9 @@
 //! comes back to the one device that sent the frame, and that device's
 //! socket closing ends the call with its entry in the history.
 
-use crate::calls::{answer, call_entries, candidates, entry_announced, invite, new_call_id};
+use crate::calls::{
+    answer, call_entries, candidate_line, candidates, entry_announced, invite, new_call_id, refusal,
+};
 use crate::cluster_support::{Cluster, register};
 use crate::helpers::{direct, events_until, wait_for};
 use natter_client::ws::{Connection, Ready};
@@ -20,27 +22,6 @@ async fn device(cluster: &Cluster, node: usize, auth: &AuthResponse) -> (Connect
             .await
             .unwrap_or_else(|error| panic!("a socket on node {node}: {error}\n{}", cluster.logs()));
     (socket, ready.party_id.expect("ready names the party"))
-}
-
-/// The next `error` frame's code and the call it names.
-async fn refusal(socket: &mut Connection, what: &str) -> (ErrorCode, Option<String>) {
-    wait_for(socket, what, |event| match event {
-        ServerEvent::Error { code, call_id, .. } => Some((*code, call_id.clone())),
-        _ => None,
-    })
-    .await
-}
-
-async fn candidate_line(socket: &mut Connection, from_party: &str, what: &str) -> String {
-    wait_for(socket, what, |event| match event {
-        ServerEvent::CallCandidates {
-            party_id,
-            candidates,
-            ..
-        } if party_id == from_party => Some(candidates[0].candidate.clone()),
-        _ => None,
-    })
-    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
